@@ -1,0 +1,183 @@
+//! The authenticated Web API client: adds the bearer token, turns a 401 into one token renewal
+//! and one replay (shared by every concurrent request: eight workers hitting an expired token
+//! cause one renewal, not eight), and turns error statuses into messages. Retries, pacing and
+//! rate limits are below, in `http.rs`.
+
+use crate::api::http::{Body, Http, Replay, Request};
+use crate::auth::session::Session;
+use crate::error::{Error, Result};
+use serde_json::Value;
+use std::sync::Arc;
+
+pub struct Api {
+    pub http: Arc<Http>,
+    pub session: Session,
+}
+
+impl Api {
+    pub fn base(&self) -> &url::Url {
+        self.session.api_base()
+    }
+
+    /// `base` + `path` (which may carry a query), e.g. `/artists/ID/albums?limit=50`.
+    pub fn url(&self, path_and_query: &str) -> Result<url::Url> {
+        let base = self.base().as_str().trim_end_matches('/');
+        let p = path_and_query.trim_start_matches('/');
+        url::Url::parse(&format!("{base}/{p}"))
+            .map_err(|e| Error::usage(format!("invalid API path {path_and_query}: {e}")))
+    }
+
+    /// Refuses to send the token anywhere but the API's own origin (a `next` link pointing
+    /// elsewhere would otherwise receive it).
+    pub fn check_origin(&self, url: &url::Url) -> Result<()> {
+        if url.origin() == self.base().origin() {
+            Ok(())
+        } else {
+            Err(Error::network(format!(
+                "the service sent a link to another host ({}); not following it with your token",
+                url.origin().ascii_serialization()
+            )))
+        }
+    }
+
+    pub async fn get(&self, url: url::Url) -> Result<Value> {
+        self.call(reqwest::Method::GET, url, Body::Empty)
+            .await
+            .map(|(_, v)| v)
+    }
+
+    /// One authenticated call; returns the status and the JSON body (`Null` when empty).
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        url: url::Url,
+        body: Body,
+    ) -> Result<(u16, Value)> {
+        self.check_origin(&url)?;
+        let replay = if matches!(
+            method,
+            reqwest::Method::GET | reqwest::Method::HEAD | reqwest::Method::OPTIONS
+        ) {
+            Replay::Safe
+        } else {
+            Replay::OnlyIfNotSent
+        };
+        let mut token = self.session.token().await;
+        let mut renewed = false;
+        loop {
+            let req = Request {
+                method: method.clone(),
+                url: url.clone(),
+                bearer: Some(token.clone()),
+                basic: None,
+                body: body.clone(),
+                replay,
+            };
+            let resp = self.http.send(&req).await?;
+            let label = req.label();
+            match resp.status {
+                401 if !renewed => {
+                    tracing::info!("{label}: 401, renewing the access token once");
+                    token = self.session.renew(&token).await?;
+                    renewed = true;
+                }
+                401 => {
+                    return Err(Error::auth(format!(
+                        "{label}: 401 {} even with a new access token; run `spotctl login -a {}`",
+                        service_message(&resp.body, 401),
+                        self.session.name()
+                    )));
+                }
+                200..=299 => {
+                    if resp.body.iter().all(|b| b.is_ascii_whitespace()) {
+                        return Ok((resp.status, Value::Null));
+                    }
+                    return serde_json::from_slice(&resp.body)
+                        .map(|v| (resp.status, v))
+                        .map_err(|_| {
+                            Error::network(format!(
+                                "{label}: {} but the body is not valid JSON: {}",
+                                resp.status,
+                                crate::auth::token::excerpt(&resp.body)
+                            ))
+                        });
+                }
+                300..=399 => {
+                    return Err(Error::network(format!(
+                        "{label}: unexpected redirect ({}); not followed",
+                        resp.status
+                    )));
+                }
+                status => {
+                    return Err(Error::Api {
+                        method: req.method.to_string(),
+                        path: req.url.path().to_string(),
+                        status,
+                        message: service_message(&resp.body, status),
+                    });
+                }
+            }
+        }
+    }
+}
+
+/// The service's own words for an error: Spotify `{"error":{"message"}}`, OAuth
+/// `{"error","error_description"}`, Kakao `{"msg","code"}`, else the reason phrase (an HTML
+/// page from a proxy is summarised, not dumped).
+pub fn service_message(body: &[u8], status: u16) -> String {
+    let reason = reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("error")
+        .to_string();
+    let Ok(v) = serde_json::from_slice::<Value>(body) else {
+        if body.is_empty() {
+            return reason;
+        }
+        return format!("{reason} ({})", crate::auth::token::excerpt(body));
+    };
+    let text = |p: &str| v.pointer(p).and_then(Value::as_str).map(str::to_string);
+    let msg = text("/error/message")
+        .or_else(|| {
+            text("/error").map(|e| match text("/error_description") {
+                Some(d) => format!("{e}: {d}"),
+                None => e,
+            })
+        })
+        .or_else(|| {
+            text("/msg").map(|m| match v.get("code") {
+                Some(c) => format!("{m} (code {c})"),
+                None => m,
+            })
+        })
+        .or_else(|| text("/message"));
+    match msg {
+        Some(m) => crate::api::ids::shown(&m).replace("\\\"", "\""),
+        None => reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::service_message;
+
+    #[test]
+    fn messages() {
+        assert_eq!(
+            service_message(
+                br#"{"error":{"status":404,"message":"Resource not found"}}"#,
+                404
+            ),
+            "Resource not found"
+        );
+        assert_eq!(
+            service_message(br#"{"msg":"template_object is required","code":-2}"#, 400),
+            "template_object is required (code -2)"
+        );
+        assert_eq!(service_message(b"", 403), "Forbidden");
+        assert!(
+            service_message(b"<html><body>Bad gateway</body></html>", 403)
+                .starts_with("Forbidden (")
+        );
+    }
+}

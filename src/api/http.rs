@@ -1,0 +1,498 @@
+//! The one HTTP choke point: every request spotctl makes (Web API and token endpoint) goes through
+//! [`Http::send`], which is the only place that waits, retries and paces.
+//!
+//! - 429: waits `Retry-After` (seconds or an HTTP date; without it, exponential backoff). All
+//!   requests share one "not before" instant, so one 429 pauses every worker, and the allowed
+//!   concurrency is halved for the rest of the run. A wait above `--max-retry-wait`, or a body
+//!   saying `QUOTA_EXCEEDED`, fails at once (exit 5) instead of hanging (spotipy's top complaint).
+//! - 500/502/503/504, connection errors and timeouts: exponential backoff with jitter, up to
+//!   `--max-retries`, for requests that are safe to repeat.
+//! - Redirects are never followed (a token endpoint that redirects is an error, not a hop).
+//! - `-vv` logs one line per request: method, path, status, time. Never headers or bodies.
+
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use rand::RngExt;
+use reqwest::header::{HeaderMap, RETRY_AFTER};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::sync::{Semaphore, SemaphorePermit};
+
+#[derive(Debug, Clone)]
+pub struct RetryPolicy {
+    pub max_retries: u32,
+    pub max_retry_wait: Duration,
+    /// First backoff step for 5xx/network errors and 429s without `Retry-After`.
+    pub base_backoff: Duration,
+    pub timeout: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub enum Body {
+    Empty,
+    Form(Vec<(String, String)>),
+    Json(Vec<u8>),
+}
+
+/// Whether a request may be sent again after it might have reached the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Replay {
+    /// GET and friends: retry on any network error.
+    Safe,
+    /// POST/PUT/PATCH/DELETE: retry only when the request provably never left (connect errors)
+    /// or the server said it failed (5xx, 429).
+    OnlyIfNotSent,
+}
+
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub method: reqwest::Method,
+    pub url: url::Url,
+    pub bearer: Option<Secret>,
+    pub basic: Option<(String, Secret)>,
+    pub body: Body,
+    pub replay: Replay,
+}
+
+impl Request {
+    pub fn get(url: url::Url) -> Request {
+        Request {
+            method: reqwest::Method::GET,
+            url,
+            bearer: None,
+            basic: None,
+            body: Body::Empty,
+            replay: Replay::Safe,
+        }
+    }
+
+    /// "GET /v1/artists/…/albums": what error messages and logs show. No query string (it may
+    /// carry user input that is noise in a one-line error), never credentials.
+    pub fn label(&self) -> String {
+        format!("{} {}", self.method, self.url.path())
+    }
+}
+
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+/// Called when the client starts waiting because of a rate limit (for the progress bar).
+pub type WaitHook = Box<dyn Fn(Duration) + Send + Sync>;
+
+pub struct Http {
+    client: reqwest::Client,
+    pub policy: RetryPolicy,
+    /// Shared "not before" instant set by any 429.
+    pause: Mutex<Option<Instant>>,
+    permits: Semaphore,
+    /// Permits to drop instead of returning, after the concurrency was halved.
+    debt: AtomicUsize,
+    concurrency: AtomicUsize,
+    wait_hook: Mutex<Option<WaitHook>>,
+}
+
+struct Permit<'a> {
+    permit: Option<SemaphorePermit<'a>>,
+    http: &'a Http,
+}
+
+impl Drop for Permit<'_> {
+    fn drop(&mut self) {
+        if let Some(p) = self.permit.take() {
+            let mut debt = self.http.debt.load(Ordering::Acquire);
+            while debt > 0 {
+                match self.http.debt.compare_exchange(
+                    debt,
+                    debt - 1,
+                    Ordering::AcqRel,
+                    Ordering::Acquire,
+                ) {
+                    Ok(_) => {
+                        p.forget();
+                        return;
+                    }
+                    Err(d) => debt = d,
+                }
+            }
+        }
+    }
+}
+
+enum Attempt {
+    Done(Response),
+    /// Network-level failure; `sent` says whether the request may have reached the server.
+    Failed {
+        err: String,
+        sent: bool,
+    },
+}
+
+impl Http {
+    pub fn new(policy: RetryPolicy, concurrency: usize) -> Result<Http> {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .timeout(policy.timeout)
+            .connect_timeout(policy.timeout.min(Duration::from_secs(10)))
+            .pool_max_idle_per_host(concurrency.max(1))
+            .user_agent(concat!("spotctl/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| Error::Internal(format!("building the HTTP client: {e}")))?;
+        Ok(Http {
+            client,
+            policy,
+            pause: Mutex::new(None),
+            permits: Semaphore::new(concurrency.max(1)),
+            debt: AtomicUsize::new(0),
+            concurrency: AtomicUsize::new(concurrency.max(1)),
+            wait_hook: Mutex::new(None),
+        })
+    }
+
+    pub fn set_wait_hook(&self, hook: WaitHook) {
+        if let Ok(mut h) = self.wait_hook.lock() {
+            *h = Some(hook);
+        }
+    }
+
+    pub fn concurrency(&self) -> usize {
+        self.concurrency.load(Ordering::Acquire)
+    }
+
+    /// Halves the allowed concurrency (at least 1) for the rest of the run.
+    fn halve_concurrency(&self) {
+        let cur = self.concurrency.load(Ordering::Acquire);
+        let target = (cur / 2).max(1);
+        if target < cur
+            && self
+                .concurrency
+                .compare_exchange(cur, target, Ordering::AcqRel, Ordering::Acquire)
+                .is_ok()
+        {
+            let drop_n = cur - target;
+            let forgotten = self.permits.forget_permits(drop_n);
+            self.debt.fetch_add(drop_n - forgotten, Ordering::AcqRel);
+            tracing::info!("rate limited: concurrency lowered to {target}");
+        }
+    }
+
+    fn pause_until(&self, until: Instant) {
+        if let Ok(mut p) = self.pause.lock()
+            && p.is_none_or(|cur| cur < until)
+        {
+            *p = Some(until);
+        }
+    }
+
+    fn paused_until(&self) -> Option<Instant> {
+        self.pause
+            .lock()
+            .ok()
+            .and_then(|p| *p)
+            .filter(|t| *t > Instant::now())
+    }
+
+    /// Waits out any shared pause, then takes a concurrency permit; re-checks the pause after
+    /// the permit, because a 429 may have arrived while this request queued.
+    async fn ready(&self) -> Permit<'_> {
+        loop {
+            if let Some(t) = self.paused_until() {
+                tokio::time::sleep_until(t.into()).await;
+                continue;
+            }
+            let permit = self.permits.acquire().await.ok();
+            if self.paused_until().is_some() {
+                drop(Permit { permit, http: self });
+                continue;
+            }
+            return Permit { permit, http: self };
+        }
+    }
+
+    async fn attempt(&self, req: &Request) -> Attempt {
+        let _permit = self.ready().await;
+        let started = Instant::now();
+        let mut rb = self.client.request(req.method.clone(), req.url.clone());
+        if let Some(t) = &req.bearer {
+            rb = rb.bearer_auth(t.expose());
+        }
+        if let Some((id, secret)) = &req.basic {
+            rb = rb.basic_auth(id, Some(secret.expose()));
+        }
+        rb = match &req.body {
+            Body::Empty => rb,
+            Body::Form(f) => rb.form(f),
+            Body::Json(b) => rb
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .body(b.clone()),
+        };
+        let resp = match rb.send().await {
+            Ok(r) => r,
+            Err(e) => {
+                let sent = !e.is_connect();
+                tracing::debug!(
+                    "{} -> error after {}ms: {}",
+                    req.label(),
+                    started.elapsed().as_millis(),
+                    describe(&e)
+                );
+                return Attempt::Failed {
+                    err: describe(&e),
+                    sent,
+                };
+            }
+        };
+        let status = resp.status().as_u16();
+        let headers = resp.headers().clone();
+        match resp.bytes().await {
+            Ok(b) => {
+                tracing::debug!(
+                    "{} -> {status} ({} bytes, {}ms)",
+                    req.label(),
+                    b.len(),
+                    started.elapsed().as_millis()
+                );
+                Attempt::Done(Response {
+                    status,
+                    headers,
+                    body: b.to_vec(),
+                })
+            }
+            Err(e) => {
+                tracing::debug!("{} -> {status}, body failed: {}", req.label(), describe(&e));
+                Attempt::Failed {
+                    err: format!("the response body was cut off ({})", describe(&e)),
+                    sent: true,
+                }
+            }
+        }
+    }
+
+    fn backoff(&self, retry: u32) -> Duration {
+        let base = self.policy.base_backoff.as_millis() as u64;
+        let max = base.saturating_mul(1u64 << retry.min(16)).min(30_000);
+        // "Equal jitter": at least half the step, so waits still grow.
+        let ms = max / 2 + rand::rng().random_range(0..=max / 2);
+        Duration::from_millis(ms)
+    }
+
+    /// Sends with the retry policy. Returns the final response for every status that is not
+    /// retried (2xx, 3xx, 4xx other than 429); fails with exit 5 or 6 when retries run out.
+    pub async fn send(&self, req: &Request) -> Result<Response> {
+        let mut retries = 0u32;
+        loop {
+            let (why, wait) = match self.attempt(req).await {
+                Attempt::Done(resp) if resp.status == 429 => {
+                    let wait = self.rate_limit_wait(req, &resp, retries)?;
+                    self.pause_until(Instant::now() + wait);
+                    self.halve_concurrency();
+                    if let Ok(h) = self.wait_hook.lock()
+                        && let Some(h) = h.as_ref()
+                    {
+                        h(wait);
+                    }
+                    tracing::info!(
+                        "{}: rate limited, waiting {:.1}s (retry {}/{})",
+                        req.label(),
+                        wait.as_secs_f64(),
+                        retries + 1,
+                        self.policy.max_retries
+                    );
+                    retries += 1;
+                    continue;
+                }
+                Attempt::Done(resp) if matches!(resp.status, 500 | 502 | 503 | 504) => {
+                    let why = format!("{} {}", resp.status, reason(resp.status));
+                    if retries >= self.policy.max_retries {
+                        return Err(Error::network(format!(
+                            "{}: {why} after {} retries; the service is having trouble, try again later",
+                            req.label(),
+                            retries
+                        )));
+                    }
+                    (why, self.backoff(retries))
+                }
+                Attempt::Done(resp) => return Ok(resp),
+                Attempt::Failed { err, sent } => {
+                    let replayable = req.replay == Replay::Safe || !sent;
+                    if !replayable {
+                        return Err(Error::network(format!(
+                            "{}: {err}; not retried because the request may already have been processed",
+                            req.label()
+                        )));
+                    }
+                    if retries >= self.policy.max_retries {
+                        return Err(Error::network(format!(
+                            "{}: {err} (after {} retries)",
+                            req.label(),
+                            retries
+                        )));
+                    }
+                    (err, self.backoff(retries))
+                }
+            };
+            retries += 1;
+            tracing::info!(
+                "{}: {why}; retrying in {:.1}s ({retries}/{})",
+                req.label(),
+                wait.as_secs_f64(),
+                self.policy.max_retries
+            );
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// How long a 429 asks us to wait, or the exit-5 error when we will not.
+    fn rate_limit_wait(&self, req: &Request, resp: &Response, retries: u32) -> Result<Duration> {
+        let retry_after = parse_retry_after(&resp.headers, SystemTime::now());
+        let shown = retry_after
+            .map(|d| format!(" (Retry-After: {})", human_wait(d)))
+            .unwrap_or_default();
+        if is_quota_exceeded(&resp.body) {
+            return Err(Error::RateLimited(format!(
+                "{}: the app's quota is exhausted (429 QUOTA_EXCEEDED){shown}; waiting a few seconds will not help — try again later or ask Spotify for more quota",
+                req.label()
+            )));
+        }
+        let wait = retry_after.unwrap_or_else(|| self.backoff(retries).max(Duration::from_secs(1)));
+        if wait > self.policy.max_retry_wait {
+            let until = httpdate::fmt_http_date(SystemTime::now() + wait);
+            return Err(Error::RateLimited(format!(
+                "{}: rate limited; Spotify asks to wait {} (until {until}), longer than --max-retry-wait {}s; try again then",
+                req.label(),
+                human_wait(wait),
+                self.policy.max_retry_wait.as_secs()
+            )));
+        }
+        if retries >= self.policy.max_retries {
+            return Err(Error::RateLimited(format!(
+                "{}: still rate limited (429) after {retries} retries; try again in a minute",
+                req.label()
+            )));
+        }
+        Ok(wait)
+    }
+}
+
+/// `Retry-After` as seconds or an HTTP date (RFC 9110 §10.2.3). Garbage counts as absent.
+pub fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
+    let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs.min(10 * 365 * 86400)));
+    }
+    let when = httpdate::parse_http_date(v).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+fn is_quota_exceeded(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde_json::Value>(body)
+        .ok()
+        .and_then(|v| {
+            v.pointer("/error/reason")
+                .and_then(|r| r.as_str())
+                .map(|r| r == "QUOTA_EXCEEDED")
+        })
+        .unwrap_or(false)
+}
+
+/// "24 h", "90 s", "2 h 5 min".
+pub fn human_wait(d: Duration) -> String {
+    let s = d.as_secs();
+    if s < 120 {
+        format!("{s} s")
+    } else if s < 3600 {
+        format!("{} min", s.div_ceil(60))
+    } else if s.is_multiple_of(3600) {
+        format!("{} h", s / 3600)
+    } else {
+        format!("{} h {} min", s / 3600, (s % 3600) / 60)
+    }
+}
+
+fn reason(status: u16) -> &'static str {
+    reqwest::StatusCode::from_u16(status)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("")
+}
+
+/// A reqwest error in words, without the URL (it is already in the request label).
+fn describe(e: &reqwest::Error) -> String {
+    let kind = if e.is_timeout() {
+        "timed out"
+    } else if e.is_connect() {
+        "could not connect"
+    } else if e.is_body() || e.is_decode() {
+        "the connection broke while reading the response"
+    } else {
+        "network error"
+    };
+    let mut src: Option<&dyn std::error::Error> = std::error::Error::source(e);
+    let mut root = None;
+    while let Some(s) = src {
+        root = Some(s.to_string());
+        src = s.source();
+    }
+    match root {
+        Some(r) => format!("{kind}: {r}"),
+        None => kind.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use reqwest::header::HeaderValue;
+
+    fn h(v: &str) -> HeaderMap {
+        let mut m = HeaderMap::new();
+        m.insert(RETRY_AFTER, HeaderValue::from_str(v).unwrap());
+        m
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+        assert_eq!(
+            parse_retry_after(&h("1"), now),
+            Some(Duration::from_secs(1))
+        );
+        assert_eq!(parse_retry_after(&h("0"), now), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after(&h("garbage"), now), None);
+        assert_eq!(parse_retry_after(&h("-5"), now), None);
+        assert_eq!(parse_retry_after(&HeaderMap::new(), now), None);
+        let date = httpdate::fmt_http_date(now + Duration::from_secs(30));
+        assert_eq!(
+            parse_retry_after(&h(&date), now),
+            Some(Duration::from_secs(30))
+        );
+        let past = httpdate::fmt_http_date(now - Duration::from_secs(30));
+        assert_eq!(parse_retry_after(&h(&past), now), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn quota_and_waits() {
+        assert!(is_quota_exceeded(
+            br#"{"error":{"status":429,"message":"Too many requests","reason":"QUOTA_EXCEEDED"}}"#
+        ));
+        assert!(!is_quota_exceeded(br#"{"error":{"status":429}}"#));
+        assert!(!is_quota_exceeded(b"<html>"));
+        assert_eq!(human_wait(Duration::from_secs(86400)), "24 h");
+        assert_eq!(human_wait(Duration::from_secs(5)), "5 s");
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn retry_after_never_panics(s in "\\PC{0,64}") {
+            if let Ok(v) = HeaderValue::from_str(&s) {
+                let mut m = HeaderMap::new();
+                m.insert(RETRY_AFTER, v);
+                let _ = parse_retry_after(&m, SystemTime::now());
+            }
+        }
+    }
+}

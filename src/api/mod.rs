@@ -1,0 +1,7 @@
+//! Talking to the Web API: the HTTP choke point (`http`), authentication and error mapping
+//! (`client`), pagination (`paginate`) and local parsing of IDs (`ids`).
+
+pub mod client;
+pub mod http;
+pub mod ids;
+pub mod paginate;

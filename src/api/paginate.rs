@@ -1,0 +1,438 @@
+//! Pagination as a stream of pages, in order, however they were fetched.
+//!
+//! After the first page of an offset-based listing that says `total`, the remaining pages are
+//! derived from its `next` link (same parameters, new `offset`) and fetched concurrently; each
+//! page is handed on as soon as every page before it has been. At most `concurrency` pages are
+//! queued per listing, so memory is bounded by the pages in flight, not by the catalog. Cursor
+//! pages and listings without `total` are followed one by one, and so is a `next` left on the last
+//! derived page (the listing grew while it was read). It stops on `next: null`, on an empty
+//! page (never loops on an empty page that still has `next`), at `max_items`, and at the
+//! service's offset cap (search: 1000).
+//!
+//! Several listings (`albums --artist -`) share the one HTTP client and its concurrency limit;
+//! the first pages of the next listings are fetched ahead while the current one finishes.
+//!
+//! The page size is the largest the service accepts: ask for 50; on `400 Invalid limit`, retry
+//! that page with 10, once per run, and remember it in the account.
+
+use crate::api::client::Api;
+use crate::error::{Error, Result};
+use serde_json::Value;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+/// Development Mode's page size since 2026 (SPEC §3).
+pub const SMALL_PAGE: u64 = 10;
+/// What extended-quota apps accept.
+pub const LARGE_PAGE: u64 = 50;
+const LOOKAHEAD_LISTINGS: usize = 2;
+
+#[derive(Debug, Clone)]
+pub struct Page {
+    pub items: Vec<Value>,
+    pub next: Option<String>,
+    pub total: Option<u64>,
+    pub offset: u64,
+    pub limit: Option<u64>,
+}
+
+pub enum Source {
+    Url(url::Url),
+    Page(Page),
+}
+
+pub struct Listing {
+    pub first: Source,
+    /// Stop after this many items.
+    pub max_items: Option<u64>,
+    /// The service refuses `offset + limit` beyond this (search: 1000).
+    pub offset_cap: Option<u64>,
+    /// The paging object's key in the response (`artists` for search), or None when the
+    /// response is the paging object.
+    pub key: Option<String>,
+}
+
+#[derive(Debug)]
+pub enum Event {
+    Begin { total: Option<u64> },
+    Items { items: Vec<Value> },
+    End { listing: usize },
+}
+
+/// The ordered stream of pages; dropping it stops the fetching.
+pub struct PageStream {
+    rx: mpsc::Receiver<Result<Event>>,
+    task: JoinHandle<()>,
+}
+
+impl PageStream {
+    pub async fn next(&mut self) -> Option<Result<Event>> {
+        self.rx.recv().await
+    }
+}
+
+impl Drop for PageStream {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl futures::Stream for PageStream {
+    type Item = Result<Event>;
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.rx.poll_recv(cx)
+    }
+}
+
+/// Aborts spawned page fetches nobody will read (after an error or a closed pipe).
+struct Task<T>(JoinHandle<T>);
+
+impl<T> Drop for Task<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> Task<T> {
+    async fn join(mut self) -> Result<T> {
+        (&mut self.0)
+            .await
+            .map_err(|e| Error::Internal(format!("page task failed: {e}")))
+    }
+}
+
+pub fn parse_page(v: &Value, key: Option<&str>) -> Result<Page> {
+    let obj = match key {
+        Some(k) => v
+            .get(k)
+            .ok_or_else(|| Error::network(format!("the response has no \"{k}\" paging object")))?,
+        None => v,
+    };
+    let items = obj
+        .get("items")
+        .and_then(Value::as_array)
+        .ok_or_else(|| Error::network("the response is not a page of items (no \"items\" array)"))?
+        .iter()
+        // Spotify sometimes sends null items in search results; they are not items.
+        .filter(|i| !i.is_null())
+        .cloned()
+        .collect();
+    Ok(Page {
+        items,
+        next: obj.get("next").and_then(Value::as_str).map(str::to_string),
+        total: obj.get("total").and_then(Value::as_u64),
+        offset: obj.get("offset").and_then(Value::as_u64).unwrap_or(0),
+        limit: obj.get("limit").and_then(Value::as_u64),
+    })
+}
+
+fn query_u64(url: &url::Url, key: &str) -> Option<u64> {
+    url.query_pairs()
+        .find(|(k, _)| k == key)
+        .and_then(|(_, v)| v.parse().ok())
+}
+
+/// The same URL with `key` set to `value` (other parameters kept, in order).
+pub fn with_param(url: &url::Url, key: &str, value: u64) -> url::Url {
+    let mut pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    match pairs.iter_mut().find(|(k, _)| k == key) {
+        Some(p) => p.1 = value.to_string(),
+        None => pairs.push((key.to_string(), value.to_string())),
+    }
+    let mut out = url.clone();
+    out.query_pairs_mut().clear().extend_pairs(pairs);
+    out
+}
+
+fn is_invalid_limit(e: &Error) -> bool {
+    matches!(e, Error::Api { status: 400, message, .. } if message.to_ascii_lowercase().contains("limit"))
+}
+
+/// GETs a first page, applying the run's page size; on `400 Invalid limit` retries once with
+/// the small page size and remembers it (in memory for this run, and in the account).
+pub async fn get_first(api: &Api, url: &url::Url) -> Result<Value> {
+    let mut url = url.clone();
+    if let Some(l) = query_u64(&url, "limit") {
+        let allowed = api.session.page_limit();
+        if l > allowed {
+            url = with_param(&url, "limit", allowed);
+        }
+    }
+    match api.get(url.clone()).await {
+        Err(e) if is_invalid_limit(&e) && query_u64(&url, "limit").unwrap_or(0) > SMALL_PAGE => {
+            tracing::info!(
+                "the service refused page size {}; using {SMALL_PAGE} (Development Mode) from now on",
+                query_u64(&url, "limit").unwrap_or(0)
+            );
+            api.session.remember_page_limit(SMALL_PAGE).await?;
+            api.get(with_param(&url, "limit", SMALL_PAGE)).await
+        }
+        r => r,
+    }
+}
+
+/// Starts fetching `listings` in the background and returns their pages in order.
+pub fn stream(api: Arc<Api>, listings: Vec<Listing>) -> PageStream {
+    let (tx, rx) = mpsc::channel(4);
+    let task = tokio::spawn(async move {
+        if let Err(e) = run(api, listings, &tx).await {
+            let _ = tx.send(Err(e)).await;
+        }
+    });
+    PageStream { rx, task }
+}
+
+fn spawn_first(api: &Arc<Api>, listing: &Listing) -> Option<Task<Result<Value>>> {
+    match &listing.first {
+        Source::Url(u) => {
+            let (api, u) = (api.clone(), u.clone());
+            Some(Task(tokio::spawn(async move { get_first(&api, &u).await })))
+        }
+        Source::Page(_) => None,
+    }
+}
+
+async fn run(
+    api: Arc<Api>,
+    mut listings: Vec<Listing>,
+    tx: &mpsc::Sender<Result<Event>>,
+) -> Result<()> {
+    let mut ahead: VecDeque<Option<Task<Result<Value>>>> = VecDeque::new();
+    let mut spawned = 0usize;
+    for idx in 0..listings.len() {
+        let listing = &listings[idx];
+        let page0 = match &listing.first {
+            Source::Page(p) => p.clone(),
+            Source::Url(u) => {
+                let v = if idx == 0 {
+                    // The first page is fetched alone: it settles the page size for everyone.
+                    spawned = 1;
+                    get_first(&api, u).await?
+                } else {
+                    match ahead.pop_front().flatten() {
+                        Some(t) => t.join().await??,
+                        None => get_first(&api, u).await?,
+                    }
+                };
+                parse_page(&v, listing.key.as_deref())?
+            }
+        };
+        spawned = spawned.max(idx + 1);
+        while spawned < listings.len() && spawned <= idx + LOOKAHEAD_LISTINGS {
+            ahead.push_back(spawn_first(&api, &listings[spawned]));
+            spawned += 1;
+        }
+        let listing = std::mem::replace(
+            &mut listings[idx],
+            Listing {
+                first: Source::Page(Page {
+                    items: vec![],
+                    next: None,
+                    total: None,
+                    offset: 0,
+                    limit: None,
+                }),
+                max_items: None,
+                offset_cap: None,
+                key: None,
+            },
+        );
+        run_listing(&api, idx, &listing, page0, tx).await?;
+    }
+    Ok(())
+}
+
+struct Emitter<'a> {
+    tx: &'a mpsc::Sender<Result<Event>>,
+    emitted: u64,
+    max: u64,
+    next_offset: u64,
+}
+
+impl Emitter<'_> {
+    fn done(&self) -> bool {
+        self.emitted >= self.max
+    }
+
+    /// Sends a page; Err(()) when the reader has gone away.
+    async fn page(&mut self, mut page: Page) -> std::result::Result<(), ()> {
+        let room = self.max - self.emitted;
+        if page.items.len() as u64 > room {
+            page.items.truncate(room as usize);
+        }
+        let n = page.items.len() as u64;
+        self.emitted += n;
+        self.next_offset = page.offset + n;
+        if n == 0 {
+            return Ok(());
+        }
+        self.tx
+            .send(Ok(Event::Items { items: page.items }))
+            .await
+            .map_err(|_| ())
+    }
+}
+
+async fn fetch_page(api: Arc<Api>, url: url::Url, key: Option<String>) -> Result<Page> {
+    let v = api.get(url).await?;
+    parse_page(&v, key.as_deref())
+}
+
+fn resume_hint(e: Error, offset: u64) -> Error {
+    if offset == 0 {
+        return e;
+    }
+    let hint = format!("stopped at offset {offset}; rerun with --offset {offset} to resume");
+    match e {
+        Error::RateLimited(m) => Error::RateLimited(format!("{m} ({hint})")),
+        Error::Network(m) => Error::Network(format!("{m} ({hint})")),
+        other => other,
+    }
+}
+
+async fn run_listing(
+    api: &Arc<Api>,
+    idx: usize,
+    listing: &Listing,
+    page0: Page,
+    tx: &mpsc::Sender<Result<Event>>,
+) -> Result<()> {
+    if tx
+        .send(Ok(Event::Begin { total: page0.total }))
+        .await
+        .is_err()
+    {
+        return Ok(());
+    }
+    let start = page0.offset;
+    let mut out = Emitter {
+        tx,
+        emitted: 0,
+        max: listing.max_items.unwrap_or(u64::MAX),
+        next_offset: start,
+    };
+    let r = follow(api, listing, page0, &mut out).await;
+    let next_offset = out.next_offset;
+    match r {
+        Ok(()) => {
+            let _ = tx.send(Ok(Event::End { listing: idx })).await;
+            Ok(())
+        }
+        Err(e) => Err(resume_hint(e, next_offset)),
+    }
+}
+
+async fn follow(
+    api: &Arc<Api>,
+    listing: &Listing,
+    page0: Page,
+    out: &mut Emitter<'_>,
+) -> Result<()> {
+    let mut next = page0.next.clone();
+    let total = page0.total;
+    let page_len = page0.limit.unwrap_or(page0.items.len() as u64);
+    let empty = page0.items.is_empty();
+    let first_offset = page0.offset;
+    if out.page(page0).await.is_err() || empty || out.done() {
+        return Ok(());
+    }
+    let cap = listing.offset_cap.unwrap_or(u64::MAX);
+    let key = listing.key.clone();
+
+    // Fan-out: derive every remaining page from the first `next` link.
+    if let (Some(total), Some(n)) = (total, next.as_deref()) {
+        let next_url = url::Url::parse(n).map_err(|_| {
+            Error::network(format!(
+                "the service sent an invalid next link: {}",
+                crate::api::ids::shown(n)
+            ))
+        })?;
+        api.check_origin(&next_url)?;
+        if let Some(mut offset) = query_u64(&next_url, "offset").filter(|_| page_len > 0) {
+            let want_end = first_offset.saturating_add(listing.max_items.unwrap_or(u64::MAX));
+            let end = total.min(want_end).min(cap);
+            let mut queue: VecDeque<Task<Result<Page>>> = VecDeque::new();
+            let mut last_next = None;
+            loop {
+                while offset < end && queue.len() < api.http.concurrency() {
+                    let limit = page_len.min(end - offset);
+                    let url = with_param(&with_param(&next_url, "offset", offset), "limit", limit);
+                    queue.push_back(Task(tokio::spawn(fetch_page(
+                        api.clone(),
+                        url,
+                        key.clone(),
+                    ))));
+                    offset += limit;
+                }
+                let Some(task) = queue.pop_front() else { break };
+                let page = task.join().await??;
+                if page.items.is_empty() {
+                    // The listing shrank (or the service misbehaves): stop, never loop.
+                    return Ok(());
+                }
+                last_next = page.next.clone();
+                if out.page(page).await.is_err() || out.done() {
+                    return Ok(());
+                }
+            }
+            // The listing grew while it was read: keep following.
+            next = last_next.filter(|_| offset < cap);
+        }
+    }
+
+    // One by one: cursor pages, listings without total, and growth past the derived pages.
+    while let Some(n) = next.take() {
+        let url = url::Url::parse(&n).map_err(|_| {
+            Error::network(format!(
+                "the service sent an invalid next link: {}",
+                crate::api::ids::shown(&n)
+            ))
+        })?;
+        if query_u64(&url, "offset").is_some_and(|o| o >= cap) {
+            break;
+        }
+        let page = fetch_page(api.clone(), url, key.clone()).await?;
+        let empty = page.items.is_empty();
+        next = page.next.clone();
+        if out.page(page).await.is_err() || empty || out.done() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_are_replaced_in_place() {
+        let u = url::Url::parse(
+            "https://api.spotify.com/v1/search?query=a%20b&type=artist&offset=3&limit=3",
+        )
+        .unwrap();
+        let v = with_param(&with_param(&u, "offset", 6), "limit", 10);
+        assert_eq!(
+            v.as_str(),
+            "https://api.spotify.com/v1/search?query=a+b&type=artist&offset=6&limit=10"
+        );
+        assert_eq!(query_u64(&v, "offset"), Some(6));
+    }
+
+    #[test]
+    fn pages_parse() {
+        let v: Value = serde_json::from_str(r#"{"artists":{"items":[{"id":"a"},null],"next":null,"total":1,"offset":0,"limit":10}}"#).unwrap();
+        let p = parse_page(&v, Some("artists")).unwrap();
+        assert_eq!(p.items.len(), 1);
+        assert_eq!(p.total, Some(1));
+        assert!(parse_page(&serde_json::json!({"items": 5}), None).is_err());
+    }
+}

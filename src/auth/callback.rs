@@ -1,0 +1,214 @@
+//! The login's redirect target: a one-shot HTTP server (axum) on the loopback address only, and
+//! the parser for a redirected URL pasted on stdin. Both feed the same [`interpret`], so the two
+//! ways in behave the same.
+//!
+//! Requests that carry neither `code` nor `error` (browsers fetch `/favicon.ico` first) get a
+//! 404 and the server keeps listening; a mismatched `state` is refused as the attack it is. The
+//! page shown to the browser is static: no redirect, nothing echoed back.
+
+use crate::auth::pkce::ct_eq;
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use axum::extract::{RawQuery, State};
+use axum::http::{StatusCode, Uri};
+use axum::response::{Html, IntoResponse};
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
+
+#[derive(Debug)]
+pub enum Outcome {
+    Code(Secret),
+    /// `error=…` from the provider (`access_denied` when the user said no).
+    Denied {
+        error: String,
+        description: Option<String>,
+    },
+    StateMismatch,
+}
+
+/// What a redirect's query says, or None when it carries neither `code` nor `error`.
+pub fn interpret(query: &str, expected_state: &str) -> Option<Outcome> {
+    let mut code = None;
+    let mut error = None;
+    let mut description = None;
+    let mut state = None;
+    for (k, v) in url::form_urlencoded::parse(query.as_bytes()) {
+        match k.as_ref() {
+            "code" if code.is_none() => code = Some(v.into_owned()),
+            "error" if error.is_none() => error = Some(v.into_owned()),
+            "error_description" => description = Some(v.into_owned()),
+            "state" if state.is_none() => state = Some(v.into_owned()),
+            _ => {}
+        }
+    }
+    if code.is_none() && error.is_none() {
+        return None;
+    }
+    if !state.as_deref().is_some_and(|s| ct_eq(s, expected_state)) {
+        return Some(Outcome::StateMismatch);
+    }
+    Some(match (code, error) {
+        (_, Some(error)) => Outcome::Denied {
+            error: crate::api::ids::shown(&error),
+            description: description.map(|d| crate::api::ids::shown(&d)),
+        },
+        (Some(code), None) if !code.is_empty() => Outcome::Code(Secret::new(code)),
+        _ => Outcome::Denied {
+            error: "empty code".into(),
+            description: None,
+        },
+    })
+}
+
+/// A line pasted by the user: the full redirected URL, or just its query string.
+pub fn interpret_pasted(line: &str, expected_state: &str) -> Option<Outcome> {
+    let line = line.trim();
+    let query = match line.split_once('?') {
+        Some((_, q)) => q,
+        None => line,
+    };
+    let query = query.split('#').next().unwrap_or(query);
+    interpret(query, expected_state)
+}
+
+struct Shared {
+    path: String,
+    state: String,
+    tx: Mutex<Option<mpsc::Sender<Outcome>>>,
+}
+
+pub struct Server {
+    pub addr: SocketAddr,
+    pub rx: mpsc::Receiver<Outcome>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+    }
+}
+
+const PAGE_OK: &str = "<!doctype html><meta charset=utf-8><title>spotctl</title><p>spotctl: logged in. You can close this tab.</p>";
+const PAGE_DENIED: &str = "<!doctype html><meta charset=utf-8><title>spotctl</title><p>spotctl: the login was not completed. You can close this tab.</p>";
+const PAGE_STATE: &str = "<!doctype html><meta charset=utf-8><title>spotctl</title><p>spotctl: this answer does not belong to the login in progress and was refused.</p>";
+
+async fn handle(
+    State(shared): State<Arc<Shared>>,
+    uri: Uri,
+    RawQuery(q): RawQuery,
+) -> impl IntoResponse {
+    if uri.path() != shared.path {
+        return (StatusCode::NOT_FOUND, Html("not found")).into_response();
+    }
+    let Some(outcome) = interpret(q.as_deref().unwrap_or(""), &shared.state) else {
+        return (StatusCode::NOT_FOUND, Html("not found")).into_response();
+    };
+    let page = match &outcome {
+        Outcome::Code(_) => (StatusCode::OK, PAGE_OK),
+        Outcome::Denied { .. } => (StatusCode::OK, PAGE_DENIED),
+        Outcome::StateMismatch => (StatusCode::BAD_REQUEST, PAGE_STATE),
+    };
+    // One-shot: the first answer wins; later requests find the sender gone.
+    let tx = shared.tx.lock().ok().and_then(|mut t| t.take());
+    match tx {
+        Some(tx) => {
+            let _ = tx.send(outcome).await;
+            (page.0, Html(page.1)).into_response()
+        }
+        None => (StatusCode::GONE, Html("this login is already finished")).into_response(),
+    }
+}
+
+/// Binds `ip:port` (port 0: any free port) and serves `path` until an answer arrives.
+pub async fn start(ip: IpAddr, port: u16, path: &str, state: &str) -> Result<Server> {
+    if !ip.is_loopback() {
+        return Err(Error::Internal(
+            "the callback server only listens on loopback".into(),
+        ));
+    }
+    let listener = tokio::net::TcpListener::bind((ip, port)).await.map_err(|e| {
+        if e.kind() == std::io::ErrorKind::AddrInUse {
+            Error::auth(format!(
+                "port {port} on {ip} is already in use (another login running?); stop it, or use --redirect-uri with another registered port (or register http://127.0.0.1/callback without a port to get a free one)"
+            ))
+        } else {
+            Error::auth(format!("cannot listen on {ip}:{port} for the login callback: {e}"))
+        }
+    })?;
+    let addr = listener
+        .local_addr()
+        .map_err(|e| Error::Internal(format!("callback address: {e}")))?;
+    let (tx, rx) = mpsc::channel(1);
+    let shared = Arc::new(Shared {
+        path: path.to_string(),
+        state: state.to_string(),
+        tx: Mutex::new(Some(tx)),
+    });
+    let app = axum::Router::new().fallback(handle).with_state(shared);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stop_rx.await;
+            })
+            .await;
+    });
+    Ok(Server {
+        addr,
+        rx,
+        stop: Some(stop_tx),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn interprets_redirects() {
+        let st = "s7a7e";
+        assert!(
+            matches!(interpret("code=abc&state=s7a7e", st), Some(Outcome::Code(c)) if c.expose() == "abc")
+        );
+        assert!(
+            matches!(interpret("error=access_denied&state=s7a7e", st), Some(Outcome::Denied { error, .. }) if error == "access_denied")
+        );
+        assert!(matches!(
+            interpret("code=abc&state=other", st),
+            Some(Outcome::StateMismatch)
+        ));
+        assert!(matches!(
+            interpret("code=abc", st),
+            Some(Outcome::StateMismatch)
+        ));
+        assert!(interpret("", st).is_none());
+        assert!(interpret("foo=bar&state=s7a7e", st).is_none());
+        assert!(matches!(
+            interpret_pasted("  http://127.0.0.1:8888/callback?code=xyz&state=s7a7e#_=_ \n", st),
+            Some(Outcome::Code(c)) if c.expose() == "xyz"
+        ));
+        assert!(matches!(
+            interpret_pasted("code=xyz&state=s7a7e", st),
+            Some(Outcome::Code(_))
+        ));
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+        #[test]
+        fn callback_queries_never_panic_and_never_accept_a_wrong_state(q in "\\PC{0,200}", st in "[A-Za-z0-9_-]{22}") {
+            match interpret(&q, &st) {
+                Some(Outcome::Code(_)) | Some(Outcome::Denied { .. }) => {
+                    let ok = url::form_urlencoded::parse(q.as_bytes()).any(|(k, v)| k == "state" && v == st.as_str());
+                    proptest::prop_assert!(ok, "accepted without the right state: {}", q);
+                }
+                _ => {}
+            }
+            let _ = interpret_pasted(&q, &st);
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! Authentication: providers and their endpoints, the token endpoint (`token`), keeping tokens
+//! fresh across processes (`session`), and the browser login (`login`, `pkce`, `callback`).
+
+pub mod callback;
+pub mod login;
+pub mod pkce;
+pub mod session;
+pub mod token;
+
+use crate::context::{Ctx, spotify_env};
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use crate::store::{Account, ClientAuth, Grant, Learned, Provider, VERSION, now, validate_name};
+use session::{LOCK_WAIT, Session};
+use std::sync::Arc;
+use token::{GrantKind, TokenClient};
+
+/// The account the catalog commands use (SPEC §1): the one named with `-a`/`SPOTCTL_ACCOUNT`
+/// (which must exist), else `default` if it exists, else an app account `app-<client id>` made
+/// from `SPOTIFY_CLIENT_ID`/`SPOTIFY_CLIENT_SECRET` on first use and reused afterwards, so a
+/// pipeline of fifty calls asks for one token, not fifty.
+pub async fn catalog_session(ctx: Arc<Ctx>) -> Result<Session> {
+    if let Some(name) = ctx.account.clone() {
+        return Session::open(ctx, &name).await;
+    }
+    if ctx.store.load(crate::context::DEFAULT_ACCOUNT)?.is_some() {
+        return Session::open(ctx, crate::context::DEFAULT_ACCOUNT).await;
+    }
+    let (Some(id), Some(secret)) = (spotify_env("CLIENT_ID"), spotify_env("CLIENT_SECRET")) else {
+        return Err(Error::auth(
+            "no credentials: set SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET (from your app at https://developer.spotify.com/dashboard), or run `spotctl login`",
+        ));
+    };
+    let name = format!("app-{}", id.trim());
+    validate_name(&name).map_err(|_| {
+        Error::usage(format!(
+            "SPOTIFY_CLIENT_ID \"{}\" is not a valid client id (letters and digits expected)",
+            crate::api::ids::shown(&id)
+        ))
+    })?;
+    let secret = Secret::new(secret.trim());
+    if let Some(acc) = ctx.store.load(&name)? {
+        // The environment's secret wins over a stored one that was since rotated.
+        if acc.client_secret.as_ref() == Some(&secret) {
+            return Session::open(ctx, &name).await;
+        }
+    }
+    let _lock = ctx.store.lock(&name, LOCK_WAIT).await?;
+    if let Some(acc) = ctx.store.load(&name)?
+        && acc.client_secret.as_ref() == Some(&secret)
+    {
+        drop(_lock);
+        return Session::open(ctx, &name).await;
+    }
+    let acc = client_credentials_account(&ctx, id.trim(), secret, None).await?;
+    ctx.store.save(&name, &acc)?;
+    tracing::info!("created app account {name}");
+    drop(_lock);
+    Session::from_account(ctx, &name, acc)
+}
+
+/// Gets an app-only token and builds the account that stores it.
+pub async fn client_credentials_account(
+    ctx: &Ctx,
+    client_id: &str,
+    secret: Secret,
+    learned: Option<Learned>,
+) -> Result<Account> {
+    let token_url = format!(
+        "{}/api/token",
+        ctx.accounts_base().as_str().trim_end_matches('/')
+    );
+    let http = ctx.http()?;
+    let resp = TokenClient {
+        http: &http,
+        token_url: &token_url,
+        client_id,
+        client_secret: Some(&secret),
+        client_auth: ClientAuth::Basic,
+        account: "",
+    }
+    .request(
+        GrantKind::ClientCredentials,
+        vec![("grant_type".into(), "client_credentials".into())],
+    )
+    .await?;
+    let t = now();
+    Ok(Account {
+        version: VERSION,
+        provider: Provider::Spotify,
+        grant: Grant::ClientCredentials,
+        client_id: client_id.to_string(),
+        client_secret: Some(secret),
+        redirect_uri: None,
+        auth_url: None,
+        token_url,
+        api_base: ctx.api_base().as_str().trim_end_matches('/').to_string(),
+        client_auth: ClientAuth::Basic,
+        scopes: Vec::new(),
+        access_token: resp.access_token,
+        token_type: resp.token_type,
+        expires_at: t + resp.expires_in,
+        refresh_token: None,
+        refresh_token_expires_at: None,
+        authorized_at: Some(t),
+        user: None,
+        updated_at: t,
+        learned: learned.unwrap_or_default(),
+    })
+}

@@ -1,0 +1,243 @@
+//! Keeping an account's access token valid, safely across processes.
+//!
+//! [`ensure`] is the read → decide → refresh → write sequence of SPEC §2. It runs under the
+//! account's exclusive lock and re-reads the file after taking it, so when twenty `spotctl token`
+//! processes find the same expired token, one refreshes and the other nineteen use its result.
+//! That matters because providers rotate refresh tokens: two refreshes with the same one can log
+//! the user out. A refresh that returns no `refresh_token` keeps the old one; a failed refresh
+//! leaves the file exactly as it was.
+//!
+//! [`Session`] is an account in use by one run: it hands out the current token and, after a
+//! 401, renews it once for all concurrent requests.
+
+use crate::auth::token::{GrantKind, TokenClient, TokenResponse};
+use crate::context::Ctx;
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use crate::store::{Account, Grant, Provider, now};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+/// How long to wait for another process holding the account lock.
+pub const LOCK_WAIT: Duration = Duration::from_secs(60);
+/// `token` and the catalog commands refresh a token that expires within this.
+pub const MIN_VALID: Duration = Duration::from_secs(60);
+/// Spotify refresh tokens die this long after the user authorised (since mid-2026; the exact
+/// day is "6 months", so we count conservatively).
+pub const SPOTIFY_REFRESH_LIFETIME: i64 = 182 * 86400;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Need<'a> {
+    /// Refresh if the token expires within this.
+    Within(Duration),
+    /// Refresh unless the stored token is no longer this one (another process renewed it).
+    Replace(&'a Secret),
+    Always,
+}
+
+fn needs(acc: &Account, need: Need<'_>) -> bool {
+    match need {
+        Need::Within(d) => acc.expires_at - now() <= d.as_secs() as i64,
+        Need::Replace(stale) => &acc.access_token == stale || acc.expires_at - now() <= 0,
+        Need::Always => true,
+    }
+}
+
+pub fn no_account(name: &str) -> Error {
+    Error::auth(format!(
+        "no account named \"{name}\"; run `spotctl login -a {name}` (or `spotctl accounts` to see the stored ones)"
+    ))
+}
+
+/// The token endpoint to use for an account: the stored one, or `SPOTCTL_ACCOUNTS_BASE` for
+/// Spotify accounts when it is set (tests, proxies).
+pub fn token_url(ctx: &Ctx, acc: &Account) -> String {
+    match (&ctx.accounts_base_env, acc.provider) {
+        (Some(base), Provider::Spotify) => {
+            format!("{}/api/token", base.as_str().trim_end_matches('/'))
+        }
+        _ => acc.token_url.clone(),
+    }
+}
+
+/// Makes sure the stored token satisfies `need`, refreshing under the lock if not. Returns the
+/// account as stored afterwards and whether this call refreshed it.
+pub async fn ensure(ctx: &Ctx, name: &str, need: Need<'_>) -> Result<(Account, bool)> {
+    let store = &ctx.store;
+    let acc = store.load(name)?.ok_or_else(|| no_account(name))?;
+    if !needs(&acc, need) {
+        return Ok((acc, false));
+    }
+    let _lock = store.lock(name, LOCK_WAIT).await?;
+    let acc = store.load(name)?.ok_or_else(|| no_account(name))?;
+    if !needs(&acc, need) {
+        tracing::debug!("account {name}: another process already refreshed it");
+        return Ok((acc, false));
+    }
+    let http = ctx.http()?;
+    let fresh = renew(ctx, &http, name, &acc).await?;
+    store.save(name, &fresh)?;
+    tracing::info!(
+        "account {name}: new access token, valid for {}",
+        crate::duration::human(fresh.expires_at - now())
+    );
+    Ok((fresh, true))
+}
+
+/// Runs the grant that yields a new access token for `acc` and merges the answer.
+async fn renew(
+    ctx: &Ctx,
+    http: &crate::api::http::Http,
+    name: &str,
+    acc: &Account,
+) -> Result<Account> {
+    let url = token_url(ctx, acc);
+    crate::context::check_base(&url, "token URL")?;
+    let client = TokenClient {
+        http,
+        token_url: &url,
+        client_id: &acc.client_id,
+        client_secret: acc.client_secret.as_ref(),
+        client_auth: acc.client_auth,
+        account: name,
+    };
+    let resp = match acc.grant {
+        Grant::ClientCredentials => {
+            client
+                .request(
+                    GrantKind::ClientCredentials,
+                    vec![("grant_type".into(), "client_credentials".into())],
+                )
+                .await?
+        }
+        Grant::AuthorizationCode => {
+            let Some(rt) = &acc.refresh_token else {
+                return Err(Error::auth(format!(
+                    "account \"{name}\" has no refresh token; run `spotctl login -a {name}`"
+                )));
+            };
+            client
+                .request(
+                    GrantKind::Refresh,
+                    vec![
+                        ("grant_type".into(), "refresh_token".into()),
+                        ("refresh_token".into(), rt.expose().to_string()),
+                    ],
+                )
+                .await?
+        }
+    };
+    Ok(merge(acc, resp))
+}
+
+/// The merge rule that survives both the rotating and the 2026 regimes: keep the new refresh
+/// token if one came, otherwise the old one.
+pub fn merge(old: &Account, resp: TokenResponse) -> Account {
+    let t = now();
+    let mut acc = old.clone();
+    acc.access_token = resp.access_token;
+    acc.token_type = resp.token_type;
+    acc.expires_at = t + resp.expires_in;
+    if let Some(rt) = resp.refresh_token {
+        acc.refresh_token = Some(rt);
+        if let Some(secs) = resp.refresh_token_expires_in {
+            acc.refresh_token_expires_at = Some(t + secs);
+        }
+    }
+    if let Some(scope) = resp.scope {
+        acc.scopes = split_scopes(&scope);
+    }
+    acc.updated_at = t;
+    acc
+}
+
+pub fn split_scopes(s: &str) -> Vec<String> {
+    s.split([' ', ','])
+        .filter(|x| !x.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// An account in use by this run.
+pub struct Session {
+    ctx: Arc<Ctx>,
+    name: String,
+    account: tokio::sync::Mutex<Account>,
+    api_base: url::Url,
+    page_limit: AtomicU64,
+}
+
+impl Session {
+    /// Opens `name`, refreshing its token first if it expires within a minute.
+    pub async fn open(ctx: Arc<Ctx>, name: &str) -> Result<Session> {
+        let (acc, _) = ensure(&ctx, name, Need::Within(MIN_VALID)).await?;
+        Self::from_account(ctx, name, acc)
+    }
+
+    pub fn from_account(ctx: Arc<Ctx>, name: &str, acc: Account) -> Result<Session> {
+        let api_base = match (&ctx.api_base_env, acc.provider) {
+            (Some(env), Provider::Spotify) => env.clone(),
+            _ => crate::context::check_base(&acc.api_base, &format!("API base of account {name}"))?,
+        };
+        let page_limit = acc
+            .learned
+            .page_limit
+            .map(u64::from)
+            .unwrap_or(crate::api::paginate::LARGE_PAGE);
+        Ok(Session {
+            ctx,
+            name: name.to_string(),
+            account: tokio::sync::Mutex::new(acc),
+            api_base,
+            page_limit: AtomicU64::new(page_limit),
+        })
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn api_base(&self) -> &url::Url {
+        &self.api_base
+    }
+
+    /// A copy of the account as this run knows it.
+    pub async fn account(&self) -> Account {
+        self.account.lock().await.clone()
+    }
+
+    pub async fn token(&self) -> Secret {
+        self.account.lock().await.access_token.clone()
+    }
+
+    /// After a 401 with `stale`: returns a newer token, renewing it at most once per stale
+    /// token however many requests saw the 401 at the same time.
+    pub async fn renew(&self, stale: &Secret) -> Result<Secret> {
+        let mut acc = self.account.lock().await;
+        if &acc.access_token != stale {
+            return Ok(acc.access_token.clone());
+        }
+        let (fresh, _) = ensure(&self.ctx, &self.name, Need::Replace(stale)).await?;
+        *acc = fresh;
+        Ok(acc.access_token.clone())
+    }
+
+    pub fn page_limit(&self) -> u64 {
+        self.page_limit.load(Ordering::Acquire)
+    }
+
+    /// Records the largest page size the service accepts, for this run and the next ones.
+    pub async fn remember_page_limit(&self, limit: u64) -> Result<()> {
+        if self.page_limit.swap(limit, Ordering::AcqRel) == limit {
+            return Ok(());
+        }
+        let store = &self.ctx.store;
+        let _lock = store.lock(&self.name, LOCK_WAIT).await?;
+        if let Some(mut acc) = store.load(&self.name)? {
+            acc.learned.page_limit = Some(limit as u32);
+            store.save(&self.name, &acc)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,310 @@
+//! Command-line definitions (clap derive). Only types live here: doc comments become `--help`,
+//! and every command carries examples in `after_help`. Values are turned into ready-made
+//! objects in `context.rs`, so the rest of the program never sees clap.
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+
+const ABOUT: &str = "OAuth2 token manager and Spotify catalog fetcher.
+
+Log in once per account, then script catalog reads, refresh tokens from cron and hand tokens to
+other tools. Catalog commands also work without logging in when SPOTIFY_CLIENT_ID and
+SPOTIFY_CLIENT_SECRET are set (an app-only account is created and cached).";
+
+const EXIT_CODES: &str = "Exit status:
+  0 success   1 internal error   2 usage error (bad flag or ID; nothing was sent)
+  3 authentication (no such account, log in again, wrong client id/secret, denied, timeout)
+  4 the service refused the request   5 rate limited beyond --max-retries/--max-retry-wait
+  6 network error, timeout, 5xx after retries, invalid response   7 local account store error
+
+Environment:
+  SPOTCTL_ACCOUNT, SPOTCTL_CONFIG_DIR, SPOTCTL_LOG (tracing filter, e.g. debug)
+  SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET, SPOTIFY_REDIRECT_URI (SPOTIPY_* accepted too)
+  SPOTCTL_API_BASE (default https://api.spotify.com/v1)
+  SPOTCTL_ACCOUNTS_BASE (default https://accounts.spotify.com)
+
+Examples:
+  spotctl search taeyeon --type artist --limit 3
+  spotctl albums --artist 3qNVuliS40BLgXGxhdBdqu | jq -r .name
+  spotctl login -a alice --scope user-library-read
+  curl -H \"$(spotctl token --header -a alice)\" https://api.spotify.com/v1/me";
+
+#[derive(Debug, Parser)]
+#[command(name = "spotctl", version, about = ABOUT, after_help = EXIT_CODES, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Account (token set) to use [default: "default"]
+    #[arg(
+        short = 'a',
+        long,
+        global = true,
+        env = "SPOTCTL_ACCOUNT",
+        value_name = "NAME"
+    )]
+    pub account: Option<String>,
+
+    /// Output format [default: table on a terminal, jsonl otherwise]
+    #[arg(short = 'o', long, global = true, value_enum, value_name = "FORMAT")]
+    pub output: Option<OutputFormat>,
+
+    /// More logs on stderr; -vv adds one line per HTTP request (secrets redacted)
+    #[arg(short = 'v', long, global = true, action = clap::ArgAction::Count, conflicts_with = "quiet")]
+    pub verbose: u8,
+
+    /// Errors only
+    #[arg(short = 'q', long, global = true)]
+    pub quiet: bool,
+
+    /// Requests in flight for one listing
+    #[arg(long, global = true, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64), value_name = "N")]
+    pub concurrency: u32,
+
+    /// Where accounts live [default: <user config dir>/spotctl]
+    #[arg(long, global = true, env = "SPOTCTL_CONFIG_DIR", value_name = "DIR")]
+    pub config_dir: Option<PathBuf>,
+
+    /// Per-request timeout in seconds
+    #[arg(long, global = true, default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600), value_name = "SECS")]
+    pub timeout: u64,
+
+    /// Retries per request for 429, 5xx and network errors
+    #[arg(long, global = true, default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=100), value_name = "N")]
+    pub max_retries: u32,
+
+    /// Largest single wait honoured; a longer Retry-After fails at once (exit 5) and says when to retry
+    #[arg(long, global = true, default_value_t = 120, value_name = "SECS")]
+    pub max_retry_wait: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned columns with a header, for people
+    Table,
+    /// Tab-separated values, no header
+    Tsv,
+    /// One JSON object per line, exactly as the service sent it
+    Jsonl,
+    /// One JSON array
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Log in and store an account (authorization code with PKCE or secret, or --client-credentials)
+    #[command(after_help = LOGIN_HELP)]
+    Login(LoginArgs),
+    /// Refresh access tokens now (made for cron: quiet unless something fails)
+    #[command(after_help = "Examples:
+  spotctl refresh -a alice
+  spotctl refresh --all --if-expires-within 40m      # crontab: */30 * * * *")]
+    Refresh(RefreshArgs),
+    /// Print a valid access token (refreshing first if it expires within 60 s)
+    #[command(after_help = "Nothing is printed on stdout when it fails.
+
+Examples:
+  spotctl token -a alice
+  curl -H \"$(spotctl token --header -a alice)\" https://api.spotify.com/v1/me
+  spotctl token --json | jq .expires_at")]
+    Token(TokenArgs),
+    /// List stored accounts (never prints secrets)
+    #[command(
+        after_help = "Examples:\n  spotctl accounts\n  spotctl accounts -o json | jq -r '.[].name'"
+    )]
+    Accounts,
+    /// Delete an account's stored tokens
+    #[command(after_help = "Examples:\n  spotctl logout -a bob\n  spotctl logout --all")]
+    Logout(LogoutArgs),
+    /// Search the catalog
+    #[command(after_help = "Examples:
+  spotctl search taeyeon --type artist --limit 3
+  spotctl search taeyeon --type artist,album -o jsonl | jq -r .name
+  spotctl search 'love' --type track --limit 200 -o tsv")]
+    Search(SearchArgs),
+    /// Every album of one or more artists, all pages
+    #[command(
+        after_help = "ARTIST is a Spotify ID, a spotify:artist:ID URI or an open.spotify.com/artist/ID link.
+
+Examples:
+  spotctl albums --artist 3qNVuliS40BLgXGxhdBdqu -o tsv
+  spotctl albums --artist 'https://open.spotify.com/artist/3qNVuliS40BLgXGxhdBdqu?si=abc'
+  spotctl albums --artist spotify:artist:3qNVuliS40BLgXGxhdBdqu | jq -r .name
+  printf '%s\\n' ID1 ID2 | spotctl albums --artist - -o jsonl"
+    )]
+    Albums(AlbumsArgs),
+    /// Authenticated raw API call, like `gh api`
+    #[command(
+        after_help = "PATH is relative to the account's API base (https://api.spotify.com/v1 for Spotify).
+
+Examples:
+  spotctl api /me -a alice
+  spotctl api /me/tracks -a alice --paginate | jq -r .track.name
+  spotctl api -X POST /me/playlists -a alice --data '{\"name\":\"Mix\"}'
+  spotctl api -a kakao -X POST /v2/api/talk/memo/default/send --form template_object=@msg.json"
+    )]
+    Api(ApiArgs),
+    /// Print shell completions (bash, zsh, fish, elvish, powershell)
+    #[command(after_help = "Examples:
+  spotctl completions zsh > ~/.zfunc/_spotctl
+  spotctl completions bash > /etc/bash_completion.d/spotctl")]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+const LOGIN_HELP: &str =
+    "The client secret is never taken on the command line (other users can read argv):
+set SPOTIFY_CLIENT_SECRET or use --client-secret-file. Without a secret, PKCE is used.
+Register the redirect URI http://127.0.0.1:8888/callback in your app's dashboard
+(https://developer.spotify.com/dashboard); Spotify refuses `localhost`.
+
+Examples:
+  spotctl login -a alice --scope user-library-read
+  spotctl login -a bob --scope 'user-read-email user-read-private'
+  spotctl login -a cronbox --no-browser          # over SSH: paste the redirected URL back
+  spotctl login --client-credentials -a myapp    # app-only token, no user
+  spotctl login --provider kakao -a kakao --client-id REST_KEY --scope talk_message";
+
+#[derive(Debug, Args)]
+pub struct LoginArgs {
+    /// App-only account (client credentials grant); no browser, no user
+    #[arg(long)]
+    pub client_credentials: bool,
+    /// App client id [default: $SPOTIFY_CLIENT_ID]
+    #[arg(long, value_name = "ID")]
+    pub client_id: Option<String>,
+    /// Read the client secret from this file [default: $SPOTIFY_CLIENT_SECRET]
+    #[arg(long, value_name = "PATH")]
+    pub client_secret_file: Option<PathBuf>,
+    /// Redirect URI registered for the app [default: $SPOTIFY_REDIRECT_URI or http://127.0.0.1:8888/callback]
+    #[arg(long, value_name = "URI")]
+    pub redirect_uri: Option<String>,
+    /// Scopes to request (space or comma separated; repeatable)
+    #[arg(long, value_name = "SCOPES")]
+    pub scope: Vec<String>,
+    /// Print the URL instead of opening a browser (also accepts the redirected URL on stdin)
+    #[arg(long)]
+    pub no_browser: bool,
+    /// Give up waiting for the browser after this many seconds
+    #[arg(long, default_value_t = 300, value_name = "SECS")]
+    pub wait: u64,
+    /// OAuth2 provider
+    #[arg(long, value_enum, default_value_t = ProviderArg::Spotify)]
+    pub provider: ProviderArg,
+    /// Authorization endpoint (custom provider, or to override a provider's default)
+    #[arg(long, value_name = "URL")]
+    pub auth_url: Option<String>,
+    /// Token endpoint (custom provider, or to override a provider's default)
+    #[arg(long, value_name = "URL")]
+    pub token_url: Option<String>,
+    /// API base URL for `spotctl api` (custom provider, or to override a provider's default)
+    #[arg(long, value_name = "URL")]
+    pub api_base: Option<String>,
+    /// How the client authenticates at the token endpoint (custom provider)
+    #[arg(long, value_enum, value_name = "HOW")]
+    pub client_auth: Option<ClientAuthArg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProviderArg {
+    Spotify,
+    Kakao,
+    Custom,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ClientAuthArg {
+    /// HTTP Basic authentication header
+    Basic,
+    /// client_id (and client_secret) in the form body
+    Body,
+}
+
+#[derive(Debug, Args)]
+pub struct RefreshArgs {
+    /// Refresh every account (goes on past failures; exits with the first failure's code)
+    #[arg(long)]
+    pub all: bool,
+    /// Skip accounts whose token is valid for longer than this (e.g. 40m, 2h, 90s)
+    #[arg(long, value_name = "DURATION", value_parser = crate::duration::parse)]
+    pub if_expires_within: Option<std::time::Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct TokenArgs {
+    /// Print `Authorization: Bearer <token>`
+    #[arg(long, conflicts_with = "json")]
+    pub header: bool,
+    /// Print token, type, expiry and scopes as JSON
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogoutArgs {
+    /// Delete every account
+    #[arg(long)]
+    pub all: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SearchArgs {
+    /// What to search for (Spotify field filters like `artist:` and `year:` work)
+    pub query: String,
+    /// Item types, comma separated: artist, album, track, playlist, show, episode, audiobook
+    #[arg(long = "type", default_value = "artist", value_name = "TYPES")]
+    pub types: String,
+    /// Items wanted per type (pages are followed until this many)
+    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..), value_name = "N")]
+    pub limit: u64,
+    /// Skip this many items
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub offset: u64,
+    /// ISO 3166-1 alpha-2 country code, e.g. KR
+    #[arg(long, value_name = "CC")]
+    pub market: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct AlbumsArgs {
+    /// Artist ID, spotify:artist:ID URI or open.spotify.com link; `-` reads one per line from stdin
+    #[arg(long, value_name = "ARTIST")]
+    pub artist: String,
+    /// Only these groups, comma separated: album, single, appears_on, compilation
+    #[arg(long, value_name = "GROUPS")]
+    pub include_groups: Option<String>,
+    /// ISO 3166-1 alpha-2 country code, e.g. KR
+    #[arg(long, value_name = "CC")]
+    pub market: Option<String>,
+    /// At most this many albums per artist
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), value_name = "N")]
+    pub limit: Option<u64>,
+    /// Skip this many albums (to resume a listing that stopped part-way)
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    pub offset: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct ApiArgs {
+    /// Path relative to the account's API base, e.g. /me or /artists/ID
+    pub path: String,
+    /// HTTP method
+    #[arg(short = 'X', long, default_value = "GET", value_name = "METHOD")]
+    pub method: String,
+    /// JSON request body: a string, @file, or - for stdin
+    #[arg(long, value_name = "JSON", conflicts_with = "form")]
+    pub data: Option<String>,
+    /// Form field k=v or k=@file (repeatable); sends application/x-www-form-urlencoded
+    #[arg(long, value_name = "K=V")]
+    pub form: Vec<String>,
+    /// Follow `next` links and print every item (jsonl)
+    #[arg(long)]
+    pub paginate: bool,
+}

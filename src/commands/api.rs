@@ -1,0 +1,142 @@
+//! `spotctl api PATH`: an authenticated raw call, like `gh api`, with the same retries, 401
+//! handling and error messages as the catalog commands. POST/PUT/PATCH/DELETE are not retried
+//! after the request may have reached the server.
+
+use crate::api::client::Api;
+use crate::api::http::Body;
+use crate::api::paginate::{self, Listing, Source};
+use crate::cli::{ApiArgs, OutputFormat};
+use crate::commands::catalog;
+use crate::context::Ctx;
+use crate::error::{Error, Result};
+use crate::output::Shape;
+use std::io::{IsTerminal, Read, Write};
+use std::sync::Arc;
+
+const MAX_BODY: u64 = 16 << 20;
+
+fn read_source(spec: &str, what: &str) -> Result<Vec<u8>> {
+    let mut buf = Vec::new();
+    if spec == "-" {
+        std::io::stdin()
+            .take(MAX_BODY)
+            .read_to_end(&mut buf)
+            .map_err(|e| Error::usage(format!("{what}: reading stdin: {e}")))?;
+    } else if let Some(path) = spec.strip_prefix('@') {
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_BODY).read_to_end(&mut buf))
+            .map_err(|e| Error::usage(format!("{what}: cannot read {path}: {e}")))?;
+    } else {
+        buf = spec.as_bytes().to_vec();
+    }
+    Ok(buf)
+}
+
+fn body(args: &ApiArgs) -> Result<Body> {
+    if let Some(d) = &args.data {
+        let bytes = read_source(d, "--data")?;
+        serde_json::from_slice::<serde_json::Value>(&bytes)
+            .map_err(|e| Error::usage(format!("--data is not valid JSON: {e}")))?;
+        return Ok(Body::Json(bytes));
+    }
+    if args.form.is_empty() {
+        return Ok(Body::Empty);
+    }
+    let mut fields = Vec::new();
+    for f in &args.form {
+        let (k, v) = f.split_once('=').ok_or_else(|| {
+            Error::usage(format!(
+                "--form \"{}\": expected key=value or key=@file",
+                crate::api::ids::shown(f)
+            ))
+        })?;
+        let v = if v.starts_with('@') {
+            String::from_utf8(read_source(v, "--form")?)
+                .map_err(|_| Error::usage(format!("--form {k}: the file is not UTF-8 text")))?
+        } else {
+            v.to_string()
+        };
+        fields.push((k.to_string(), v));
+    }
+    Ok(Body::Form(fields))
+}
+
+pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
+    let method =
+        reqwest::Method::from_bytes(args.method.to_ascii_uppercase().as_bytes()).map_err(|_| {
+            Error::usage(format!(
+                "-X \"{}\" is not an HTTP method",
+                crate::api::ids::shown(&args.method)
+            ))
+        })?;
+    if args.paginate && method != reqwest::Method::GET {
+        return Err(Error::usage("--paginate works with GET only"));
+    }
+    let body = body(&args)?;
+    let session = crate::auth::catalog_session(ctx.clone()).await?;
+    let api = Arc::new(Api {
+        http: ctx.http()?,
+        session,
+    });
+    let url = if args.path.starts_with("https://") || args.path.starts_with("http://") {
+        let u =
+            url::Url::parse(&args.path).map_err(|e| Error::usage(format!("{}: {e}", args.path)))?;
+        api.check_origin(&u).map_err(|_| {
+            Error::usage(format!(
+                "{} is not under the account's API base {}",
+                args.path,
+                api.base()
+            ))
+        })?;
+        u
+    } else if args.path.starts_with('/') {
+        api.url(&args.path)?
+    } else {
+        return Err(Error::usage(format!(
+            "PATH must start with / (relative to {}), e.g. /me",
+            api.base()
+        )));
+    };
+
+    if args.paginate {
+        let first = paginate::get_first(&api, &url).await?;
+        // The page is the body itself, or (search) the one paging object in it.
+        let key = if first.get("items").is_some() {
+            None
+        } else {
+            first.as_object().and_then(|o| {
+                o.iter()
+                    .find(|(_, v)| v.get("items").is_some())
+                    .map(|(k, _)| k.clone())
+            })
+        };
+        let page = paginate::parse_page(&first, key.as_deref())?;
+        let listing = Listing {
+            first: Source::Page(page),
+            max_items: None,
+            offset_cap: None,
+            key,
+        };
+        let stream = paginate::stream(api.clone(), vec![listing]);
+        let labels = catalog::Labels {
+            names: vec![args.path.clone()],
+            check_complete: false,
+        };
+        return catalog::write(&ctx, &api, stream, Shape::Raw, labels).await;
+    }
+
+    let (_, value) = api.call(method, url, body).await?;
+    if value.is_null() {
+        return Ok(());
+    }
+    let text = if ctx.output == OutputFormat::Table && std::io::stdout().is_terminal() {
+        serde_json::to_string_pretty(&value)
+    } else {
+        serde_json::to_string(&value)
+    }
+    .map_err(|e| Error::Internal(e.to_string()))?;
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{text}")?;
+    out.flush()?;
+    Ok(())
+}

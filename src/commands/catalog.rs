@@ -1,0 +1,131 @@
+//! What `search`, `albums` and `api --paginate` share: validating catalog options, and writing
+//! a page stream to stdout with progress, de-duplication and the completeness check.
+
+use crate::api::client::Api;
+use crate::api::paginate::{Event, PageStream};
+use crate::context::Ctx;
+use crate::error::{Error, Result};
+use crate::output::{Out, Progress, Shape};
+use std::collections::HashSet;
+use std::sync::Arc;
+
+/// `--market`: an ISO 3166-1 alpha-2 code (`kr` is accepted as `KR`) or `from_token`.
+pub fn market(m: Option<&str>) -> Result<Option<String>> {
+    let Some(m) = m else { return Ok(None) };
+    let m = m.trim();
+    if m == "from_token" {
+        return Ok(Some(m.to_string()));
+    }
+    if m.len() == 2 && m.bytes().all(|b| b.is_ascii_alphabetic()) {
+        return Ok(Some(m.to_ascii_uppercase()));
+    }
+    Err(Error::usage(format!(
+        "--market \"{}\" is not a country code; use two letters like KR or US",
+        crate::api::ids::shown(m)
+    )))
+}
+
+/// A comma-separated list checked against `allowed`, in the user's order, without repeats.
+pub fn list(raw: &str, allowed: &[&str], flag: &str) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for part in raw.split(',').map(str::trim) {
+        if part.is_empty() {
+            continue;
+        }
+        if !allowed.contains(&part) {
+            return Err(Error::usage(format!(
+                "{flag}: unknown value \"{}\"; choose from {}",
+                crate::api::ids::shown(part),
+                allowed.join(", ")
+            )));
+        }
+        if !out.iter().any(|p| p == part) {
+            out.push(part.to_string());
+        }
+    }
+    if out.is_empty() {
+        return Err(Error::usage(format!(
+            "{flag} is empty; choose from {}",
+            allowed.join(", ")
+        )));
+    }
+    Ok(out)
+}
+
+pub struct Labels {
+    /// What a listing is called in warnings ("artist 3qNV…"), by listing index.
+    pub names: Vec<String>,
+    /// De-duplicate items by `id` within a listing and warn when the count differs from `total`.
+    pub check_complete: bool,
+}
+
+/// Writes every page of `stream` to stdout in order, as it arrives.
+pub async fn write(
+    ctx: &Ctx,
+    api: &Arc<Api>,
+    mut stream: PageStream,
+    shape: Shape,
+    labels: Labels,
+) -> Result<()> {
+    let mut out = Out::new(ctx.output, shape);
+    let progress = Progress::new(ctx.show_progress());
+    if let Some(bar) = progress.handle() {
+        api.http.set_wait_hook(Box::new(move |d| {
+            bar.set_message(format!(
+                "rate limited: waiting {}",
+                crate::api::http::human_wait(d)
+            ));
+        }));
+    }
+    let mut seen: HashSet<String> = HashSet::new();
+    let (mut total, mut written, mut dups) = (None, 0u64, 0u64);
+    let result = async {
+        while let Some(ev) = stream.next().await {
+            match ev? {
+                Event::Begin { total: t, .. } => {
+                    seen.clear();
+                    (total, written, dups) = (t, 0, 0);
+                    progress.begin(t, api.session.page_limit());
+                }
+                Event::Items { items, .. } => {
+                    let n = items.len() as u64;
+                    for item in &items {
+                        if labels.check_complete
+                            && let Some(id) = item.get("id").and_then(|v| v.as_str())
+                                && !seen.insert(id.to_string()) {
+                                    dups += 1;
+                                    continue;
+                                }
+                        out.item(item)?;
+                        written += 1;
+                    }
+                    out.flush()?;
+                    progress.inc(n);
+                }
+                Event::End { listing, .. } => {
+                    progress.finish();
+                    if labels.check_complete && !ctx.quiet
+                        && let Some(t) = total.filter(|t| *t != written) {
+                            let name = labels.names.get(listing).map(String::as_str).unwrap_or("listing");
+                            let why = if dups > 0 { format!(" ({dups} duplicates dropped)") } else { String::new() };
+                            progress.finish();
+                            eprintln!(
+                                "spotctl: warning: {name}: wrote {written} items but the service said {t}{why}; the catalog may have changed while it was read"
+                            );
+                        }
+                }
+            }
+        }
+        Ok::<(), Error>(())
+    }
+    .await;
+    progress.finish();
+    match result {
+        Ok(()) => out.finish(),
+        Err(e) => {
+            // Items already written stay valid: flush them before reporting.
+            out.flush()?;
+            Err(e)
+        }
+    }
+}

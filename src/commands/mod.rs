@@ -1,0 +1,11 @@
+//! One module per subcommand, each with one `run`.
+
+pub mod accounts;
+pub mod albums;
+pub mod api;
+pub mod catalog;
+pub mod completions;
+pub mod logout;
+pub mod refresh;
+pub mod search;
+pub mod token;

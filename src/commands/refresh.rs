@@ -1,0 +1,80 @@
+//! `spotctl refresh`: made for cron. Quiet on success (cron mails only problems) unless `-v`;
+//! `--all` goes on past a failing account and exits with the first failure's code; warns when
+//! a refresh token's lifetime (Spotify: 6 months after login) ends within 14 days.
+
+use crate::auth::session::{Need, ensure};
+use crate::cli::RefreshArgs;
+use crate::context::Ctx;
+use crate::duration::human;
+use crate::error::{Error, Result};
+use crate::store::{Account, now};
+use std::sync::Arc;
+
+const WARN_WITHIN: i64 = 14 * 86400;
+
+pub async fn run(ctx: Arc<Ctx>, args: RefreshArgs) -> Result<()> {
+    let names: Vec<String> = if args.all {
+        let list = ctx.store.list()?;
+        if list.is_empty() && !ctx.quiet {
+            eprintln!("spotctl: no accounts to refresh");
+        }
+        list.into_iter().map(|(n, _)| n).collect()
+    } else {
+        vec![ctx.account_name().to_string()]
+    };
+    let need = match args.if_expires_within {
+        Some(d) => Need::Within(d),
+        None => Need::Always,
+    };
+    let mut first_err: Option<Error> = None;
+    for name in &names {
+        match ensure(&ctx, name, need).await {
+            Ok((acc, refreshed)) => {
+                if ctx.verbose > 0 {
+                    let left = human(acc.expires_at - now());
+                    if refreshed {
+                        eprintln!("spotctl: {name}: refreshed, valid for {left}");
+                    } else {
+                        eprintln!("spotctl: {name}: still valid for {left}, skipped");
+                    }
+                }
+                if !ctx.quiet {
+                    warn_relogin(name, &acc);
+                }
+            }
+            Err(e) if !args.all => return Err(e),
+            Err(e) => {
+                eprintln!("spotctl: {name}: {e}");
+                if first_err.is_none() {
+                    first_err = Some(e);
+                }
+            }
+        }
+    }
+    match first_err {
+        Some(e) => Err(Error::Reported(e.exit_code())),
+        None => Ok(()),
+    }
+}
+
+fn warn_relogin(name: &str, acc: &Account) {
+    let Some(end) = acc.refresh_token_expires_at else {
+        return;
+    };
+    let left = end - now();
+    if acc.refresh_token.is_some() && left < WARN_WITHIN {
+        let when = httpdate::fmt_http_date(
+            std::time::UNIX_EPOCH + std::time::Duration::from_secs(end.max(0) as u64),
+        );
+        if left <= 0 {
+            eprintln!(
+                "spotctl: warning: {name}: the refresh token has expired; run `spotctl login -a {name}`"
+            );
+        } else {
+            eprintln!(
+                "spotctl: warning: {name}: the refresh token expires in {} ({when}); run `spotctl login -a {name}` before then",
+                human(left)
+            );
+        }
+    }
+}

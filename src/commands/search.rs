@@ -1,0 +1,77 @@
+//! `spotctl search QUERY`: every requested type, `--limit` items each, pages followed as needed.
+
+use crate::api::client::Api;
+use crate::api::paginate::{self, Listing, Source};
+use crate::cli::SearchArgs;
+use crate::commands::catalog;
+use crate::context::Ctx;
+use crate::error::{Error, Result};
+use crate::output::Shape;
+use std::sync::Arc;
+
+const TYPES: &[&str] = &[
+    "artist",
+    "album",
+    "track",
+    "playlist",
+    "show",
+    "episode",
+    "audiobook",
+];
+/// Spotify refuses search offsets (including the limit) beyond this.
+pub const OFFSET_CAP: u64 = 1000;
+
+pub async fn run(ctx: Arc<Ctx>, args: SearchArgs) -> Result<()> {
+    let query = args.query.trim();
+    if query.is_empty() {
+        return Err(Error::usage("the search query is empty"));
+    }
+    let types = catalog::list(&args.types, TYPES, "--type")?;
+    let market = catalog::market(args.market.as_deref())?;
+    if args.offset >= OFFSET_CAP {
+        return Err(Error::usage(format!(
+            "--offset {}: Spotify's search stops at offset {OFFSET_CAP}; refine the query instead",
+            args.offset
+        )));
+    }
+
+    let session = crate::auth::catalog_session(ctx.clone()).await?;
+    let api = Arc::new(Api {
+        http: ctx.http()?,
+        session,
+    });
+    let page = api
+        .session
+        .page_limit()
+        .min(args.limit)
+        .min(OFFSET_CAP - args.offset);
+    let mut url = api.url("/search")?;
+    {
+        let mut q = url.query_pairs_mut();
+        q.append_pair("q", query);
+        q.append_pair("type", &types.join(","));
+        if let Some(m) = &market {
+            q.append_pair("market", m);
+        }
+        q.append_pair("limit", &page.to_string());
+        q.append_pair("offset", &args.offset.to_string());
+    }
+    let first = paginate::get_first(&api, &url).await?;
+    let mut listings = Vec::with_capacity(types.len());
+    for t in &types {
+        let key = format!("{t}s");
+        let page = paginate::parse_page(&first, Some(&key))?;
+        listings.push(Listing {
+            first: Source::Page(page),
+            max_items: Some(args.limit),
+            offset_cap: Some(OFFSET_CAP),
+            key: Some(key),
+        });
+    }
+    let stream = paginate::stream(api.clone(), listings);
+    let labels = catalog::Labels {
+        names: types.iter().map(|t| format!("{t}s")).collect(),
+        check_complete: false,
+    };
+    catalog::write(&ctx, &api, stream, Shape::Search, labels).await
+}

@@ -1,0 +1,97 @@
+//! The one error type of spotctl and the exit code each kind maps to (SPEC §1 "Exit status").
+//!
+//! Every message is written for a person reading one line on stderr: what failed and what to do.
+//! Messages never contain a token, a secret, an authorization code or a PKCE verifier; the
+//! places that build them only ever see redacted values (see `secret.rs`).
+
+use std::fmt;
+
+/// Exit codes, as documented in the README and SPEC §1.
+pub mod code {
+    pub const OK: u8 = 0;
+    pub const INTERNAL: u8 = 1;
+    pub const USAGE: u8 = 2;
+    pub const AUTH: u8 = 3;
+    pub const API: u8 = 4;
+    pub const RATE_LIMIT: u8 = 5;
+    pub const NETWORK: u8 = 6;
+    pub const STORE: u8 = 7;
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Bad flag, malformed ID/URI/URL, bad account name: caught before any network call.
+    #[error("{0}")]
+    Usage(String),
+    /// No such account, not logged in, `invalid_grant`, `invalid_client`, denied, state mismatch, timeout.
+    #[error("{0}")]
+    Auth(String),
+    /// The service refused the request (4xx other than 401/429).
+    #[error("{method} {path}: {status} {message}")]
+    Api {
+        method: String,
+        path: String,
+        status: u16,
+        message: String,
+    },
+    /// Rate limited beyond `--max-retries` / `--max-retry-wait`, or quota exhausted.
+    #[error("{0}")]
+    RateLimited(String),
+    /// Network error, timeout, 5xx after retries, or a response that is not what the protocol promises.
+    #[error("{0}")]
+    Network(String),
+    /// Local store: unreadable/corrupt account file, permissions, lock.
+    #[error("{0}")]
+    Store(String),
+    /// A bug.
+    #[error("internal error: {0}")]
+    Internal(String),
+    /// Already reported on stderr (e.g. per account by `refresh --all`); exit with this code.
+    #[error("")]
+    Reported(u8),
+    /// stdout was closed by the reader (`| head -1`): not a failure.
+    #[error("broken pipe")]
+    BrokenPipe,
+}
+
+impl Error {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Usage(_) => code::USAGE,
+            Error::Auth(_) => code::AUTH,
+            Error::Api { .. } => code::API,
+            Error::RateLimited(_) => code::RATE_LIMIT,
+            Error::Network(_) => code::NETWORK,
+            Error::Store(_) => code::STORE,
+            Error::Internal(_) => code::INTERNAL,
+            Error::Reported(c) => *c,
+            Error::BrokenPipe => code::OK,
+        }
+    }
+
+    pub fn usage(msg: impl fmt::Display) -> Self {
+        Error::Usage(msg.to_string())
+    }
+    pub fn auth(msg: impl fmt::Display) -> Self {
+        Error::Auth(msg.to_string())
+    }
+    pub fn network(msg: impl fmt::Display) -> Self {
+        Error::Network(msg.to_string())
+    }
+    pub fn store(msg: impl fmt::Display) -> Self {
+        Error::Store(msg.to_string())
+    }
+}
+
+/// Writing to stdout failed: a closed pipe ends quietly, anything else is reported.
+impl From<std::io::Error> for Error {
+    fn from(e: std::io::Error) -> Self {
+        if e.kind() == std::io::ErrorKind::BrokenPipe {
+            Error::BrokenPipe
+        } else {
+            Error::Internal(format!("writing output: {e}"))
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

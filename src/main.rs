@@ -1,0 +1,116 @@
+//! spotctl: parse the command line, set up logging, run the command, and turn the outcome into
+//! an exit code (SPEC §1). Nothing else happens here.
+
+mod api;
+mod auth;
+mod cli;
+mod commands;
+mod context;
+mod duration;
+mod error;
+mod output;
+mod secret;
+mod store;
+
+use clap::Parser;
+use cli::{Cli, Command};
+use context::Ctx;
+use error::{Error, code};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => return clap_error(e),
+    };
+    init_tracing(&cli.global);
+    let result = Ctx::new(&cli.global).and_then(|ctx| {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Internal(format!("starting the runtime: {e}")))?;
+        let r = rt.block_on(run(Arc::new(ctx), cli.command));
+        // Do not wait for background work (a stdin reader, aborted page fetches).
+        rt.shutdown_background();
+        r
+    });
+    match result {
+        Ok(()) | Err(Error::BrokenPipe) => ExitCode::SUCCESS,
+        Err(Error::Reported(c)) => ExitCode::from(c),
+        Err(e) => {
+            eprintln!("spotctl: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+async fn run(ctx: Arc<Ctx>, command: Command) -> error::Result<()> {
+    match command {
+        Command::Login(a) => auth::login::run(&ctx, a).await,
+        Command::Refresh(a) => commands::refresh::run(ctx, a).await,
+        Command::Token(a) => commands::token::run(ctx, a).await,
+        Command::Accounts => commands::accounts::run(&ctx),
+        Command::Logout(a) => commands::logout::run(&ctx, a).await,
+        Command::Search(a) => commands::search::run(ctx, a).await,
+        Command::Albums(a) => commands::albums::run(ctx, a).await,
+        Command::Api(a) => commands::api::run(ctx, a).await,
+        Command::Completions { shell } => commands::completions::run(shell),
+    }
+}
+
+/// clap's errors as one `spotctl:` line (exit 2); `--help` and `--version` as clap prints them.
+fn clap_error(e: clap::Error) -> ExitCode {
+    use clap::error::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::DisplayHelp
+            | ErrorKind::DisplayVersion
+            | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    ) {
+        let _ = e.print();
+        return if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+            ExitCode::from(code::USAGE)
+        } else {
+            ExitCode::SUCCESS
+        };
+    }
+    let text = e.render().to_string();
+    let parts: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information")
+        })
+        .collect();
+    let msg = parts.join(" ");
+    let msg = msg.strip_prefix("error: ").unwrap_or(&msg);
+    eprintln!("spotctl: {msg} (see `spotctl --help`)");
+    ExitCode::from(code::USAGE)
+}
+
+/// Logs go to stderr: warnings by default, `-v` info, `-vv` debug (one line per HTTP request),
+/// `-q` errors only; `SPOTCTL_LOG` (a tracing filter) overrides. Colour only on a terminal.
+fn init_tracing(g: &cli::GlobalArgs) {
+    let level = match (g.quiet, g.verbose) {
+        (true, _) => "error",
+        (_, 0) => "warn",
+        (_, 1) => "info",
+        _ => "debug",
+    };
+    let filter = std::env::var("SPOTCTL_LOG")
+        .ok()
+        .and_then(|f| tracing_subscriber::EnvFilter::try_new(f).ok())
+        .unwrap_or_else(|| {
+            // Our own logs at the chosen level; libraries' only when asked for with SPOTCTL_LOG.
+            tracing_subscriber::EnvFilter::new(format!("warn,spotctl={level}"))
+        });
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_target(false)
+        .without_time()
+        .try_init();
+}
