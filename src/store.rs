@@ -251,6 +251,7 @@ impl Store {
     }
 
     /// Atomically replaces (or creates) the account file, keeping the previous version as `.bak`.
+    /// Callers hold the account lock ([`Store::lock`]).
     pub fn save(&self, name: &str, account: &Account) -> Result<()> {
         validate_name(name)?;
         self.ensure_dir()?;
@@ -258,6 +259,7 @@ impl Store {
         let mut json = serde_json::to_vec_pretty(account)
             .map_err(|e| Error::Internal(format!("serializing account: {e}")))?;
         json.push(b'\n');
+        self.remove_stale_temporaries(name);
         let tmp = self.dir.join(format!(
             ".{name}.json.tmp-{}-{:08x}",
             std::process::id(),
@@ -302,6 +304,21 @@ impl Store {
             let _ = d.sync_all();
         }
         Ok(())
+    }
+
+    /// Temporary files of `name` left by a process killed mid-write. Saves run under the
+    /// account lock, so any that exist now belong to nobody.
+    fn remove_stale_temporaries(&self, name: &str) {
+        let prefixes = [format!(".{name}.json.tmp-"), format!(".{name}.json.bak-")];
+        if let Ok(entries) = fs::read_dir(&self.dir) {
+            for e in entries.filter_map(|e| e.ok()) {
+                let f = e.file_name();
+                let f = f.to_string_lossy();
+                if prefixes.iter().any(|p| f.starts_with(p.as_str())) {
+                    let _ = fs::remove_file(e.path());
+                }
+            }
+        }
     }
 
     /// Deletes an account (and its backup and lock file). Returns whether it existed.

@@ -1,0 +1,420 @@
+//! The fault matrix (RELIABILITY.md): every row injects one fault into the fake and asserts the
+//! exact outcome a user sees — output, exit code, message — and the requests the fake received.
+
+use crate::common::*;
+use std::time::{Duration, Instant};
+
+const ALBUMS: &str = "/albums";
+
+/// The 57 albums as a healthy run prints them (jsonl), for comparing faulty runs against.
+fn healthy(t: &T, artist: &str) -> Vec<u8> {
+    let o = t.run(&["albums", "--artist", artist, "-o", "jsonl"]);
+    assert_code(&o, 0);
+    t.fake.clear_log();
+    o.stdout
+}
+
+fn albums(t: &T, artist: &str, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["albums", "--artist", artist, "-o", "jsonl"];
+    args.extend_from_slice(extra);
+    t.run(&args)
+}
+
+fn album_reqs(t: &T) -> Vec<Req> {
+    t.hits(ALBUMS)
+}
+
+fn retry_after_case(value: Option<&str>) -> (std::process::Output, Vec<Req>, Vec<u8>) {
+    retry_after_with(|| value.map(str::to_string))
+}
+
+fn retry_after_with(
+    value: impl FnOnce() -> Option<String>,
+) -> (std::process::Output, Vec<Req>, Vec<u8>) {
+    let t = T::new();
+    let want = healthy(&t, ARTIST_57);
+    t.fake.inject(
+        Fault::new(
+            ALBUMS,
+            FaultKind::TooMany {
+                retry_after: value(),
+                quota: false,
+            },
+        )
+        .skip(2),
+    );
+    let o = albums(&t, ARTIST_57, &[]);
+    (o, album_reqs(&t), want)
+}
+
+#[test]
+fn r429_retry_after_1_on_page_3_completes_and_pauses_everyone() {
+    let (o, reqs, want) = retry_after_case(Some("1"));
+    assert_code(&o, 0);
+    assert_eq!(o.stdout, want);
+    let limited: Vec<&Req> = reqs.iter().filter(|r| r.status == 429).collect();
+    assert_eq!(limited.len(), 1);
+    let pause_start = limited[0].done_ms;
+    let pause_end = pause_start + 1000;
+    // No request arrived while the pause was on (allowing for requests already in flight when
+    // the 429 was sent, which left the client before it knew).
+    let during: Vec<&Req> = reqs
+        .iter()
+        .filter(|r| r.at_ms > pause_start + 30 && r.at_ms < pause_end - 30)
+        .collect();
+    assert!(during.is_empty(), "requests during the pause: {during:#?}");
+    assert_eq!(
+        reqs.iter().filter(|r| r.status == 200).count(),
+        6,
+        "one request per page, plus the one retry"
+    );
+}
+
+#[test]
+fn r429_retry_after_0_retries_at_once() {
+    let (o, reqs, want) = retry_after_case(Some("0"));
+    assert_code(&o, 0);
+    assert_eq!(o.stdout, want);
+    assert_eq!(reqs.len(), 7);
+}
+
+#[test]
+fn r429_without_retry_after_backs_off() {
+    let (o, reqs, want) = retry_after_case(None);
+    assert_code(&o, 0);
+    assert_eq!(o.stdout, want);
+    assert_eq!(reqs.len(), 7);
+}
+
+#[test]
+fn r429_retry_after_garbage_counts_as_absent() {
+    let (o, reqs, want) = retry_after_case(Some("soon-ish"));
+    assert_code(&o, 0);
+    assert_eq!(o.stdout, want);
+    assert_eq!(reqs.len(), 7);
+}
+
+#[test]
+fn r429_retry_after_http_date_is_honoured() {
+    // HTTP dates have whole seconds: 3 s ahead means a wait of more than 2 s.
+    let (o, reqs, want) = retry_after_with(|| {
+        Some(httpdate::fmt_http_date(
+            std::time::SystemTime::now() + Duration::from_secs(3),
+        ))
+    });
+    assert_code(&o, 0);
+    assert_eq!(o.stdout, want);
+    let limited = reqs.iter().find(|r| r.status == 429).unwrap();
+    let next = reqs
+        .iter()
+        .filter(|r| r.at_ms > limited.done_ms + 30)
+        .map(|r| r.at_ms)
+        .min()
+        .unwrap();
+    assert!(
+        next >= limited.done_ms + 1500,
+        "waited for the date: {} -> {}",
+        limited.done_ms,
+        next
+    );
+}
+
+#[test]
+fn r429_retry_after_a_day_fails_at_once_with_exit_5() {
+    let t = T::new();
+    let _ = healthy(&t, ARTIST_57);
+    t.fake.inject(
+        Fault::new(
+            ALBUMS,
+            FaultKind::TooMany {
+                retry_after: Some("86400".into()),
+                quota: false,
+            },
+        )
+        .skip(2),
+    );
+    let start = Instant::now();
+    let o = albums(&t, ARTIST_57, &[]);
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "did not hang: {:?}",
+        start.elapsed()
+    );
+    assert_code(&o, 5);
+    let e = stderr(&o);
+    assert!(
+        e.contains("wait 24 h") && e.contains("--max-retry-wait 120s"),
+        "{e}"
+    );
+    assert_eq!(e.lines().count(), 1);
+    // The pages already written stay valid, and the message says where to resume.
+    let got = jsonl(&o);
+    assert_eq!(got.len() % 10, 0);
+    assert!(e.contains(&format!("--offset {}", got.len())), "{e}");
+}
+
+#[test]
+fn r429_quota_exceeded_fails_at_once() {
+    let t = T::new();
+    let _ = healthy(&t, ARTIST_57);
+    t.fake.inject(Fault::new(
+        ALBUMS,
+        FaultKind::TooMany {
+            retry_after: Some("30".into()),
+            quota: true,
+        },
+    ));
+    let o = albums(&t, ARTIST_57, &[]);
+    assert_code(&o, 5);
+    let e = stderr(&o);
+    assert!(
+        e.contains("quota") && e.contains("Retry-After: 30 s"),
+        "{e}"
+    );
+    assert_eq!(album_reqs(&t).len(), 1, "no retry: waiting will not help");
+}
+
+#[test]
+fn r429_storm_on_every_page_still_completes() {
+    let t = T::new();
+    let want = healthy(&t, ARTIST_57);
+    // Every other request is refused (one-shot faults on a path take turns): six 429s in all.
+    for k in 0..6 {
+        t.fake.inject(
+            Fault::new(
+                ALBUMS,
+                FaultKind::TooMany {
+                    retry_after: Some("0".into()),
+                    quota: false,
+                },
+            )
+            .skip(usize::from(k > 0)),
+        );
+    }
+    let o = albums(&t, ARTIST_57, &[]);
+    assert_code(&o, 0);
+    assert_eq!(o.stdout, want);
+    assert_eq!(album_reqs(&t).iter().filter(|r| r.status == 429).count(), 6);
+}
+
+#[test]
+fn r429_beyond_max_retries_is_exit_5() {
+    let t = T::new();
+    let _ = healthy(&t, ARTIST_57);
+    t.fake.inject(
+        Fault::new(
+            ALBUMS,
+            FaultKind::TooMany {
+                retry_after: Some("0".into()),
+                quota: false,
+            },
+        )
+        .times(usize::MAX),
+    );
+    let o = albums(&t, ARTIST_57, &["--max-retries", "2"]);
+    assert_code(&o, 5);
+    assert!(
+        stderr(&o).contains("still rate limited (429) after 2 retries"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(album_reqs(&t).len(), 3);
+}
+
+#[test]
+fn r5xx_bursts_are_retried() {
+    for status in [500u16, 502, 503, 504] {
+        let t = T::new();
+        let want = healthy(&t, ARTIST_57);
+        t.fake.inject(
+            Fault::new(ALBUMS, FaultKind::Status(status))
+                .skip(1)
+                .times(3),
+        );
+        let o = albums(&t, ARTIST_57, &[]);
+        assert_code(&o, 0);
+        assert_eq!(o.stdout, want, "status {status}");
+        assert_eq!(album_reqs(&t).len(), 6 + 3);
+    }
+}
+
+#[test]
+fn r503_forever_is_exit_6_after_max_retries() {
+    let t = T::new();
+    let _ = healthy(&t, ARTIST_57);
+    t.fake
+        .inject(Fault::new(ALBUMS, FaultKind::Status(503)).times(usize::MAX));
+    let o = albums(&t, ARTIST_57, &["--max-retries", "3"]);
+    assert_code(&o, 6);
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "spotctl: GET /v1/artists/{ARTIST_57}/albums: 503 Service Unavailable after 3 retries; the service is having trouble, try again later\n"
+        )
+    );
+    assert_eq!(album_reqs(&t).len(), 4);
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn reset_before_the_status_line_is_retried() {
+    let t = T::new();
+    let want = healthy(&t, ARTIST_57);
+    t.fake.inject(
+        Fault::new(ALBUMS, FaultKind::ResetBeforeStatus)
+            .skip(2)
+            .times(2),
+    );
+    let o = albums(&t, ARTIST_57, &[]);
+    assert_code(&o, 0);
+    assert_eq!(o.stdout, want);
+}
+
+#[test]
+fn reset_in_the_middle_of_a_body_is_retried() {
+    let t = T::new();
+    let want = healthy(&t, ARTIST_57);
+    t.fake
+        .inject(Fault::new(ALBUMS, FaultKind::ResetMidBody).skip(1).times(2));
+    let o = albums(&t, ARTIST_57, &[]);
+    assert_code(&o, 0);
+    assert_eq!(o.stdout, want);
+}
+
+#[test]
+fn truncated_json_is_exit_6_with_an_excerpt() {
+    let t = T::new();
+    let _ = healthy(&t, ARTIST_57);
+    t.fake.inject(Fault::new(ALBUMS, FaultKind::TruncatedJson));
+    let o = albums(&t, ARTIST_57, &[]);
+    assert_code(&o, 6);
+    let e = stderr(&o);
+    assert!(
+        e.starts_with(&format!(
+            "spotctl: GET /v1/artists/{ARTIST_57}/albums: 200 but the body is not valid JSON: {{"
+        )),
+        "{e}"
+    );
+}
+
+#[test]
+fn html_from_a_proxy_is_exit_6_or_retried() {
+    let t = T::new();
+    let want = healthy(&t, ARTIST_57);
+    t.fake.inject(Fault::new(ALBUMS, FaultKind::Html(200)));
+    let o = albums(&t, ARTIST_57, &[]);
+    assert_code(&o, 6);
+    assert!(
+        stderr(&o).contains("200 but the body is not valid JSON: <"),
+        "{}",
+        stderr(&o)
+    );
+    // A 502 HTML page is a 5xx: retried.
+    t.fake
+        .inject(Fault::new(ALBUMS, FaultKind::Html(502)).times(2));
+    let o = albums(&t, ARTIST_57, &[]);
+    assert_code(&o, 0);
+    assert_eq!(o.stdout, want);
+}
+
+#[test]
+fn a_server_that_never_answers_times_out() {
+    let t = T::new();
+    let _ = healthy(&t, ARTIST_57);
+    t.fake
+        .inject(Fault::new(ALBUMS, FaultKind::Hang).times(usize::MAX));
+    let start = Instant::now();
+    let o = albums(&t, ARTIST_57, &["--timeout", "1", "--max-retries", "1"]);
+    assert_code(&o, 6);
+    assert!(stderr(&o).contains("timed out"), "{}", stderr(&o));
+    assert!(start.elapsed() < Duration::from_secs(10));
+    assert_eq!(album_reqs(&t).len(), 2);
+}
+
+#[test]
+fn token_expired_mid_pagination_gets_one_new_token_and_loses_nothing() {
+    let t = T::new();
+    let want = healthy(&t, ARTIST_1000);
+    t.fake
+        .inject(Fault::new(ALBUMS, FaultKind::ExpireTokens).skip(3));
+    let o = albums(&t, ARTIST_1000, &[]);
+    assert_code(&o, 0);
+    assert_eq!(o.stdout, want, "no item lost or repeated");
+    assert_eq!(
+        t.fake.token_requests(),
+        1,
+        "one new token for all eight workers"
+    );
+    let unauthorized = album_reqs(&t).iter().filter(|r| r.status == 401).count();
+    assert!((1..=8).contains(&unauthorized), "{unauthorized}");
+}
+
+#[test]
+fn empty_page_with_a_next_link_stops() {
+    let t = T::new();
+    t.fake.inject(
+        Fault::new(ALBUMS, FaultKind::EmptyPageWithNext)
+            .skip(2)
+            .times(usize::MAX),
+    );
+    let o = t.run(&[
+        "albums",
+        "--artist",
+        ARTIST_57,
+        "-o",
+        "jsonl",
+        "--concurrency",
+        "1",
+    ]);
+    assert_code(&o, 0);
+    assert_eq!(
+        jsonl(&o).len(),
+        20,
+        "two full pages, then the empty one ends it"
+    );
+    assert!(
+        album_reqs(&t).len() <= 8,
+        "no endless loop: {}",
+        album_reqs(&t).len()
+    );
+    assert!(
+        stderr(&o).contains("wrote 20 items but the service said 57"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn total_that_changes_between_pages() {
+    let t = T::new();
+    let want = healthy(&t, ARTIST_57);
+    // The first page claims 5 more albums than there are: the extra page comes back empty.
+    t.fake
+        .inject(Fault::new(ALBUMS, FaultKind::TotalChanges(5)));
+    let o = albums(&t, ARTIST_57, &[]);
+    assert_code(&o, 0);
+    assert_eq!(o.stdout, want);
+    assert!(
+        stderr(&o).contains("wrote 57 items but the service said 62"),
+        "{}",
+        stderr(&o)
+    );
+    // A later page claiming fewer changes nothing that was already planned.
+    t.fake.clear_log();
+    t.fake
+        .inject(Fault::new(ALBUMS, FaultKind::TotalChanges(-20)).skip(2));
+    let o = albums(&t, ARTIST_57, &[]);
+    assert_code(&o, 0);
+    assert_eq!(o.stdout, want);
+}
+
+#[test]
+fn latency_on_one_page_keeps_the_order() {
+    let t = T::new();
+    let want = healthy(&t, ARTIST_1000);
+    t.fake
+        .inject(Fault::new(ALBUMS, FaultKind::Latency(300)).skip(1));
+    let o = albums(&t, ARTIST_1000, &[]);
+    assert_code(&o, 0);
+    assert_eq!(o.stdout, want);
+}
