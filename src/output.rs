@@ -148,55 +148,61 @@ impl Out {
     }
 }
 
-/// A progress bar on stderr for long listings; does nothing when disabled.
+/// A progress bar on stderr for long listings; does nothing when disabled (stderr not a
+/// terminal, or `-q`) and stays hidden for listings of a few pages.
 pub struct Progress {
-    bar: Option<indicatif::ProgressBar>,
+    enabled: bool,
+    bar: indicatif::ProgressBar,
 }
 
 impl Progress {
     pub fn new(enabled: bool) -> Progress {
-        let bar = enabled.then(|| {
-            let b = indicatif::ProgressBar::with_draw_target(
-                None,
-                indicatif::ProgressDrawTarget::stderr(),
-            );
-            b.set_style(
-                indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} items {wide_msg}")
-                    .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            b
-        });
-        Progress { bar }
+        let bar = indicatif::ProgressBar::hidden();
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} items {wide_msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        Progress { enabled, bar }
     }
 
+    /// A handle for showing rate-limit waits in the bar's message.
     pub fn handle(&self) -> Option<indicatif::ProgressBar> {
-        self.bar.clone()
+        self.enabled.then(|| self.bar.clone())
     }
 
-    /// Shows the bar only for listings of more than a few pages.
+    /// Starts a listing: the bar appears only for more than three pages.
     pub fn begin(&self, total: Option<u64>, page: u64) {
-        if let Some(b) = &self.bar {
-            match total {
-                Some(t) if t > page.max(1) * 3 => {
-                    b.set_length(t);
-                    b.set_position(0);
-                    b.enable_steady_tick(std::time::Duration::from_millis(120));
-                }
-                _ => b.set_length(0),
+        if !self.enabled {
+            return;
+        }
+        self.bar.set_position(0);
+        match total {
+            Some(t) if t > page.max(1) * 3 => {
+                self.bar.set_length(t);
+                self.bar
+                    .set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                self.bar
+                    .enable_steady_tick(std::time::Duration::from_millis(120));
             }
+            _ => self
+                .bar
+                .set_draw_target(indicatif::ProgressDrawTarget::hidden()),
         }
     }
 
     pub fn inc(&self, n: u64) {
-        if let Some(b) = &self.bar {
-            b.inc(n);
-            b.set_message("");
+        if self.enabled {
+            self.bar.inc(n);
+            self.bar.set_message("");
         }
     }
 
+    /// Clears the bar (before a warning is printed, and at the end).
     pub fn finish(&self) {
-        if let Some(b) = &self.bar {
-            b.finish_and_clear();
+        if self.enabled {
+            self.bar.disable_steady_tick();
+            self.bar.finish_and_clear();
+            self.bar.reset();
         }
     }
 }

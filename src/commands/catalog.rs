@@ -92,27 +92,36 @@ pub async fn write(
                     for item in &items {
                         if labels.check_complete
                             && let Some(id) = item.get("id").and_then(|v| v.as_str())
-                                && !seen.insert(id.to_string()) {
-                                    dups += 1;
-                                    continue;
-                                }
+                            && !seen.insert(id.to_string())
+                        {
+                            dups += 1;
+                            continue;
+                        }
                         out.item(item)?;
                         written += 1;
                     }
                     out.flush()?;
                     progress.inc(n);
                 }
-                Event::End { listing, .. } => {
+                Event::End { listing } => {
                     progress.finish();
-                    if labels.check_complete && !ctx.quiet
-                        && let Some(t) = total.filter(|t| *t != written) {
-                            let name = labels.names.get(listing).map(String::as_str).unwrap_or("listing");
-                            let why = if dups > 0 { format!(" ({dups} duplicates dropped)") } else { String::new() };
-                            progress.finish();
-                            eprintln!(
-                                "spotctl: warning: {name}: wrote {written} items but the service said {t}{why}; the catalog may have changed while it was read"
-                            );
-                        }
+                    let short = total.filter(|t| *t != written);
+                    if let (true, false, Some(t)) = (labels.check_complete, ctx.quiet, short) {
+                        let name = labels
+                            .names
+                            .get(listing)
+                            .map(String::as_str)
+                            .unwrap_or("listing");
+                        let why = if dups > 0 {
+                            format!(" ({dups} duplicates dropped)")
+                        } else {
+                            String::new()
+                        };
+                        eprintln!(
+                            "spotctl: warning: {name}: wrote {written} items but the service said \
+                             {t}{why}; the catalog may have changed while it was read"
+                        );
+                    }
                 }
             }
         }

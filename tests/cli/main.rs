@@ -12,4 +12,5 @@ mod catalog;
 mod faults;
 mod login;
 mod security;
+mod speed;
 mod store;

@@ -1,0 +1,278 @@
+//! The fetch benchmark behind BENCHMARKS.md: the release `spotctl` binary against the fake
+//! service with 50 ms added to every response, as a user would run it.
+//!
+//! `cargo bench --bench fetch` runs every case 5 times and prints a markdown table (median wall
+//! time, requests and TCP connections the fake saw, peak RSS of the spotctl process);
+//! `-- --quick` runs each case once on smaller inputs (what CI does); `-- --runs N` sets the
+//! repetitions. `--concurrency 1` is the sequential client (spotipy, rspotify, `gh api
+//! --paginate` fetch one page per round trip).
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+use support::fake::*;
+
+const BIN: &str = env!("CARGO_BIN_EXE_spotctl");
+const LATENCY_MS: u64 = 50;
+
+struct Sample {
+    wall: Duration,
+    api: usize,
+    token: usize,
+    conns: usize,
+    rss_kb: i64,
+    lines: usize,
+}
+
+struct Bench {
+    fake: FakeSpotify,
+    dir: tempfile::TempDir,
+}
+
+impl Bench {
+    fn new(mode: Mode) -> Bench {
+        let fake = FakeSpotify::start_with(mode);
+        fake.set_latency_ms(LATENCY_MS);
+        Bench {
+            fake,
+            dir: tempfile::tempdir().expect("temp dir"),
+        }
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(BIN);
+        c.args(args)
+            .env_remove("SPOTCTL_ACCOUNT")
+            .env("SPOTCTL_CONFIG_DIR", self.dir.path())
+            .env("SPOTCTL_API_BASE", self.fake.api_base())
+            .env("SPOTCTL_ACCOUNTS_BASE", self.fake.accounts_base())
+            .env("SPOTIFY_CLIENT_ID", CLIENT_ID)
+            .env("SPOTIFY_CLIENT_SECRET", CLIENT_SECRET);
+        c
+    }
+
+    /// Runs spotctl once; stdout goes to a file whose lines are counted.
+    fn run(&self, args: &[&str]) -> Sample {
+        self.fake.clear_log();
+        let conns_before = self.fake.connections();
+        let out_path = self.dir.path().join("out.jsonl");
+        let out = std::fs::File::create(&out_path).expect("output file");
+        let start = Instant::now();
+        let child = self
+            .command(args)
+            .stdout(Stdio::from(out))
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn spotctl");
+        let (status, rss_kb) = wait_rusage(child.id() as i32);
+        let wall = start.elapsed();
+        assert_eq!(status, 0, "spotctl {args:?} failed");
+        let lines = std::fs::read(&out_path)
+            .map(|b| b.iter().filter(|&&c| c == b'\n').count())
+            .unwrap_or(0);
+        Sample {
+            wall,
+            api: self.fake.api_requests(),
+            token: self.fake.token_requests(),
+            conns: self.fake.connections() - conns_before,
+            rss_kb,
+            lines,
+        }
+    }
+}
+
+/// Waits for the child and returns its exit status and peak RSS in kB (`wait4`'s rusage: the
+/// child alone, measured by the kernel).
+fn wait_rusage(pid: i32) -> (i32, i64) {
+    let mut status = 0;
+    // SAFETY: rusage is plain old data; wait4 fills it for our own child.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    let r = unsafe { libc::wait4(pid, &mut status, 0, &mut usage) };
+    assert_eq!(r, pid, "wait4");
+    let code = if libc::WIFEXITED(status) {
+        libc::WEXITSTATUS(status)
+    } else {
+        -1
+    };
+    (code, usage.ru_maxrss)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+struct Row {
+    case: String,
+    pages: usize,
+    concurrency: &'static str,
+    median: Duration,
+    api: usize,
+    conns: usize,
+    rss_kb: i64,
+    items: usize,
+}
+
+fn case(
+    b: &Bench,
+    name: &str,
+    artist: &str,
+    pages: usize,
+    items: usize,
+    conc: Option<&'static str>,
+    runs: usize,
+) -> Row {
+    let mut args = vec!["albums", "--artist", artist, "-o", "jsonl"];
+    if let Some(c) = conc {
+        args.extend(["--concurrency", c]);
+    }
+    let samples: Vec<Sample> = (0..runs).map(|_| b.run(&args)).collect();
+    for s in &samples {
+        assert_eq!(s.lines, items, "{name}: every album printed");
+        assert_eq!(s.token, 0, "{name}: warm runs use the cached token");
+    }
+    let last = samples.last().expect("at least one run");
+    Row {
+        case: name.to_string(),
+        pages,
+        concurrency: conc.unwrap_or("8 (default)"),
+        median: median(samples.iter().map(|s| s.wall).collect()),
+        api: last.api,
+        conns: last.conns,
+        rss_kb: samples.iter().map(|s| s.rss_kb).max().unwrap_or(0),
+        items,
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick");
+    let runs = args
+        .iter()
+        .position(|a| a == "--runs")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(if quick { 1 } else { 5 });
+    let mut rows = Vec::new();
+
+    // 1000 albums at page size 50 (extended quota: 20 pages) and 10 (Development Mode: 100).
+    for (mode, page, label) in [
+        (Mode::Extended, 50, "extended quota"),
+        (Mode::Dev2026, 10, "development mode"),
+    ] {
+        let b = Bench::new(mode);
+        let (artist, n) = if quick {
+            (b.fake.add_artist("Quick", 120), 120)
+        } else {
+            (ARTIST_1000.to_string(), 1000)
+        };
+        // Cold start: one token request, and (Development Mode) the one refused page size.
+        let cold = b.run(&["albums", "--artist", &artist, "-o", "jsonl"]);
+        assert_eq!(cold.lines, n);
+        assert_eq!(cold.token, 1, "one token request on a cold start");
+        let pages = n.div_ceil(page);
+        let probe = usize::from(page == 10);
+        assert_eq!(
+            cold.api,
+            pages + probe,
+            "{label}: one request per page on a cold start (+ the page-size probe)"
+        );
+        for conc in [Some("1"), None] {
+            let r = case(
+                &b,
+                &format!("{n} albums, {label}"),
+                &artist,
+                pages,
+                n,
+                conc,
+                runs,
+            );
+            assert_eq!(r.api, pages, "exactly one request per page");
+            rows.push(r);
+        }
+    }
+
+    // Memory: 10,000 albums streamed.
+    {
+        let b = Bench::new(Mode::Extended);
+        let n = if quick { 500 } else { 10_000 };
+        let artist = b.fake.add_artist("Huge Catalog", n);
+        let _warm = b.run(&["albums", "--artist", &artist, "--limit", "1"]);
+        rows.push(case(
+            &b,
+            &format!("{n} albums, extended quota"),
+            &artist,
+            n.div_ceil(50),
+            n,
+            None,
+            runs.min(3),
+        ));
+    }
+
+    println!(
+        "| case | pages | --concurrency | median wall | requests | TCP connections | peak RSS |"
+    );
+    println!("|---|---:|---|---:|---:|---:|---:|");
+    for r in &rows {
+        println!(
+            "| {} | {} | {} | {:.3} s | {} | {} | {:.1} MB |",
+            r.case,
+            r.pages,
+            r.concurrency,
+            r.median.as_secs_f64(),
+            r.api,
+            r.conns,
+            r.rss_kb as f64 / 1024.0
+        );
+        let _ = r.items;
+    }
+    println!();
+    for pair in rows.chunks(2).take(2) {
+        if let [seq, par] = pair {
+            let floor = (par.pages.saturating_sub(1)).div_ceil(8) + 1;
+            println!(
+                "- {}: default concurrency is {:.1}x faster than --concurrency 1; floor ceil(({}-1)/8)+1 = {} round trips = {:.2} s, measured {:.2}x the floor",
+                par.case,
+                seq.median.as_secs_f64() / par.median.as_secs_f64(),
+                par.pages,
+                floor,
+                floor as f64 * LATENCY_MS as f64 / 1000.0,
+                par.median.as_secs_f64() / (floor as f64 * LATENCY_MS as f64 / 1000.0)
+            );
+        }
+    }
+
+    // `spotctl token` with a fresh cached token: no network.
+    let b = Bench::new(Mode::Dev2026);
+    let setup = b
+        .command(&["login", "--client-credentials", "-a", "bench"])
+        .output()
+        .expect("login");
+    assert!(setup.status.success());
+    let n = if quick { 5 } else { 50 };
+    let mut walls = Vec::new();
+    b.fake.clear_log();
+    for _ in 0..n {
+        let s = Instant::now();
+        let o = b
+            .command(&["token", "-a", "bench"])
+            .output()
+            .expect("token");
+        walls.push(s.elapsed());
+        assert!(o.status.success() && o.stdout.len() > 20);
+    }
+    assert_eq!(
+        b.fake.requests().len(),
+        0,
+        "token with a fresh cached token does no network"
+    );
+    walls.sort();
+    println!(
+        "- `spotctl token` with a fresh cached token, {n} runs: median {:.1} ms, p95 {:.1} ms, max {:.1} ms, 0 requests",
+        walls[n / 2].as_secs_f64() * 1000.0,
+        walls[(n * 95 / 100).min(n - 1)].as_secs_f64() * 1000.0,
+        walls[n - 1].as_secs_f64() * 1000.0
+    );
+}
