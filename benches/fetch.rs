@@ -197,7 +197,10 @@ fn main() {
     // Memory: 10,000 albums streamed.
     {
         let b = Bench::new(Mode::Extended);
-        let n = if quick { 500 } else { 10_000 };
+        let n = std::env::var("SPOTCTL_BENCH_ALBUMS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(if quick { 500 } else { 10_000 });
         let artist = b.fake.add_artist("Huge Catalog", n);
         let _warm = b.run(&["albums", "--artist", &artist, "--limit", "1"]);
         rows.push(case(

@@ -482,6 +482,32 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(512))]
+        #[test]
+        fn account_names_never_escape_the_directory(name in "\\PC{0,80}") {
+            if validate_name(&name).is_ok() {
+                let store = Store::new(Path::new("/cfg"));
+                let p = store.path(&name);
+                proptest::prop_assert_eq!(p.parent(), Some(Path::new("/cfg/accounts")));
+                proptest::prop_assert!(!name.contains('/') && !name.contains('\0') && name != ".." && name != ".");
+            }
+        }
+
+        #[test]
+        fn account_parser_never_panics(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..400)) {
+            let _ = parse_account(&bytes, Path::new("/x.json"));
+        }
+
+        #[test]
+        fn truncated_account_files_are_refused(cut in 0usize..400) {
+            let json = serde_json::to_vec(&sample()).unwrap();
+            let cut = cut.min(json.len() - 1);
+            let e = parse_account(&json[..cut], Path::new("/x.json")).unwrap_err();
+            proptest::prop_assert_eq!(e.exit_code(), 7);
+        }
+    }
+
     #[test]
     fn save_load_roundtrip_modes_and_backup() {
         let tmp = tempfile::tempdir().unwrap();

@@ -276,3 +276,44 @@ fn kill_9_during_refresh_never_tears_the_file() {
         "stale temporary files are cleaned up: {files:?}"
     );
 }
+
+#[test]
+fn cron_refresh_token_and_login_run_together_on_one_account() {
+    let t = T::new();
+    t.fake.set_refresh_behavior(RefreshBehavior::Rotating);
+    crate::login::login_ok(&t, "alice", &[], &[]);
+    let spawn_loop = |args: &'static [&'static str], n: usize| {
+        let cmds: Vec<_> = (0..n)
+            .map(|_| {
+                let mut c = t.cmd();
+                c.args(args);
+                c
+            })
+            .collect();
+        std::thread::spawn(move || {
+            cmds.into_iter()
+                .map(|mut c| c.output().unwrap())
+                .collect::<Vec<_>>()
+        })
+    };
+    let cron = spawn_loop(&["refresh", "--all"], 10);
+    let tokens = spawn_loop(&["token", "-a", "alice"], 10);
+    for _ in 0..2 {
+        crate::login::login_ok(&t, "alice", &[], &[]);
+    }
+    for o in cron
+        .join()
+        .unwrap()
+        .iter()
+        .chain(tokens.join().unwrap().iter())
+    {
+        assert_code(o, 0);
+    }
+    // Whatever interleaving happened, the account is whole and its refresh token works.
+    let acc = read_json(&t.account_path("alice"));
+    assert!(acc["refresh_token"].is_string());
+    let o = t.run(&["refresh", "-a", "alice"]);
+    assert_code(&o, 0);
+    let o = t.run(&["api", "/me", "-a", "alice"]);
+    assert_code(&o, 0);
+}
