@@ -60,6 +60,8 @@ impl Bench {
         let out_path = self.dir.path().join("out.jsonl");
         let out = std::fs::File::create(&out_path).expect("output file");
         let start = Instant::now();
+        // Reaped by `wait_rusage` (wait4), which also returns the child's peak memory.
+        #[allow(clippy::zombie_processes)]
         let child = self
             .command(args)
             .stdout(Stdio::from(out))
