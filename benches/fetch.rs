@@ -55,6 +55,10 @@ impl Bench {
 
     /// Runs spotctl once; stdout goes to a file whose lines are counted.
     fn run(&self, args: &[&str]) -> Sample {
+        self.run_command(self.command(args), &format!("spotctl {args:?}"))
+    }
+
+    fn run_command(&self, mut command: Command, what: &str) -> Sample {
         self.fake.clear_log();
         let conns_before = self.fake.connections();
         let out_path = self.dir.path().join("out.jsonl");
@@ -62,15 +66,14 @@ impl Bench {
         let start = Instant::now();
         // Reaped by `wait_rusage` (wait4), which also returns the child's peak memory.
         #[allow(clippy::zombie_processes)]
-        let child = self
-            .command(args)
+        let child = command
             .stdout(Stdio::from(out))
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn spotctl");
         let (status, rss_kb) = wait_rusage(child.id() as i32);
         let wall = start.elapsed();
-        assert_eq!(status, 0, "spotctl {args:?} failed");
+        assert_eq!(status, 0, "{what} failed");
         let lines = std::fs::read(&out_path)
             .map(|b| b.iter().filter(|&&c| c == b'\n').count())
             .unwrap_or(0);
@@ -148,6 +151,58 @@ fn case(
     }
 }
 
+/// The same listing through spotipy (a real sequential peer), when Python has it installed
+/// (`pip install spotipy`); otherwise the row is left out with a note.
+fn spotipy_case(
+    b: &Bench,
+    name: &str,
+    artist: &str,
+    page: usize,
+    pages: usize,
+    items: usize,
+    runs: usize,
+) -> Option<Row> {
+    let available = Command::new("python3")
+        .args(["-c", "import spotipy"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !available {
+        eprintln!("note: spotipy is not installed (pip install spotipy); its rows are left out");
+        return None;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/spotipy_albums.py");
+    let mut walls = Vec::new();
+    let mut last = None;
+    for _ in 0..runs {
+        let mut c = Command::new("python3");
+        c.arg(script)
+            .arg(b.fake.api_base())
+            .arg(b.fake.accounts_base())
+            .arg(artist)
+            .arg(page.to_string());
+        let s = b.run_command(c, "spotipy");
+        walls.push(s.wall);
+        last = Some(s);
+    }
+    let last = last?;
+    let printed: usize = std::fs::read_to_string(b.dir.path().join("out.jsonl"))
+        .ok()
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(0);
+    assert_eq!(printed, items, "spotipy fetched every album");
+    Some(Row {
+        case: name.to_string(),
+        pages,
+        concurrency: "spotipy (sequential)",
+        median: median(walls),
+        api: last.api,
+        conns: last.conns,
+        rss_kb: last.rss_kb,
+        items,
+    })
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     let quick = args.iter().any(|a| a == "--quick");
@@ -181,6 +236,10 @@ fn main() {
             pages + probe,
             "{label}: one request per page on a cold start (+ the page-size probe)"
         );
+        let name = format!("{n} albums, {label}");
+        if let Some(r) = spotipy_case(&b, &name, &artist, page, pages, n, runs) {
+            rows.push(r);
+        }
         for conc in [Some("1"), None] {
             let r = case(
                 &b,
@@ -234,19 +293,33 @@ fn main() {
         let _ = r.items;
     }
     println!();
-    for pair in rows.chunks(2).take(2) {
-        if let [seq, par] = pair {
-            let floor = (par.pages.saturating_sub(1)).div_ceil(8) + 1;
-            println!(
-                "- {}: default concurrency is {:.1}x faster than --concurrency 1; floor ceil(({}-1)/8)+1 = {} round trips = {:.2} s, measured {:.2}x the floor",
-                par.case,
-                seq.median.as_secs_f64() / par.median.as_secs_f64(),
-                par.pages,
-                floor,
-                floor as f64 * LATENCY_MS as f64 / 1000.0,
-                par.median.as_secs_f64() / (floor as f64 * LATENCY_MS as f64 / 1000.0)
-            );
-        }
+    for par in rows
+        .iter()
+        .filter(|r| r.concurrency == "8 (default)" && r.pages <= 100)
+    {
+        let floor = par.pages.saturating_sub(1).div_ceil(8) + 1;
+        let floor_s = floor as f64 * LATENCY_MS as f64 / 1000.0;
+        let vs = |label: &str| {
+            rows.iter()
+                .find(|r| r.case == par.case && r.concurrency == label)
+                .map(|r| {
+                    format!(
+                        "{:.1}x faster than {label}",
+                        r.median.as_secs_f64() / par.median.as_secs_f64()
+                    )
+                })
+        };
+        let ratios: Vec<String> = ["1", "spotipy (sequential)"]
+            .iter()
+            .filter_map(|l| vs(l))
+            .collect();
+        println!(
+            "- {}: default concurrency is {}; floor ceil(({}-1)/8)+1 = {floor} round trips = {floor_s:.2} s, measured {:.2}x the floor",
+            par.case,
+            ratios.join(", "),
+            par.pages,
+            par.median.as_secs_f64() / floor_s
+        );
     }
 
     // `spotctl token` with a fresh cached token: no network.

@@ -99,13 +99,22 @@ fn init_tracing(g: &cli::GlobalArgs) {
         (_, 1) => "info",
         _ => "debug",
     };
-    let filter = std::env::var("SPOTCTL_LOG")
+    let filter = match std::env::var("SPOTCTL_LOG")
         .ok()
         .and_then(|f| tracing_subscriber::EnvFilter::try_new(f).ok())
-        .unwrap_or_else(|| {
-            // Our own logs at the chosen level; libraries' only when asked for with SPOTCTL_LOG.
-            tracing_subscriber::EnvFilter::new(format!("warn,spotctl={level}"))
-        });
+    {
+        // The HTTP stack's debug/trace output is not audited for secrets: never below info.
+        Some(mut f) => {
+            for lib in ["hyper", "hyper_util", "reqwest", "h2", "rustls", "axum"] {
+                if let Ok(d) = format!("{lib}=info").parse() {
+                    f = f.add_directive(d);
+                }
+            }
+            f
+        }
+        // Our own logs at the chosen level; libraries' warnings only.
+        None => tracing_subscriber::EnvFilter::new(format!("warn,spotctl={level}")),
+    };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -39,20 +39,22 @@ pub async fn catalog_session(ctx: Arc<Ctx>) -> Result<Session> {
         ))
     })?;
     let secret = Secret::new(secret.trim());
-    if let Some(acc) = ctx.store.load(&name)? {
-        // The environment's secret wins over a stored one that was since rotated.
-        if acc.client_secret.as_ref() == Some(&secret) {
-            return Session::open(ctx, &name).await;
-        }
-    }
-    let _lock = ctx.store.lock(&name, LOCK_WAIT).await?;
     if let Some(acc) = ctx.store.load(&name)?
+        && acc.client_secret.as_ref() == Some(&secret)
+    {
+        return Session::open(ctx, &name).await;
+    }
+    // First use, or the secret in the environment was rotated: (re)create under the lock.
+    let _lock = ctx.store.lock(&name, LOCK_WAIT).await?;
+    let existing = ctx.store.load(&name)?;
+    if let Some(acc) = &existing
         && acc.client_secret.as_ref() == Some(&secret)
     {
         drop(_lock);
         return Session::open(ctx, &name).await;
     }
-    let acc = client_credentials_account(&ctx, id.trim(), secret, None).await?;
+    let learned = existing.map(|a| a.learned);
+    let acc = client_credentials_account(&ctx, id.trim(), secret, learned).await?;
     ctx.store.save(&name, &acc)?;
     tracing::info!("created app account {name}");
     drop(_lock);
