@@ -62,7 +62,7 @@ pub struct GlobalArgs {
     #[arg(short = 'q', long, global = true)]
     pub quiet: bool,
 
-    /// Requests in flight for one listing
+    /// Requests in flight at once for the whole run (halved after a 429)
     #[arg(long, global = true, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64), value_name = "N")]
     pub concurrency: u32,
 

@@ -100,7 +100,9 @@ impl Ctx {
                 })?
                 .join("spotctl"),
         };
-        if let Some(a) = &g.account {
+        // An empty SPOTCTL_ACCOUNT counts as unset, like the other variables.
+        let account = g.account.clone().filter(|a| !a.is_empty());
+        if let Some(a) = &account {
             crate::store::validate_name(a)?;
         }
         let api_base_env = env("SPOTCTL_API_BASE")
@@ -121,7 +123,7 @@ impl Ctx {
             .unwrap_or(Duration::from_millis(500));
         Ok(Ctx {
             store: Store::new(&config_dir),
-            account: g.account.clone(),
+            account,
             output,
             verbose: g.verbose,
             quiet: g.quiet,

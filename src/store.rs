@@ -80,6 +80,10 @@ pub struct Learned {
     /// The largest page size the service accepted (50, or 10 for Development Mode apps).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_limit: Option<u32>,
+    /// When `page_limit` was learned (unix seconds); after a week it is probed again, so an
+    /// app moved to extended quota gets its 50 back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_limit_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -321,7 +325,8 @@ impl Store {
         }
     }
 
-    /// Deletes an account (and its backup and lock file). Returns whether it existed.
+    /// Deletes an account and its backup (the lock file stays: deleting it while another
+    /// process waits on it would let two processes hold "the" lock). Returns whether it existed.
     pub fn delete(&self, name: &str) -> Result<bool> {
         validate_name(name)?;
         let path = self.path(name);
@@ -357,10 +362,15 @@ impl Store {
             .map_err(|e| Error::store(format!("cannot open lock {}: {e}", path.display())))?;
         let start = Instant::now();
         let mut delay = Duration::from_millis(2);
+        let mut told = false;
         loop {
             match file.try_lock() {
                 Ok(()) => return Ok(LockGuard { _file: file }),
                 Err(std::fs::TryLockError::WouldBlock) => {
+                    if !told && start.elapsed() > Duration::from_secs(2) {
+                        tracing::info!("waiting for another spotctl process using account {name}");
+                        told = true;
+                    }
                     if start.elapsed() >= timeout {
                         return Err(Error::store(format!(
                             "another spotctl process has held {} for {}s; try again, or find it with `fuser {}`",

@@ -28,11 +28,26 @@ pub struct RetryPolicy {
     pub timeout: Duration,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum Body {
     Empty,
+    /// Form fields; values may be secrets (refresh tokens, codes, client secrets).
     Form(Vec<(String, String)>),
     Json(Vec<u8>),
+}
+
+/// Field names and sizes only: a form carries refresh tokens, codes and secrets.
+impl std::fmt::Debug for Body {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Body::Empty => f.write_str("Empty"),
+            Body::Form(fields) => {
+                let keys: Vec<&str> = fields.iter().map(|(k, _)| k.as_str()).collect();
+                write!(f, "Form({keys:?})")
+            }
+            Body::Json(b) => write!(f, "Json({} bytes)", b.len()),
+        }
+    }
 }
 
 /// Whether a request may be sent again after it might have reached the server.
@@ -288,8 +303,13 @@ impl Http {
             let (why, wait) = match self.attempt(req).await {
                 Attempt::Done(resp) if resp.status == 429 => {
                     let wait = self.rate_limit_wait(req, &resp, retries)?;
+                    // A burst of 429s from requests that were in flight together is one
+                    // event: halve once per pause, not once per response.
+                    let already_paused = self.paused_until().is_some();
                     self.pause_until(Instant::now() + wait);
-                    self.halve_concurrency();
+                    if !already_paused {
+                        self.halve_concurrency();
+                    }
                     if let Ok(h) = self.wait_hook.lock()
                         && let Some(h) = h.as_ref()
                     {
@@ -307,6 +327,15 @@ impl Http {
                 }
                 Attempt::Done(resp) if matches!(resp.status, 500 | 502 | 503 | 504) => {
                     let why = format!("{} {}", resp.status, reason(resp.status));
+                    // 503 says the request was not served; 500/502/504 may come after the
+                    // origin acted on it (a proxy timing out), so only idempotent requests
+                    // are sent again.
+                    if req.replay == Replay::OnlyIfNotSent && resp.status != 503 {
+                        return Err(Error::network(format!(
+                            "{}: {why}; not retried because the request may already have been processed",
+                            req.label()
+                        )));
+                    }
                     if retries >= self.policy.max_retries {
                         return Err(Error::network(format!(
                             "{}: {why} after {} retries; the service is having trouble, try again later",
@@ -472,6 +501,19 @@ mod tests {
         );
         let past = httpdate::fmt_http_date(now - Duration::from_secs(30));
         assert_eq!(parse_retry_after(&h(&past), now), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn request_debug_shows_no_secret() {
+        let mut r = Request::get(url::Url::parse("https://accounts.example/api/token").unwrap());
+        r.bearer = Some(Secret::new("BEARER-SECRET-1"));
+        r.basic = Some(("id".into(), Secret::new("CLIENT-SECRET-2")));
+        r.body = Body::Form(vec![("refresh_token".into(), "REFRESH-SECRET-3".into())]);
+        let d = format!("{r:?}");
+        for s in ["BEARER-SECRET-1", "CLIENT-SECRET-2", "REFRESH-SECRET-3"] {
+            assert!(!d.contains(s), "{d}");
+        }
+        assert!(d.contains("refresh_token"));
     }
 
     #[test]

@@ -120,6 +120,14 @@ pub fn parse(input: &str, want: Kind) -> Result<String, String> {
         }
         return check_id(id, input);
     }
+    // A shared link, with or without its scheme.
+    let with_scheme;
+    let s = if s.starts_with("open.spotify.com/") {
+        with_scheme = format!("https://{s}");
+        with_scheme.as_str()
+    } else {
+        s
+    };
     if s.starts_with("http://") || s.starts_with("https://") {
         let url = url::Url::parse(s)
             .map_err(|e| format!("\"{}\" is not a valid URL: {e}", shown(input)))?;
@@ -183,6 +191,7 @@ mod tests {
             format!("http://open.spotify.com/artist/{ID}"),
             format!("https://open.spotify.com/intl-de/artist/{ID}?si=x"),
             format!("https://open.spotify.com/intl-pt-BR/artist/{ID}#frag"),
+            format!("open.spotify.com/artist/{ID}?si=abc"),
         ] {
             assert_eq!(parse(&s, Kind::Artist).as_deref(), Ok(ID), "{s}");
         }

@@ -18,7 +18,7 @@
 use crate::api::client::Api;
 use crate::error::{Error, Result};
 use serde_json::Value;
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -38,6 +38,18 @@ pub struct Page {
     pub limit: Option<u64>,
 }
 
+impl Page {
+    fn empty() -> Page {
+        Page {
+            items: Vec::new(),
+            next: None,
+            total: None,
+            offset: 0,
+            limit: None,
+        }
+    }
+}
+
 pub enum Source {
     Url(url::Url),
     Page(Page),
@@ -52,6 +64,8 @@ pub struct Listing {
     /// The paging object's key in the response (`artists` for search), or None when the
     /// response is the paging object.
     pub key: Option<String>,
+    /// What the listing is, for messages when a batch stops part-way ("artist ID").
+    pub label: String,
 }
 
 #[derive(Debug)]
@@ -152,12 +166,21 @@ pub fn with_param(url: &url::Url, key: &str, value: u64) -> url::Url {
     out
 }
 
+/// Spotify's answer to a page size above what the app may use (facts §3.3): decided by the
+/// status and the exact message, the only signal there is.
 fn is_invalid_limit(e: &Error) -> bool {
-    matches!(e, Error::Api { status: 400, message, .. } if message.to_ascii_lowercase().contains("limit"))
+    matches!(e, Error::Api { status: 400, message, .. } if message.trim().eq_ignore_ascii_case("invalid limit"))
+}
+
+/// The listings whose page-size cap is the Development Mode one worth remembering.
+fn learnable(url: &url::Url) -> bool {
+    let p = url.path();
+    p.ends_with("/search") || (p.contains("/artists/") && p.ends_with("/albums"))
 }
 
 /// GETs a first page, applying the run's page size; on `400 Invalid limit` retries once with
-/// the small page size and remembers it (in memory for this run, and in the account).
+/// the small page size and, for the catalog listings, remembers it (for this run and, best
+/// effort, in the account).
 pub async fn get_first(api: &Api, url: &url::Url) -> Result<Value> {
     let mut url = url.clone();
     if let Some(l) = query_u64(&url, "limit") {
@@ -169,10 +192,14 @@ pub async fn get_first(api: &Api, url: &url::Url) -> Result<Value> {
     match api.get(url.clone()).await {
         Err(e) if is_invalid_limit(&e) && query_u64(&url, "limit").unwrap_or(0) > SMALL_PAGE => {
             tracing::info!(
-                "the service refused page size {}; using {SMALL_PAGE} (Development Mode) from now on",
+                "the service refused page size {}; using {SMALL_PAGE} (Development Mode)",
                 query_u64(&url, "limit").unwrap_or(0)
             );
-            api.session.remember_page_limit(SMALL_PAGE).await?;
+            if learnable(&url)
+                && let Err(e) = api.session.remember_page_limit(SMALL_PAGE).await
+            {
+                tracing::warn!("could not remember the page size in the account: {e}");
+            }
             api.get(with_param(&url, "limit", SMALL_PAGE)).await
         }
         r => r,
@@ -190,62 +217,52 @@ pub fn stream(api: Arc<Api>, listings: Vec<Listing>) -> PageStream {
     PageStream { rx, task }
 }
 
-fn spawn_first(api: &Arc<Api>, listing: &Listing) -> Option<Task<Result<Value>>> {
-    match &listing.first {
-        Source::Url(u) => {
-            let (api, u) = (api.clone(), u.clone());
-            Some(Task(tokio::spawn(async move { get_first(&api, &u).await })))
-        }
-        Source::Page(_) => None,
-    }
+fn spawn_first(api: &Arc<Api>, url: &url::Url) -> Task<Result<Value>> {
+    let (api, u) = (api.clone(), url.clone());
+    Task(tokio::spawn(async move { get_first(&api, &u).await }))
 }
 
 async fn run(
     api: Arc<Api>,
-    mut listings: Vec<Listing>,
+    listings: Vec<Listing>,
     tx: &mpsc::Sender<Result<Event>>,
 ) -> Result<()> {
-    let mut ahead: VecDeque<Option<Task<Result<Value>>>> = VecDeque::new();
-    let mut spawned = 0usize;
-    for idx in 0..listings.len() {
-        let listing = &listings[idx];
-        let page0 = match &listing.first {
-            Source::Page(p) => p.clone(),
+    let n = listings.len();
+    let first_urls: Vec<Option<url::Url>> = listings
+        .iter()
+        .map(|l| match &l.first {
+            Source::Url(u) => Some(u.clone()),
+            Source::Page(_) => None,
+        })
+        .collect();
+    let mut prefetched: HashMap<usize, Task<Result<Value>>> = HashMap::new();
+    for (idx, mut listing) in listings.into_iter().enumerate() {
+        let first = std::mem::replace(&mut listing.first, Source::Page(Page::empty()));
+        let page0 = match first {
+            Source::Page(p) => p,
             Source::Url(u) => {
-                let v = if idx == 0 {
-                    // The first page is fetched alone: it settles the page size for everyone.
-                    spawned = 1;
-                    get_first(&api, u).await?
-                } else {
-                    match ahead.pop_front().flatten() {
-                        Some(t) => t.join().await??,
-                        None => get_first(&api, u).await?,
-                    }
+                let v = match prefetched.remove(&idx) {
+                    Some(t) => t.join().await?,
+                    None => get_first(&api, &u).await,
                 };
-                parse_page(&v, listing.key.as_deref())?
+                let offset = query_u64(&u, "offset").unwrap_or(0);
+                v.and_then(|v| parse_page(&v, listing.key.as_deref()))
+                    .map_err(|e| resume_hint(e, offset, &listing.label, (idx, n)))?
             }
         };
-        spawned = spawned.max(idx + 1);
-        while spawned < listings.len() && spawned <= idx + LOOKAHEAD_LISTINGS {
-            ahead.push_back(spawn_first(&api, &listings[spawned]));
-            spawned += 1;
+        // The page size is settled once a first page is in: start the next listings' first
+        // pages now, so they are in flight while this one finishes.
+        let ahead = first_urls
+            .iter()
+            .enumerate()
+            .skip(idx + 1)
+            .take(LOOKAHEAD_LISTINGS);
+        for (j, url) in ahead {
+            if let (Some(u), false) = (url, prefetched.contains_key(&j)) {
+                prefetched.insert(j, spawn_first(&api, u));
+            }
         }
-        let listing = std::mem::replace(
-            &mut listings[idx],
-            Listing {
-                first: Source::Page(Page {
-                    items: vec![],
-                    next: None,
-                    total: None,
-                    offset: 0,
-                    limit: None,
-                }),
-                max_items: None,
-                offset_cap: None,
-                key: None,
-            },
-        );
-        run_listing(&api, idx, &listing, page0, tx).await?;
+        run_listing(&api, (idx, n), &listing, page0, tx).await?;
     }
     Ok(())
 }
@@ -286,11 +303,18 @@ async fn fetch_page(api: Arc<Api>, url: url::Url, key: Option<String>) -> Result
     parse_page(&v, key.as_deref())
 }
 
-fn resume_hint(e: Error, offset: u64) -> Error {
-    if offset == 0 {
+/// Where a stopped run got to, so the user can resume without refetching (or skipping) items.
+fn resume_hint(e: Error, offset: u64, label: &str, (idx, n): (usize, usize)) -> Error {
+    let hint = if n > 1 {
+        format!(
+            "stopped at {label} (listing {} of {n}) at offset {offset}; the listings after it were not read",
+            idx + 1
+        )
+    } else if offset > 0 {
+        format!("stopped at offset {offset}; rerun with --offset {offset} to resume")
+    } else {
         return e;
-    }
-    let hint = format!("stopped at offset {offset}; rerun with --offset {offset} to resume");
+    };
     match e {
         Error::RateLimited(m) => Error::RateLimited(format!("{m} ({hint})")),
         Error::Network(m) => Error::Network(format!("{m} ({hint})")),
@@ -300,7 +324,7 @@ fn resume_hint(e: Error, offset: u64) -> Error {
 
 async fn run_listing(
     api: &Arc<Api>,
-    idx: usize,
+    (idx, n): (usize, usize),
     listing: &Listing,
     page0: Page,
     tx: &mpsc::Sender<Result<Event>>,
@@ -326,7 +350,7 @@ async fn run_listing(
             let _ = tx.send(Ok(Event::End { listing: idx })).await;
             Ok(())
         }
-        Err(e) => Err(resume_hint(e, next_offset)),
+        Err(e) => Err(resume_hint(e, next_offset, &listing.label, (idx, n))),
     }
 }
 
@@ -425,6 +449,27 @@ mod tests {
             "https://api.spotify.com/v1/search?query=a+b&type=artist&offset=6&limit=10"
         );
         assert_eq!(query_u64(&v, "offset"), Some(6));
+    }
+
+    #[test]
+    fn only_the_exact_invalid_limit_answer_teaches_the_page_size() {
+        let api_err = |status, m: &str| Error::Api {
+            method: "GET".into(),
+            path: "/v1/search".into(),
+            status,
+            message: m.into(),
+        };
+        assert!(is_invalid_limit(&api_err(400, "Invalid limit")));
+        assert!(!is_invalid_limit(&api_err(
+            400,
+            "limit must be below 20 for this endpoint"
+        )));
+        assert!(!is_invalid_limit(&api_err(404, "Invalid limit")));
+        let u = |p: &str| url::Url::parse(&format!("https://api.spotify.com/v1{p}")).unwrap();
+        assert!(learnable(&u("/search?q=a")));
+        assert!(learnable(&u("/artists/3qNVuliS40BLgXGxhdBdqu/albums")));
+        assert!(!learnable(&u("/me/tracks")));
+        assert!(!learnable(&u("/albums/3qNVuliS40BLgXGxhdBdqu/tracks")));
     }
 
     #[test]

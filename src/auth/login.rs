@@ -12,7 +12,7 @@
 
 use crate::auth::callback::{self, Outcome};
 use crate::auth::pkce;
-use crate::auth::session::{LOCK_WAIT, SPOTIFY_REFRESH_LIFETIME, split_scopes};
+use crate::auth::session::{SPOTIFY_REFRESH_LIFETIME, lock_wait, split_scopes};
 use crate::auth::token::{GrantKind, TokenClient};
 use crate::cli::{ClientAuthArg, LoginArgs, ProviderArg};
 use crate::context::{Ctx, check_base, env, spotify_env};
@@ -152,6 +152,13 @@ fn redirect(raw: &str, provider: Provider) -> Result<Redirect> {
 pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
     let name = ctx.account_name().to_string();
     crate::store::validate_name(&name)?;
+    // An existing file that cannot be read (corrupt, too open, newer format) is never replaced
+    // silently: the user decides (fix it, or `spotctl logout -a NAME` first).
+    let previous = ctx.store.load(&name).map_err(|e| {
+        Error::Store(format!(
+            "{e}; to replace it with a new login, run `spotctl logout -a {name}` first"
+        ))
+    })?;
     let ep = endpoints(ctx, &args)?;
     let client_id = args
         .client_id
@@ -174,7 +181,10 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
         (_, None, None) => ClientAuth::Body,
     };
     if args.client_credentials {
-        return client_credentials(ctx, &name, ep, client_id, secret, client_auth).await;
+        let learned = previous
+            .filter(|p| p.client_id == client_id)
+            .map(|p| p.learned);
+        return client_credentials(ctx, &name, ep, client_id, secret, client_auth, learned).await;
     }
 
     let redirect_raw = args
@@ -313,10 +323,11 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
             None
         }
     };
-    if let Some(old) = ctx.store.load(&name).ok().flatten() {
+    // What was learned about the service belongs to the app (client id).
+    if let Some(old) = previous.filter(|p| p.client_id == acc.client_id) {
         acc.learned = old.learned;
     }
-    let _lock = ctx.store.lock(&name, LOCK_WAIT).await?;
+    let _lock = ctx.store.lock(&name, lock_wait(ctx)).await?;
     ctx.store.save(&name, &acc)?;
     if !ctx.quiet {
         let who = acc
@@ -478,6 +489,7 @@ async fn client_credentials(
     client_id: String,
     secret: Option<Secret>,
     client_auth: ClientAuth,
+    learned: Option<crate::store::Learned>,
 ) -> Result<()> {
     let secret = secret.ok_or_else(|| {
         Error::usage("--client-credentials needs the client secret: set SPOTIFY_CLIENT_SECRET or use --client-secret-file")
@@ -497,13 +509,7 @@ async fn client_credentials(
     )
     .await?;
     let t = now();
-    let learned = ctx
-        .store
-        .load(name)
-        .ok()
-        .flatten()
-        .map(|a| a.learned)
-        .unwrap_or_default();
+    let learned = learned.unwrap_or_default();
     let acc = Account {
         version: VERSION,
         provider: ep.provider,
@@ -526,7 +532,7 @@ async fn client_credentials(
         updated_at: t,
         learned,
     };
-    let _lock = ctx.store.lock(name, LOCK_WAIT).await?;
+    let _lock = ctx.store.lock(name, lock_wait(ctx)).await?;
     ctx.store.save(name, &acc)?;
     if !ctx.quiet {
         eprintln!("spotctl: stored app-only account \"{name}\" (client credentials; no user)");

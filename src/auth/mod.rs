@@ -11,7 +11,7 @@ use crate::context::{Ctx, spotify_env};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::store::{Account, ClientAuth, Grant, Learned, Provider, VERSION, now, validate_name};
-use session::{LOCK_WAIT, Session};
+use session::{Session, lock_wait};
 use std::sync::Arc;
 use token::{GrantKind, TokenClient};
 
@@ -45,7 +45,7 @@ pub async fn catalog_session(ctx: Arc<Ctx>) -> Result<Session> {
         return Session::open(ctx, &name).await;
     }
     // First use, or the secret in the environment was rotated: (re)create under the lock.
-    let _lock = ctx.store.lock(&name, LOCK_WAIT).await?;
+    let _lock = ctx.store.lock(&name, lock_wait(&ctx)).await?;
     let existing = ctx.store.load(&name)?;
     if let Some(acc) = &existing
         && acc.client_secret.as_ref() == Some(&secret)

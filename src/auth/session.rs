@@ -19,8 +19,17 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-/// How long to wait for another process holding the account lock.
-pub const LOCK_WAIT: Duration = Duration::from_secs(60);
+/// How long a learned page size is trusted before 50 is tried again.
+const PAGE_LIMIT_TTL: i64 = 7 * 86400;
+
+/// How long to wait for another process holding the account lock: longer than the worst case
+/// of the refresh it may be doing under that lock (every retry timing out or waiting the longest
+/// allowed `Retry-After`), so a waiter never gives up on a holder that is still within its rights.
+pub fn lock_wait(ctx: &Ctx) -> Duration {
+    let p = &ctx.policy;
+    let per_try = p.timeout + p.max_retry_wait.max(Duration::from_secs(30));
+    (per_try * (p.max_retries + 1)).max(Duration::from_secs(60)) + Duration::from_secs(30)
+}
 /// `token` and the catalog commands refresh a token that expires within this.
 pub const MIN_VALID: Duration = Duration::from_secs(60);
 /// Spotify refresh tokens die this long after the user authorised (since mid-2026; the exact
@@ -69,7 +78,7 @@ pub async fn ensure(ctx: &Ctx, name: &str, need: Need<'_>) -> Result<(Account, b
     if !needs(&acc, need) {
         return Ok((acc, false));
     }
-    let _lock = store.lock(name, LOCK_WAIT).await?;
+    let _lock = store.lock(name, lock_wait(ctx)).await?;
     let acc = store.load(name)?.ok_or_else(|| no_account(name))?;
     if !needs(&acc, need) {
         tracing::debug!("account {name}: another process already refreshed it");
@@ -180,9 +189,14 @@ impl Session {
             (Some(env), Provider::Spotify) => env.clone(),
             _ => crate::context::check_base(&acc.api_base, &format!("API base of account {name}"))?,
         };
+        let fresh = acc
+            .learned
+            .page_limit_at
+            .is_some_and(|at| now() - at < PAGE_LIMIT_TTL);
         let page_limit = acc
             .learned
             .page_limit
+            .filter(|_| fresh)
             .map(u64::from)
             .unwrap_or(crate::api::paginate::LARGE_PAGE);
         Ok(Session {
@@ -233,9 +247,10 @@ impl Session {
             return Ok(());
         }
         let store = &self.ctx.store;
-        let _lock = store.lock(&self.name, LOCK_WAIT).await?;
+        let _lock = store.lock(&self.name, lock_wait(&self.ctx)).await?;
         if let Some(mut acc) = store.load(&self.name)? {
             acc.learned.page_limit = Some(limit as u32);
+            acc.learned.page_limit_at = Some(now());
             store.save(&self.name, &acc)?;
         }
         Ok(())

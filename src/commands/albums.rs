@@ -119,11 +119,13 @@ pub async fn run(ctx: Arc<Ctx>, args: AlbumsArgs) -> Result<()> {
             max_items: args.limit,
             offset_cap: None,
             key: None,
+            label: format!("artist {id}"),
         });
     }
     let stream = paginate::stream(api.clone(), listings);
     let labels = catalog::Labels {
         names: artists.iter().map(|a| format!("artist {a}")).collect(),
+        dedupe: true,
         check_complete: args.limit.is_none() && args.offset == 0,
     };
     catalog::write(&ctx, &api, stream, Shape::Albums, labels).await

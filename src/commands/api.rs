@@ -100,26 +100,45 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
 
     if args.paginate {
         let first = paginate::get_first(&api, &url).await?;
-        // The page is the body itself, or (search) the one paging object in it.
-        let key = if first.get("items").is_some() {
-            None
+        // The page is the body itself or, for search, one paging object per type.
+        let keys: Vec<Option<String>> = if first.get("items").is_some() {
+            vec![None]
         } else {
-            first.as_object().and_then(|o| {
-                o.iter()
-                    .find(|(_, v)| v.get("items").is_some())
-                    .map(|(k, _)| k.clone())
-            })
+            first
+                .as_object()
+                .map(|o| {
+                    o.iter()
+                        .filter(|(_, v)| v.get("items").is_some())
+                        .map(|(k, _)| Some(k.clone()))
+                        .collect()
+                })
+                .unwrap_or_default()
         };
-        let page = paginate::parse_page(&first, key.as_deref())?;
-        let listing = Listing {
-            first: Source::Page(page),
-            max_items: None,
-            offset_cap: None,
-            key,
-        };
-        let stream = paginate::stream(api.clone(), vec![listing]);
+        if keys.is_empty() {
+            return Err(Error::usage(format!(
+                "--paginate: {} did not answer with a page of items",
+                args.path
+            )));
+        }
+        let offset_cap = url
+            .path()
+            .ends_with("/search")
+            .then_some(crate::commands::search::OFFSET_CAP);
+        let mut listings = Vec::new();
+        for key in keys {
+            listings.push(Listing {
+                first: Source::Page(paginate::parse_page(&first, key.as_deref())?),
+                max_items: None,
+                offset_cap,
+                label: key.clone().unwrap_or_else(|| args.path.clone()),
+                key,
+            });
+        }
+        let names = listings.iter().map(|l| l.label.clone()).collect();
+        let stream = paginate::stream(api.clone(), listings);
         let labels = catalog::Labels {
-            names: vec![args.path.clone()],
+            names,
+            dedupe: false,
             check_complete: false,
         };
         return catalog::write(&ctx, &api, stream, Shape::Raw, labels).await;

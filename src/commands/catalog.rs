@@ -55,7 +55,10 @@ pub fn list(raw: &str, allowed: &[&str], flag: &str) -> Result<Vec<String>> {
 pub struct Labels {
     /// What a listing is called in warnings ("artist 3qNV…"), by listing index.
     pub names: Vec<String>,
-    /// De-duplicate items by `id` within a listing and warn when the count differs from `total`.
+    /// Drop items whose `id` was already written in the same listing (pages can shift while
+    /// they are read).
+    pub dedupe: bool,
+    /// Warn when the count written differs from the `total` the service announced.
     pub check_complete: bool,
 }
 
@@ -90,7 +93,7 @@ pub async fn write(
                 Event::Items { items, .. } => {
                     let n = items.len() as u64;
                     for item in &items {
-                        if labels.check_complete
+                        if labels.dedupe
                             && let Some(id) = item.get("id").and_then(|v| v.as_str())
                             && !seen.insert(id.to_string())
                         {
@@ -131,9 +134,11 @@ pub async fn write(
     progress.finish();
     match result {
         Ok(()) => out.finish(),
+        // The reader is gone: nothing more to write.
+        Err(Error::BrokenPipe) => Err(Error::BrokenPipe),
         Err(e) => {
-            // Items already written stay valid: flush them before reporting.
-            out.flush()?;
+            // Items already written stay valid (a `json` array is closed), then the error.
+            out.finish()?;
             Err(e)
         }
     }

@@ -1,7 +1,7 @@
 //! `spotctl logout`: delete an account's stored tokens (under its lock, so a concurrent
 //! refresh cannot write it back).
 
-use crate::auth::session::{LOCK_WAIT, no_account};
+use crate::auth::session::{lock_wait, no_account};
 use crate::cli::LogoutArgs;
 use crate::context::Ctx;
 use crate::error::Result;
@@ -13,7 +13,7 @@ pub async fn run(ctx: &Ctx, args: LogoutArgs) -> Result<()> {
         vec![ctx.account_name().to_string()]
     };
     for name in &names {
-        let _lock = ctx.store.lock(name, LOCK_WAIT).await?;
+        let _lock = ctx.store.lock(name, lock_wait(ctx)).await?;
         if !ctx.store.delete(name)? {
             if args.all {
                 continue;

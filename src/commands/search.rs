@@ -65,12 +65,14 @@ pub async fn run(ctx: Arc<Ctx>, args: SearchArgs) -> Result<()> {
             first: Source::Page(page),
             max_items: Some(args.limit),
             offset_cap: Some(OFFSET_CAP),
+            label: key.clone(),
             key: Some(key),
         });
     }
     let stream = paginate::stream(api.clone(), listings);
     let labels = catalog::Labels {
         names: types.iter().map(|t| format!("{t}s")).collect(),
+        dedupe: false,
         check_complete: false,
     };
     catalog::write(&ctx, &api, stream, Shape::Search, labels).await

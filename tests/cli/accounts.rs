@@ -360,3 +360,94 @@ fn api_with_an_expired_access_token_renews_once() {
     let me = t.hits("/v1/me");
     assert_eq!(me.iter().map(|r| r.status).collect::<Vec<_>>(), [401, 200]);
 }
+
+#[test]
+fn api_post_is_not_replayed_after_a_502_but_is_after_a_503() {
+    let t = T::new();
+    t.user_account("alice", "alice", "playlist-modify-private", 3600);
+    t.fake
+        .inject(Fault::new("/me/playlists", FaultKind::Status(502)).method("POST"));
+    let o = t.run(&[
+        "api",
+        "-a",
+        "alice",
+        "-X",
+        "POST",
+        "/me/playlists",
+        "--data",
+        r#"{"name":"Once"}"#,
+    ]);
+    assert_code(&o, 6);
+    assert!(
+        stderr(&o).contains(
+            "502 Bad Gateway; not retried because the request may already have been processed"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(t.hits("/me/playlists").len(), 1);
+    t.fake.clear_log();
+    t.fake
+        .inject(Fault::new("/me/playlists", FaultKind::Status(503)).method("POST"));
+    let o = t.run(&[
+        "api",
+        "-a",
+        "alice",
+        "-X",
+        "POST",
+        "/me/playlists",
+        "--data",
+        r#"{"name":"Twice"}"#,
+    ]);
+    assert_code(&o, 0);
+    assert_eq!(
+        t.hits("/me/playlists").len(),
+        2,
+        "503: not served, safe to send again"
+    );
+}
+
+#[test]
+fn api_paginate_search_follows_every_type_up_to_the_offset_cap() {
+    let t = T::new();
+    t.user_account("alice", "alice", "", 3600);
+    let o = t.run(&[
+        "api",
+        "-a",
+        "alice",
+        "/search?q=love&type=track&limit=10",
+        "--paginate",
+    ]);
+    assert_code(&o, 0);
+    assert_eq!(jsonl(&o).len(), 1000);
+    let o = t.run(&[
+        "api",
+        "-a",
+        "alice",
+        "/search?q=taeyeon&type=artist,album&limit=10",
+        "--paginate",
+    ]);
+    assert_code(&o, 0);
+    let items = jsonl(&o);
+    assert!(
+        items.iter().any(|i| i["type"] == "artist") && items.iter().any(|i| i["type"] == "album")
+    );
+}
+
+#[test]
+fn login_refuses_to_replace_a_corrupt_account_file() {
+    let t = T::new();
+    std::fs::create_dir_all(t.config().join("accounts")).unwrap();
+    write_account(&t.account_path("alice"), &serde_json::json!({"version": 1}));
+    let before = std::fs::read(t.account_path("alice")).unwrap();
+    let o = t.run(&["login", "--client-credentials", "-a", "alice"]);
+    assert_code(&o, 7);
+    assert!(
+        stderr(&o).contains("is corrupt") && stderr(&o).contains("spotctl logout -a alice"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(std::fs::read(t.account_path("alice")).unwrap(), before);
+    assert_code(&t.run(&["logout", "-a", "alice"]), 0);
+    assert_code(&t.run(&["login", "--client-credentials", "-a", "alice"]), 0);
+}

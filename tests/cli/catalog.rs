@@ -63,6 +63,23 @@ fn albums_of_57_as_tsv_learns_the_dev_mode_page_size_once() {
     assert_eq!(reqs.len(), 6);
     assert!(reqs.iter().all(|r| r.status == 200));
     assert_eq!(t.fake.token_requests(), 0);
+
+    // A week later the app may have been granted extended quota: 50 is tried again, once.
+    let path = t.account_path(&format!("app-{CLIENT_ID}"));
+    let mut acc = read_json(&path);
+    acc["learned"]["page_limit_at"] = (now() - 8 * 86400).into();
+    write_account(&path, &acc);
+    t.fake.clear_log();
+    assert_code(&t.run(&["albums", "--artist", ARTIST_57, "-o", "tsv"]), 0);
+    let reqs = album_requests(&t);
+    assert_eq!(reqs.len(), 7);
+    assert_eq!(reqs[0].status, 400);
+    assert!(
+        read_json(&path)["learned"]["page_limit_at"]
+            .as_i64()
+            .unwrap()
+            > now() - 60
+    );
 }
 
 #[test]

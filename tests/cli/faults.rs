@@ -418,3 +418,118 @@ fn latency_on_one_page_keeps_the_order() {
     assert_code(&o, 0);
     assert_eq!(o.stdout, want);
 }
+
+#[test]
+fn json_output_stays_a_valid_array_when_a_run_stops_part_way() {
+    let t = T::new();
+    let _ = healthy(&t, ARTIST_57);
+    t.fake.inject(
+        Fault::new(ALBUMS, FaultKind::Status(503))
+            .skip(2)
+            .times(usize::MAX),
+    );
+    let o = t.run(&[
+        "albums",
+        "--artist",
+        ARTIST_57,
+        "-o",
+        "json",
+        "--concurrency",
+        "1",
+        "--max-retries",
+        "1",
+    ]);
+    assert_code(&o, 6);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("a closed JSON array");
+    assert_eq!(v.as_array().unwrap().len(), 20);
+    assert!(
+        stderr(&o).contains("rerun with --offset 20 to resume"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_batch_that_stops_says_which_artist_and_offset() {
+    let t = T::new();
+    let _ = healthy(&t, ARTIST_57);
+    // Artist 2's third page is refused for a day.
+    t.fake.inject(
+        Fault::new(
+            &format!("/artists/{ARTIST_1000}/albums"),
+            FaultKind::TooMany {
+                retry_after: Some("86400".into()),
+                quota: false,
+            },
+        )
+        .skip(2),
+    );
+    let input = format!("{ARTIST_57}\n{ARTIST_1000}\n{ARTIST_EMPTY}\n");
+    let o = t
+        .cmd()
+        .args([
+            "albums",
+            "--artist",
+            "-",
+            "-o",
+            "jsonl",
+            "--concurrency",
+            "1",
+        ])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert_code(&o, 5);
+    let e = stderr(&o);
+    assert!(e.contains(&format!("stopped at artist {ARTIST_1000} (listing 2 of 3) at offset 20; the listings after it were not read")), "{e}");
+    assert_eq!(jsonl(&o).len(), 57 + 20);
+}
+
+#[test]
+fn a_burst_of_429s_halves_the_concurrency_once() {
+    let t = T::new();
+    let _ = healthy(&t, ARTIST_57);
+    t.fake.set_latency_ms(40);
+    // The eight requests in flight after the first page are all refused together.
+    t.fake.inject(
+        Fault::new(
+            ALBUMS,
+            FaultKind::TooMany {
+                retry_after: Some("1".into()),
+                quota: false,
+            },
+        )
+        .skip(1)
+        .times(8),
+    );
+    let o = albums(&t, ARTIST_1000, &[]);
+    assert_code(&o, 0);
+    assert_eq!(jsonl(&o).len(), 1000);
+    let reqs = album_reqs(&t);
+    assert_eq!(reqs.iter().filter(|r| r.status == 429).count(), 8);
+    let resume = reqs
+        .iter()
+        .filter(|r| r.status == 429)
+        .map(|r| r.done_ms)
+        .max()
+        .unwrap()
+        + 900;
+    let after: Vec<Req> = reqs.iter().filter(|r| r.at_ms > resume).cloned().collect();
+    let mut events: Vec<(u64, i32)> = after
+        .iter()
+        .flat_map(|r| [(r.at_ms, 1), (r.done_ms, -1)])
+        .collect();
+    events.sort();
+    let peak = events
+        .iter()
+        .scan(0, |c, (_, d)| {
+            *c += d;
+            Some(*c)
+        })
+        .max()
+        .unwrap();
+    assert!(
+        (3..=4).contains(&peak),
+        "halved once (8 -> 4), not to 1: peak {peak}"
+    );
+}
