@@ -521,19 +521,12 @@ fn unknown_artist_is_exit_4_with_the_service_message() {
 fn closed_pipe_ends_quietly() {
     let t = T::new();
     let bin = env!("CARGO_BIN_EXE_spotctl");
-    let o = t.cmd();
-    let _ = o;
     let script = format!(
         "'{bin}' albums --artist {ARTIST_1000} -o jsonl | head -1; echo \"status=${{PIPESTATUS[0]}}\" >&2"
     );
     let mut c = std::process::Command::new("bash");
-    c.arg("-c")
-        .arg(script)
-        .env("SPOTCTL_CONFIG_DIR", t.config())
-        .env("SPOTCTL_API_BASE", t.fake.api_base())
-        .env("SPOTCTL_ACCOUNTS_BASE", t.fake.accounts_base())
-        .env("SPOTIFY_CLIENT_ID", CLIENT_ID)
-        .env("SPOTIFY_CLIENT_SECRET", CLIENT_SECRET);
+    c.arg("-c").arg(script);
+    t.apply_env(&mut c);
     let o = c.output().unwrap();
     assert_eq!(lines(&o).len(), 1);
     assert_eq!(stderr(&o), "status=0\n", "nothing on stderr, status 0");

@@ -30,10 +30,9 @@ impl T {
         self.config().join("accounts").join(format!("{name}.json"))
     }
 
-    /// `spotctl` with the fake's endpoints and app credentials, a private config dir, and short
-    /// backoff steps so retry tests are quick.
-    pub fn cmd(&self) -> assert_cmd::Command {
-        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_spotctl"));
+    /// Points `c` at the fake and a private config dir, with the fake app's credentials and
+    /// short backoff steps so retry tests are quick (never the real home, never a real host).
+    pub fn apply_env(&self, c: &mut std::process::Command) {
         for v in [
             "SPOTCTL_ACCOUNT",
             "SPOTCTL_LOG",
@@ -55,7 +54,18 @@ impl T {
             .env("SPOTIFY_CLIENT_ID", CLIENT_ID)
             .env("SPOTIFY_CLIENT_SECRET", CLIENT_SECRET)
             .env("SPOTCTL_RETRY_BASE_MS", "20");
-        let mut c = assert_cmd::Command::from_std(c);
+    }
+
+    /// The `spotctl` binary with [`T::apply_env`].
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_spotctl"));
+        self.apply_env(&mut c);
+        c
+    }
+
+    /// [`T::std_cmd`] as an assert_cmd command with a 60 s timeout.
+    pub fn cmd(&self) -> assert_cmd::Command {
+        let mut c = assert_cmd::Command::from_std(self.std_cmd());
         c.timeout(std::time::Duration::from_secs(60));
         c
     }
@@ -174,4 +184,23 @@ pub fn ids(items: &[serde_json::Value]) -> Vec<String> {
         .iter()
         .map(|v| v["id"].as_str().expect("id").to_string())
         .collect()
+}
+
+/// Largest number of requests the fake was handling at the same moment.
+pub fn max_in_flight(reqs: &[Req]) -> usize {
+    let mut events: Vec<(u64, i32)> = reqs
+        .iter()
+        .flat_map(|r| [(r.at_ms, 1), (r.done_ms, -1)])
+        .collect();
+    // Ends before starts at the same millisecond: back-to-back requests do not overlap.
+    events.sort();
+    let mut cur = 0i32;
+    events
+        .iter()
+        .map(|(_, d)| {
+            cur += d;
+            cur
+        })
+        .max()
+        .unwrap_or(0) as usize
 }

@@ -515,19 +515,7 @@ fn a_burst_of_429s_halves_the_concurrency_once() {
         .unwrap()
         + 900;
     let after: Vec<Req> = reqs.iter().filter(|r| r.at_ms > resume).cloned().collect();
-    let mut events: Vec<(u64, i32)> = after
-        .iter()
-        .flat_map(|r| [(r.at_ms, 1), (r.done_ms, -1)])
-        .collect();
-    events.sort();
-    let peak = events
-        .iter()
-        .scan(0, |c, (_, d)| {
-            *c += d;
-            Some(*c)
-        })
-        .max()
-        .unwrap();
+    let peak = max_in_flight(&after);
     assert!(
         (3..=4).contains(&peak),
         "halved once (8 -> 4), not to 1: peak {peak}"

@@ -45,21 +45,7 @@ impl Login {
 }
 
 pub fn start_login(t: &T, args: &[&str], env: &[(&str, &str)]) -> Login {
-    let mut c: std::process::Command = std::process::Command::new(env!("CARGO_BIN_EXE_spotctl"));
-    let base = t.cmd();
-    let _ = base;
-    c.env_remove("SPOTCTL_ACCOUNT")
-        .env_remove("BROWSER")
-        .env_remove("SPOTIFY_REDIRECT_URI")
-        .env("HOME", t.dir.path())
-        .env("SPOTCTL_CONFIG_DIR", t.config())
-        .env("SPOTCTL_API_BASE", t.fake.api_base())
-        .env("SPOTCTL_ACCOUNTS_BASE", t.fake.accounts_base())
-        .env("SPOTCTL_KAKAO_AUTH_BASE", t.fake.kakao_auth_base())
-        .env("SPOTCTL_KAKAO_API_BASE", t.fake.kakao_api_base())
-        .env("SPOTIFY_CLIENT_ID", CLIENT_ID)
-        .env("SPOTIFY_CLIENT_SECRET", CLIENT_SECRET)
-        .env("SPOTCTL_RETRY_BASE_MS", "20");
+    let mut c = t.std_cmd();
     for (k, v) in env {
         if v.is_empty() {
             c.env_remove(k);

@@ -4,23 +4,6 @@
 
 use crate::common::*;
 
-/// Largest number of requests the fake was handling at the same moment.
-fn max_in_flight(reqs: &[Req]) -> usize {
-    let mut events: Vec<(u64, i32)> = Vec::new();
-    for r in reqs {
-        events.push((r.at_ms, 1));
-        events.push((r.done_ms, -1));
-    }
-    // Ends before starts at the same millisecond: back-to-back requests do not overlap.
-    events.sort_by_key(|&(t, d)| (t, d));
-    let (mut cur, mut max) = (0i32, 0i32);
-    for (_, d) in events {
-        cur += d;
-        max = max.max(cur);
-    }
-    max as usize
-}
-
 fn album_reqs(t: &T) -> Vec<Req> {
     t.hits("/albums")
 }

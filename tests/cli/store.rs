@@ -240,11 +240,8 @@ fn kill_9_during_refresh_never_tears_the_file() {
         seed ^= seed >> 7;
         seed ^= seed << 17;
         let delay = Duration::from_micros(seed % 25_000);
-        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_spotctl"));
-        c.env("SPOTCTL_CONFIG_DIR", t.config())
-            .env("SPOTCTL_ACCOUNTS_BASE", t.fake.accounts_base())
-            .env("SPOTCTL_API_BASE", t.fake.api_base())
-            .args(["refresh", "-a", "alice"])
+        let mut c = t.std_cmd();
+        c.args(["refresh", "-a", "alice"])
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null());
         let mut p = c.spawn().unwrap();
