@@ -303,8 +303,13 @@ fn main() {
             rows.iter()
                 .find(|r| r.case == par.case && r.concurrency == label)
                 .map(|r| {
+                    let who = if label == "1" {
+                        "--concurrency 1"
+                    } else {
+                        label
+                    };
                     format!(
-                        "{:.1}x faster than {label}",
+                        "{:.1}x faster than {who}",
                         r.median.as_secs_f64() / par.median.as_secs_f64()
                     )
                 })
