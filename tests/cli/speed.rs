@@ -112,8 +112,13 @@ fn one_429_pauses_every_worker_and_halves_the_concurrency() {
                 quota: false,
             },
         )
-        .skip(20),
+        .skip(24),
     );
+    // The page at the head of the window is slow, so the pages behind it are in flight when
+    // the 429 arrives, and the head completes (freeing a slot) while the pause is on: only a
+    // pause shared by every request keeps that slot from sending.
+    t.fake
+        .inject(Fault::new("/albums", FaultKind::Latency(300)).skip(20));
     let o = t.run(&["albums", "--artist", ARTIST_1000, "-o", "jsonl"]);
     assert_code(&o, 0);
     assert_eq!(lines(&o).len(), 1000);

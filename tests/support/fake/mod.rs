@@ -233,6 +233,9 @@ pub enum FaultKind {
     ExpireTokens,
     /// A listing page with `items: []` and a non-null `next`.
     EmptyPageWithNext,
+    /// A paging response without `total` (a listing that does not announce its size, like a
+    /// cursor-paged one), so a client has to follow `next` one page at a time.
+    NoTotal,
     /// Handle normally but report `total` changed by this much.
     TotalChanges(i64),
     /// Add this many milliseconds before answering.

@@ -140,7 +140,7 @@ impl FaultKind {
     fn shapes_pages(&self) -> bool {
         matches!(
             self,
-            FaultKind::EmptyPageWithNext | FaultKind::TotalChanges(_)
+            FaultKind::EmptyPageWithNext | FaultKind::TotalChanges(_) | FaultKind::NoTotal
         )
     }
 }
@@ -150,6 +150,7 @@ impl FaultKind {
 pub(crate) struct Tweaks {
     pub total_delta: i64,
     pub empty_page: bool,
+    pub no_total: bool,
 }
 
 /// What the faults decided for one request.
@@ -369,6 +370,7 @@ impl State {
             }
             match slot.fault.kind {
                 FaultKind::TotalChanges(delta) => tweaks.total_delta += delta,
+                FaultKind::NoTotal => tweaks.no_total = true,
                 _ => tweaks.empty_page = true,
             }
         }

@@ -340,7 +340,7 @@ fn page(
     let previous = (offset > 0).then(|| link.at(offset.saturating_sub(limit), limit));
     let items = if tweaks.empty_page { Vec::new() } else { items };
     let total = (total as i64).saturating_add(tweaks.total_delta).max(0);
-    json!({
+    let mut page = json!({
         "href": link.at(offset, limit),
         "items": items,
         "limit": limit,
@@ -348,7 +348,13 @@ fn page(
         "offset": offset,
         "previous": previous,
         "total": total,
-    })
+    });
+    if tweaks.no_total
+        && let Some(o) = page.as_object_mut()
+    {
+        o.remove("total");
+    }
+    page
 }
 
 // ---- catalog endpoints ----
