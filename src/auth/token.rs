@@ -115,10 +115,18 @@ impl TokenClient<'_> {
             .send(&req)
             .await
             .map_err(|e| redact_err(e, &secrets))?;
+        // An error body may echo what was sent (Kakao's KOE320 quotes the code): redact it
+        // before any of it is cut into an excerpt. A success body is left alone — it carries
+        // the tokens to store, which may legitimately equal the refresh token sent.
+        let body = if resp.status == 200 {
+            resp.body
+        } else {
+            redact(&String::from_utf8_lossy(&resp.body), &secrets).into_bytes()
+        };
         parse_response(
             resp.status,
             &resp.headers,
-            &resp.body,
+            &body,
             kind,
             &label,
             self.account,

@@ -207,3 +207,59 @@ fn account_files_are_0600_from_the_start() {
         assert_eq!(mode, 0o600, "{:?}", entry.file_name());
     }
 }
+
+#[test]
+fn a_provider_that_echoes_the_code_in_its_error_does_not_get_it_printed() {
+    let t = T::new();
+    // Kakao's KOE320 says "authorization code not found for code=<the code>".
+    let kakao = ["--provider", "kakao", "--client-id", KAKAO_CLIENT_ID];
+    let no_secret = [("SPOTIFY_CLIENT_SECRET", "")];
+    let mut first = start_login(
+        &t,
+        &[
+            &["-a", "k1", "--redirect-uri", "http://127.0.0.1/callback"][..],
+            &kakao,
+        ]
+        .concat(),
+        &no_secret,
+    );
+    let url = first.url();
+    let loc = t.fake.authorize_location(&url).unwrap();
+    assert_eq!(http_get(&loc).0, 200);
+    assert_eq!(first.finish().0, 0);
+    let code = loc
+        .split("code=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_string();
+    // The same code pasted into a second login: refused, and the message names no code.
+    let mut second = start_login(
+        &t,
+        &[
+            &["-a", "k2", "--redirect-uri", "https://example.com/cb"][..],
+            &kakao,
+        ]
+        .concat(),
+        &no_secret,
+    );
+    let url2 = second.url();
+    let state = url2
+        .split("state=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap()
+        .to_string();
+    second.paste(&format!("https://example.com/cb?code={code}&state={state}"));
+    let (status, err) = second.finish();
+    assert_eq!(status, 3, "{err}");
+    assert!(
+        err.contains("KOE320") && err.contains("code=(redacted)"),
+        "{err}"
+    );
+    assert!(!err.contains(&code), "{err}");
+}
