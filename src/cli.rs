@@ -39,6 +39,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Account (token set) to use [default: "default"]
     #[arg(
