@@ -178,16 +178,18 @@ pub struct LoginArgs {
     /// App-only account (client credentials grant); no browser, no user
     #[arg(long)]
     pub client_credentials: bool,
-    /// App client id [default: $SPOTIFY_CLIENT_ID]
+    /// App client id [default: the account's, else $SPOTIFY_CLIENT_ID for Spotify]
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
-    /// Read the client secret from this file [default: $SPOTIFY_CLIENT_SECRET]
+    /// Read the client secret from this file [default: the account's, else $SPOTIFY_CLIENT_SECRET
+    /// for Spotify]
     #[arg(long, value_name = "PATH")]
     pub client_secret_file: Option<PathBuf>,
-    /// Redirect URI registered for the app [default: $SPOTIFY_REDIRECT_URI or http://127.0.0.1:8888/callback]
+    /// Redirect URI registered for the app [default: $SPOTIFY_REDIRECT_URI for Spotify, else the
+    /// account's, else http://127.0.0.1:8888/callback]
     #[arg(long, value_name = "URI")]
     pub redirect_uri: Option<String>,
-    /// Scopes to request (space or comma separated; repeatable)
+    /// Scopes to request (space or comma separated; repeatable) [default: the account's]
     #[arg(long, value_name = "SCOPES")]
     pub scope: Vec<String>,
     /// Print the URL instead of opening a browser (also accepts the redirected URL on stdin)
@@ -196,9 +198,9 @@ pub struct LoginArgs {
     /// Give up waiting for the browser after this many seconds
     #[arg(long, default_value_t = 300, value_name = "SECS")]
     pub wait: u64,
-    /// OAuth2 provider
-    #[arg(long, value_enum, default_value_t = ProviderArg::Spotify)]
-    pub provider: ProviderArg,
+    /// OAuth2 provider [default: the account's when logging in again, else spotify]
+    #[arg(long, value_enum)]
+    pub provider: Option<ProviderArg>,
     /// Authorization endpoint (custom provider, or to override a provider's default)
     #[arg(long, value_name = "URL")]
     pub auth_url: Option<String>,

@@ -177,7 +177,20 @@ impl Store {
     }
 
     fn ensure_dir(&self) -> Result<()> {
-        if self.dir.is_dir() {
+        if let Ok(meta) = fs::metadata(&self.dir)
+            && meta.is_dir()
+        {
+            // A directory others can list or enter (made by hand, or by an old tool): close it.
+            if meta.mode() & 0o077 != 0 {
+                use std::os::unix::fs::PermissionsExt;
+                tracing::warn!(
+                    "{} was accessible to other users; setting it to 0700",
+                    self.dir.display()
+                );
+                fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700)).map_err(|e| {
+                    Error::store(format!("cannot set {} to 0700: {e}", self.dir.display()))
+                })?;
+            }
             return Ok(());
         }
         DirBuilder::new()

@@ -383,11 +383,14 @@ async fn follow(
         if let Some(mut offset) = query_u64(&next_url, "offset").filter(|_| page_len > 0) {
             let want_end = first_offset.saturating_add(listing.max_items.unwrap_or(u64::MAX));
             let end = total.min(want_end).min(cap);
+            // Only what we must not exceed trims the last page's size; `total` may be stale
+            // (the listing grows), and asking for a full page there costs nothing.
+            let hard_end = want_end.min(cap);
             let mut queue: VecDeque<Task<Result<Page>>> = VecDeque::new();
             let mut last_next = None;
             loop {
                 while offset < end && queue.len() < api.http.concurrency() {
-                    let limit = page_len.min(end - offset);
+                    let limit = page_len.min(hard_end - offset);
                     let url = with_param(&with_param(&next_url, "offset", offset), "limit", limit);
                     queue.push_back(Task(tokio::spawn(fetch_page(
                         api.clone(),

@@ -33,44 +33,164 @@ struct Endpoints {
     api_base: url::Url,
 }
 
-fn endpoints(ctx: &Ctx, args: &LoginArgs) -> Result<Endpoints> {
+/// Everything a login needs, each value from (first that has it): the flag, the account being
+/// logged in again (so `spotctl login -a NAME` alone repeats a login, whatever the provider),
+/// the environment (the `SPOTIFY_*` variables only for Spotify: a Spotify secret is never sent
+/// to another provider), the default.
+struct Settings {
+    ep: Endpoints,
+    client_id: String,
+    secret: Option<Secret>,
+    client_auth: ClientAuth,
+    redirect_raw: String,
+    scopes: Vec<String>,
+}
+
+fn to_provider(p: ProviderArg) -> Provider {
+    match p {
+        ProviderArg::Spotify => Provider::Spotify,
+        ProviderArg::Kakao => Provider::Kakao,
+        ProviderArg::Custom => Provider::Custom,
+    }
+}
+
+fn settings(ctx: &Ctx, args: &LoginArgs, previous: Option<&Account>) -> Result<Settings> {
+    let provider = args
+        .provider
+        .map(to_provider)
+        .or(previous.map(|p| p.provider))
+        .unwrap_or(Provider::Spotify);
+    // The stored account counts only if it is for the same provider.
+    let prev = previous.filter(|p| p.provider == provider);
+    let ep = endpoints(ctx, args, provider, prev)?;
+    let spotify = provider == Provider::Spotify;
+
+    let client_id = args
+        .client_id
+        .clone()
+        .or_else(|| prev.map(|p| p.client_id.clone()))
+        .or_else(|| spotify.then(|| spotify_env("CLIENT_ID")).flatten())
+        .map(|s| s.trim().to_string())
+        .ok_or_else(|| {
+            Error::usage(if spotify {
+                "no client id: pass --client-id or set SPOTIFY_CLIENT_ID (from your app at https://developer.spotify.com/dashboard)"
+            } else {
+                "no client id: pass --client-id (for Kakao, the app's REST API key)"
+            })
+        })?;
+    if client_id.is_empty()
+        || client_id.len() > 256
+        || client_id.chars().any(|c| c.is_control() || c == ' ')
+    {
+        return Err(Error::usage("the client id is malformed"));
+    }
+    let prev = prev.filter(|p| p.client_id == client_id);
+    let secret = match &args.client_secret_file {
+        Some(path) => Some(read_secret_file(path)?),
+        None => prev.and_then(|p| p.client_secret.clone()).or_else(|| {
+            spotify
+                .then(|| spotify_env("CLIENT_SECRET"))
+                .flatten()
+                .map(|s| Secret::new(s.trim()))
+        }),
+    };
+    let client_auth = match (args.client_auth, prev, provider, &secret) {
+        (Some(ClientAuthArg::Basic), ..) => ClientAuth::Basic,
+        (Some(ClientAuthArg::Body), ..) => ClientAuth::Body,
+        (None, Some(p), Provider::Custom, _) => p.client_auth,
+        (None, _, Provider::Kakao, _) => ClientAuth::Body,
+        (None, _, _, Some(_)) => ClientAuth::Basic,
+        (None, _, _, None) => ClientAuth::Body,
+    };
+    let redirect_raw = args
+        .redirect_uri
+        .clone()
+        .or_else(|| spotify.then(|| spotify_env("REDIRECT_URI")).flatten())
+        .or_else(|| prev.and_then(|p| p.redirect_uri.clone()))
+        .unwrap_or_else(|| DEFAULT_REDIRECT.to_string());
+    let mut scopes: Vec<String> = args.scope.iter().flat_map(|s| split_scopes(s)).collect();
+    if scopes.is_empty()
+        && let Some(p) = prev
+    {
+        scopes = p.scopes.clone();
+    }
+    Ok(Settings {
+        ep,
+        client_id,
+        secret,
+        client_auth,
+        redirect_raw,
+        scopes,
+    })
+}
+
+fn endpoints(
+    ctx: &Ctx,
+    args: &LoginArgs,
+    provider: Provider,
+    prev: Option<&Account>,
+) -> Result<Endpoints> {
     let flag =
         |v: &Option<String>, name: &str| v.as_deref().map(|u| check_base(u, name)).transpose();
-    let (provider, auth, token, api) = match args.provider {
-        ProviderArg::Spotify => {
-            let base = ctx.accounts_base();
-            let b = base.as_str().trim_end_matches('/');
-            (
-                Provider::Spotify,
-                check_base(&format!("{b}/authorize"), "SPOTCTL_ACCOUNTS_BASE")?,
-                check_base(&format!("{b}/api/token"), "SPOTCTL_ACCOUNTS_BASE")?,
-                ctx.api_base(),
-            )
+    let stored = |v: Option<&str>, what: &str| v.map(|u| check_base(u, what)).transpose();
+    let prev_auth = stored(prev.and_then(|p| p.auth_url.as_deref()), "stored auth URL")?;
+    let prev_token = stored(prev.map(|p| p.token_url.as_str()), "stored token URL")?;
+    let prev_api = stored(prev.map(|p| p.api_base.as_str()), "stored API base")?;
+    let (auth, token, api) = match provider {
+        Provider::Spotify => {
+            let (auth, token) = match (&ctx.accounts_base_env, prev_auth, prev_token) {
+                (None, Some(a), Some(t)) => (a, t),
+                _ => {
+                    let base = ctx.accounts_base();
+                    let b = base.as_str().trim_end_matches('/');
+                    (
+                        check_base(&format!("{b}/authorize"), "SPOTCTL_ACCOUNTS_BASE")?,
+                        check_base(&format!("{b}/api/token"), "SPOTCTL_ACCOUNTS_BASE")?,
+                    )
+                }
+            };
+            let api = match (&ctx.api_base_env, prev_api) {
+                (None, Some(a)) => a,
+                _ => ctx.api_base(),
+            };
+            (auth, token, api)
         }
-        ProviderArg::Kakao => {
-            let auth = env("SPOTCTL_KAKAO_AUTH_BASE").unwrap_or_else(|| KAKAO_AUTH.into());
-            let api = env("SPOTCTL_KAKAO_API_BASE").unwrap_or_else(|| KAKAO_API.into());
-            let a = auth.trim_end_matches('/');
-            (
-                Provider::Kakao,
-                check_base(&format!("{a}/oauth/authorize"), "SPOTCTL_KAKAO_AUTH_BASE")?,
-                check_base(&format!("{a}/oauth/token"), "SPOTCTL_KAKAO_AUTH_BASE")?,
-                check_base(&api, "SPOTCTL_KAKAO_API_BASE")?,
-            )
+        Provider::Kakao => {
+            let auth_env = env("SPOTCTL_KAKAO_AUTH_BASE");
+            let (auth, token) = match (&auth_env, prev_auth, prev_token) {
+                (None, Some(a), Some(t)) => (a, t),
+                _ => {
+                    let base = auth_env.unwrap_or_else(|| KAKAO_AUTH.into());
+                    let a = base.trim_end_matches('/');
+                    (
+                        check_base(&format!("{a}/oauth/authorize"), "SPOTCTL_KAKAO_AUTH_BASE")?,
+                        check_base(&format!("{a}/oauth/token"), "SPOTCTL_KAKAO_AUTH_BASE")?,
+                    )
+                }
+            };
+            let api = match (env("SPOTCTL_KAKAO_API_BASE"), prev_api) {
+                (None, Some(a)) => a,
+                (e, _) => check_base(
+                    &e.unwrap_or_else(|| KAKAO_API.into()),
+                    "SPOTCTL_KAKAO_API_BASE",
+                )?,
+            };
+            (auth, token, api)
         }
-        ProviderArg::Custom => {
-            let need = |v: &Option<String>, name: &str| {
+        Provider::Custom => {
+            let need = |v: &Option<String>, stored: Option<url::Url>, name: &str| {
                 flag(v, name)?
+                    .or(stored)
                     .ok_or_else(|| Error::usage(format!("--provider custom needs {name}")))
             };
-            let token = need(&args.token_url, "--token-url")?;
+            let token = need(&args.token_url, prev_token, "--token-url")?;
             let auth = if args.client_credentials {
                 flag(&args.auth_url, "--auth-url")?.unwrap_or_else(|| token.clone())
             } else {
-                need(&args.auth_url, "--auth-url")?
+                need(&args.auth_url, prev_auth, "--auth-url")?
             };
-            let api = need(&args.api_base, "--api-base")?;
-            (Provider::Custom, auth, token, api)
+            let api = need(&args.api_base, prev_api, "--api-base")?;
+            (auth, token, api)
         }
     };
     Ok(Endpoints {
@@ -81,20 +201,17 @@ fn endpoints(ctx: &Ctx, args: &LoginArgs) -> Result<Endpoints> {
     })
 }
 
-fn client_secret(args: &LoginArgs) -> Result<Option<Secret>> {
-    if let Some(path) = &args.client_secret_file {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::usage(format!("--client-secret-file {}: {e}", path.display())))?;
-        let s = text.trim();
-        if s.is_empty() {
-            return Err(Error::usage(format!(
-                "--client-secret-file {}: the file is empty",
-                path.display()
-            )));
-        }
-        return Ok(Some(Secret::new(s)));
+fn read_secret_file(path: &std::path::Path) -> Result<Secret> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::usage(format!("--client-secret-file {}: {e}", path.display())))?;
+    let s = text.trim();
+    if s.is_empty() {
+        return Err(Error::usage(format!(
+            "--client-secret-file {}: the file is empty",
+            path.display()
+        )));
     }
-    Ok(spotify_env("CLIENT_SECRET").map(|s| Secret::new(s.trim())))
+    Ok(Secret::new(s))
 }
 
 /// Where the browser will be sent back to, and where (if anywhere) we listen for it.
@@ -159,27 +276,14 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
             "{e}; to replace it with a new login, run `spotctl logout -a {name}` first"
         ))
     })?;
-    let ep = endpoints(ctx, &args)?;
-    let client_id = args
-        .client_id
-        .clone()
-        .or_else(|| spotify_env("CLIENT_ID"))
-        .map(|s| s.trim().to_string())
-        .ok_or_else(|| Error::usage("no client id: pass --client-id or set SPOTIFY_CLIENT_ID (from your app at https://developer.spotify.com/dashboard)"))?;
-    if client_id.is_empty()
-        || client_id.len() > 256
-        || client_id.chars().any(|c| c.is_control() || c == ' ')
-    {
-        return Err(Error::usage("the client id is malformed"));
-    }
-    let secret = client_secret(&args)?;
-    let client_auth = match (ep.provider, args.client_auth, &secret) {
-        (_, Some(ClientAuthArg::Basic), _) => ClientAuth::Basic,
-        (_, Some(ClientAuthArg::Body), _) => ClientAuth::Body,
-        (Provider::Kakao, None, _) => ClientAuth::Body,
-        (_, None, Some(_)) => ClientAuth::Basic,
-        (_, None, None) => ClientAuth::Body,
-    };
+    let Settings {
+        ep,
+        client_id,
+        secret,
+        client_auth,
+        redirect_raw,
+        scopes,
+    } = settings(ctx, &args, previous.as_ref())?;
     if args.client_credentials {
         let learned = previous
             .filter(|p| p.client_id == client_id)
@@ -187,13 +291,7 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
         return client_credentials(ctx, &name, ep, client_id, secret, client_auth, learned).await;
     }
 
-    let redirect_raw = args
-        .redirect_uri
-        .clone()
-        .or_else(|| spotify_env("REDIRECT_URI"))
-        .unwrap_or_else(|| DEFAULT_REDIRECT.to_string());
     let mut redirect = redirect(&redirect_raw, ep.provider)?;
-    let scopes: Vec<String> = args.scope.iter().flat_map(|s| split_scopes(s)).collect();
     let state = pkce::state();
     // PKCE when there is no secret (public client). Spotify does not document PKCE together
     // with a secret, so it is not sent then.
@@ -293,7 +391,8 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
         grant: Grant::AuthorizationCode,
         client_id,
         client_secret: secret,
-        redirect_uri: Some(redirect.uri.to_string()),
+        // As configured (a loopback URI without a port stays without one), for the next login.
+        redirect_uri: Some(redirect_raw.trim().to_string()),
         auth_url: ep.auth_url.map(|u| u.to_string()),
         token_url: ep.token_url.to_string(),
         api_base: ep.api_base.as_str().trim_end_matches('/').to_string(),

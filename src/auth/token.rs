@@ -101,13 +101,11 @@ impl TokenClient<'_> {
             bearer: None,
             basic,
             body: Body::Form(params),
-            // Retrying a code or refresh exchange that may have been processed can burn a
-            // single-use code or a rotating refresh token; client credentials are harmless.
-            replay: if kind == GrantKind::ClientCredentials {
-                Replay::Safe
-            } else {
-                Replay::OnlyIfNotSent
-            },
+            // Retried like a GET on 5xx and network errors: if the first attempt was in fact
+            // processed, a retry fails with `invalid_grant` (a used code, a rotated refresh
+            // token) — the same outcome as not retrying, with the right message — and if it was
+            // not, the retry saves the login or the cron run.
+            replay: Replay::Safe,
         };
         let label = req.label();
         let resp = self
@@ -191,10 +189,11 @@ pub fn parse_response(
         )));
     }
     if status == 200 {
+        // Never quoted: a broken 200 body may still hold a live token.
         let raw: RawToken = serde_json::from_slice(body).map_err(|_| {
             Error::network(format!(
-                "{label}: 200 but the body is not a token response: {}",
-                excerpt(body)
+                "{label}: 200 but the body ({} bytes) is not a token response",
+                body.len()
             ))
         })?;
         return validate(raw, label);

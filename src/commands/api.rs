@@ -73,12 +73,19 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
         return Err(Error::usage("--paginate works with GET only"));
     }
     let body = body(&args)?;
+    let is_url = args.path.starts_with("https://") || args.path.starts_with("http://");
+    if !is_url && !args.path.starts_with('/') {
+        return Err(Error::usage(format!(
+            "PATH must start with / (relative to the account's API base), e.g. /me; got \"{}\"",
+            crate::api::ids::shown(&args.path)
+        )));
+    }
     let session = crate::auth::catalog_session(ctx.clone()).await?;
     let api = Arc::new(Api {
         http: ctx.http()?,
         session,
     });
-    let url = if args.path.starts_with("https://") || args.path.starts_with("http://") {
+    let url = if is_url {
         let u =
             url::Url::parse(&args.path).map_err(|e| Error::usage(format!("{}: {e}", args.path)))?;
         api.check_origin(&u).map_err(|_| {
@@ -89,13 +96,8 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
             ))
         })?;
         u
-    } else if args.path.starts_with('/') {
-        api.url(&args.path)?
     } else {
-        return Err(Error::usage(format!(
-            "PATH must start with / (relative to {}), e.g. /me",
-            api.base()
-        )));
+        api.url(&args.path)?
     };
 
     if args.paginate {

@@ -437,7 +437,6 @@ fn api_paginate_search_follows_every_type_up_to_the_offset_cap() {
 #[test]
 fn login_refuses_to_replace_a_corrupt_account_file() {
     let t = T::new();
-    std::fs::create_dir_all(t.config().join("accounts")).unwrap();
     write_account(&t.account_path("alice"), &serde_json::json!({"version": 1}));
     let before = std::fs::read(t.account_path("alice")).unwrap();
     let o = t.run(&["login", "--client-credentials", "-a", "alice"]);
@@ -450,4 +449,54 @@ fn login_refuses_to_replace_a_corrupt_account_file() {
     assert_eq!(std::fs::read(t.account_path("alice")).unwrap(), before);
     assert_code(&t.run(&["logout", "-a", "alice"]), 0);
     assert_code(&t.run(&["login", "--client-credentials", "-a", "alice"]), 0);
+}
+
+#[test]
+fn refresh_retries_a_502_from_the_token_endpoint() {
+    let t = T::new();
+    t.user_account("alice", "alice", "", 10);
+    t.fake
+        .inject(Fault::new("/api/token", FaultKind::Status(502)));
+    let o = t.run(&["refresh", "-a", "alice"]);
+    assert_code(&o, 0);
+    assert_eq!(t.fake.token_requests(), 2);
+}
+
+#[test]
+fn refresh_all_exits_with_the_first_failures_code() {
+    let t = T::new();
+    // "a-corrupt" (exit 7) comes before "b-revoked" (exit 3) in name order.
+    write_account(
+        &t.account_path("a-corrupt"),
+        &serde_json::json!({"version": 1}),
+    );
+    t.user_account("b-revoked", "bob", "", 10);
+    let mut acc = read_json(&t.account_path("b-revoked"));
+    acc["refresh_token"] = "not-a-real-refresh-token".into();
+    write_account(&t.account_path("b-revoked"), &acc);
+    t.user_account("c-ok", "carol", "", 10);
+    let o = t.run(&["refresh", "--all"]);
+    assert_code(&o, 7);
+    let e = stderr(&o);
+    assert_eq!(e.lines().count(), 2, "{e}");
+    assert!(
+        e.lines()
+            .next()
+            .unwrap()
+            .starts_with("spotctl: a-corrupt: account file "),
+        "{e}"
+    );
+    assert!(
+        e.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with("spotctl: b-revoked: the refresh token was refused"),
+        "{e}"
+    );
+    assert!(
+        read_json(&t.account_path("c-ok"))["expires_at"]
+            .as_i64()
+            .unwrap()
+            > now() + 3000
+    );
 }

@@ -564,3 +564,81 @@ fn a_burst_of_429s_halves_the_concurrency_once() {
         "halved once (8 -> 4), not to 1: peak {peak}"
     );
 }
+
+#[test]
+fn pages_that_shift_while_read_are_deduplicated_with_a_warning() {
+    let t = T::new();
+    let want = healthy(&t, ARTIST_57);
+    // Page 3 is served 4 places early (an album was removed before it): 4 repeats, 4 missing.
+    t.fake
+        .inject(Fault::new(ALBUMS, FaultKind::ShiftBack(4)).skip(2));
+    let o = albums(&t, ARTIST_57, &["--concurrency", "1"]);
+    assert_code(&o, 0);
+    let got = ids(&jsonl(&o));
+    let mut unique = got.clone();
+    unique.sort();
+    unique.dedup();
+    assert_eq!(unique.len(), got.len(), "no album printed twice");
+    assert_eq!(got.len(), 53);
+    let all = ids(&want
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_slice(l).unwrap())
+        .collect::<Vec<serde_json::Value>>());
+    assert!(got.iter().all(|id| all.contains(id)));
+    assert!(
+        stderr(&o).contains("wrote 53 items but the service said 57 (4 duplicates dropped)"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_listing_that_grew_while_read_is_followed_to_its_end() {
+    let t = T::new();
+    let want = healthy(&t, ARTIST_57);
+    // The first page says 37: pages are derived up to 37, then the last one's `next` is
+    // followed to the real end.
+    t.fake
+        .inject(Fault::new(ALBUMS, FaultKind::TotalChanges(-20)));
+    let o = albums(&t, ARTIST_57, &[]);
+    assert_code(&o, 0);
+    assert_eq!(o.stdout, want);
+    assert_eq!(album_reqs(&t).len(), 6, "one request per page");
+}
+
+#[test]
+fn a_next_link_to_another_host_is_not_followed() {
+    let t = T::new();
+    let _ = healthy(&t, ARTIST_57);
+    t.fake.inject(Fault::new(ALBUMS, FaultKind::ForeignNext));
+    let o = albums(&t, ARTIST_57, &[]);
+    assert_code(&o, 6);
+    assert!(
+        stderr(&o).starts_with("spotctl: the service sent a link to another host (https://elsewhere.example); not following it with your token"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(album_reqs(&t).len(), 1);
+}
+
+#[test]
+fn a_truncated_token_response_is_exit_6_names_no_token_and_stores_nothing() {
+    let t = T::new();
+    t.user_account("alice", "alice", "", 10);
+    let before = std::fs::read(t.account_path("alice")).unwrap();
+    t.fake
+        .inject(Fault::new("/api/token", FaultKind::TruncatedJson));
+    let o = t.run(&["refresh", "-a", "alice"]);
+    assert_code(&o, 6);
+    let e = stderr(&o);
+    assert!(
+        e.starts_with("spotctl: POST /api/token: 200 but the body ("),
+        "{e}"
+    );
+    assert!(
+        !e.contains("access_token"),
+        "no part of the body is quoted: {e}"
+    );
+    assert_eq!(std::fs::read(t.account_path("alice")).unwrap(), before);
+}

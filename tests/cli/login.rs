@@ -125,11 +125,9 @@ fn login_with_secret_uses_basic_auth_state_and_show_dialog() {
     assert_eq!(acc["grant"], "authorization_code");
     assert!(acc["refresh_token"].is_string());
     assert!(acc["authorized_at"].as_i64().unwrap() > now() - 60);
-    assert!(
-        acc["redirect_uri"]
-            .as_str()
-            .unwrap()
-            .starts_with("http://127.0.0.1:")
+    assert_eq!(
+        acc["redirect_uri"], "http://127.0.0.1/callback",
+        "stored as configured, for the next login"
     );
 }
 
@@ -535,23 +533,28 @@ fn custom_provider_stores_its_endpoints() {
     let auth = format!("{base}/authorize");
     let token = format!("{base}/api/token");
     let api = t.fake.api_base();
-    login_ok(
-        &t,
-        "c",
-        &[
-            "--provider",
-            "custom",
-            "--auth-url",
-            &auth,
-            "--token-url",
-            &token,
-            "--api-base",
-            &api,
-            "--client-auth",
-            "body",
-        ],
-        &[],
-    );
+    let secret_file = t.dir.path().join("secret.txt");
+    std::fs::write(&secret_file, format!("{CLIENT_SECRET}\n")).unwrap();
+    let secret_path = secret_file.display().to_string();
+    // Custom providers never read the SPOTIFY_* variables: id and secret are given here.
+    let no_env = [("SPOTIFY_CLIENT_ID", ""), ("SPOTIFY_CLIENT_SECRET", "")];
+    let flags = [
+        "--provider",
+        "custom",
+        "--auth-url",
+        &auth,
+        "--token-url",
+        &token,
+        "--api-base",
+        &api,
+        "--client-auth",
+        "body",
+        "--client-id",
+        CLIENT_ID,
+        "--client-secret-file",
+        &secret_path,
+    ];
+    login_ok(&t, "c", &flags, &no_env);
     let acc = read_json(&t.account_path("c"));
     assert_eq!(acc["provider"], "custom");
     assert_eq!(acc["token_url"], token);
@@ -586,4 +589,75 @@ fn custom_provider_stores_its_endpoints() {
     ]);
     assert_code(&o, 2);
     assert!(stderr(&o).contains("refusing plain-http"), "{}", stderr(&o));
+}
+
+#[test]
+fn a_spotify_secret_in_the_environment_never_reaches_kakao() {
+    let t = T::new();
+    // SPOTIFY_CLIENT_ID/SECRET are set (T's default environment).
+    login_ok(
+        &t,
+        "kakao",
+        &["--provider", "kakao", "--client-id", KAKAO_CLIENT_ID],
+        &[],
+    );
+    let tok = t.hits("/kakao/oauth/token");
+    assert_eq!(tok.len(), 1);
+    assert!(
+        !tok[0].form.iter().any(|(k, _)| k == "client_secret"),
+        "{:?}",
+        tok[0].form
+    );
+    assert!(!tok[0].form.iter().any(|(_, v)| v == CLIENT_SECRET));
+    let acc = read_json(&t.account_path("kakao"));
+    assert!(acc.get("client_secret").is_none());
+    let p = t.fake.last_authorize_params();
+    assert!(
+        p.iter().any(|(k, _)| k == "code_challenge"),
+        "no secret: PKCE"
+    );
+}
+
+#[test]
+fn logging_in_again_reuses_what_the_account_stores() {
+    let t = T::new();
+    login_ok(
+        &t,
+        "kakao",
+        &[
+            "--provider",
+            "kakao",
+            "--client-id",
+            KAKAO_CLIENT_ID,
+            "--scope",
+            "talk_message,profile_nickname",
+        ],
+        &[("SPOTIFY_CLIENT_SECRET", "")],
+    );
+    let p = t.fake.last_authorize_params();
+    assert!(
+        p.iter()
+            .any(|(k, v)| k == "scope" && v == "talk_message,profile_nickname"),
+        "Kakao scopes are comma-separated: {p:?}"
+    );
+    // `spotctl login -a kakao` alone, as the invalid_grant message advises, with Spotify's
+    // variables set: still a Kakao login, same client id and scopes.
+    let mut l = start_login(&t, &["-a", "kakao"], &[]);
+    let url = l.url();
+    assert!(
+        url.starts_with(&format!(
+            "{}/oauth/authorize?client_id={KAKAO_CLIENT_ID}",
+            t.fake.kakao_auth_base()
+        )),
+        "{url}"
+    );
+    assert!(
+        url.contains("scope=talk_message%2Cprofile_nickname"),
+        "{url}"
+    );
+    let loc = t.fake.authorize_location(&url).unwrap();
+    assert_eq!(http_get(&loc).0, 200);
+    let (code, err) = l.finish();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(read_json(&t.account_path("kakao"))["provider"], "kakao");
 }

@@ -236,6 +236,12 @@ pub enum FaultKind {
     /// A paging response without `total` (a listing that does not announce its size, like a
     /// cursor-paged one), so a client has to follow `next` one page at a time.
     NoTotal,
+    /// Serve the page's items from this many places earlier (the listing shifted while it was
+    /// read), so items repeat across pages.
+    ShiftBack(usize),
+    /// A `next` link pointing at another host (`https://elsewhere.example`), which must never
+    /// receive the token.
+    ForeignNext,
     /// Handle normally but report `total` changed by this much.
     TotalChanges(i64),
     /// Add this many milliseconds before answering.

@@ -140,7 +140,11 @@ impl FaultKind {
     fn shapes_pages(&self) -> bool {
         matches!(
             self,
-            FaultKind::EmptyPageWithNext | FaultKind::TotalChanges(_) | FaultKind::NoTotal
+            FaultKind::EmptyPageWithNext
+                | FaultKind::TotalChanges(_)
+                | FaultKind::NoTotal
+                | FaultKind::ShiftBack(_)
+                | FaultKind::ForeignNext
         )
     }
 }
@@ -151,6 +155,8 @@ pub(crate) struct Tweaks {
     pub total_delta: i64,
     pub empty_page: bool,
     pub no_total: bool,
+    pub shift_back: usize,
+    pub foreign_next: bool,
 }
 
 /// What the faults decided for one request.
@@ -371,6 +377,8 @@ impl State {
             match slot.fault.kind {
                 FaultKind::TotalChanges(delta) => tweaks.total_delta += delta,
                 FaultKind::NoTotal => tweaks.no_total = true,
+                FaultKind::ShiftBack(n) => tweaks.shift_back += n,
+                FaultKind::ForeignNext => tweaks.foreign_next = true,
                 _ => tweaks.empty_page = true,
             }
         }

@@ -337,6 +337,13 @@ fn page(
 ) -> Value {
     let end = offset.saturating_add(limit);
     let next = (tweaks.empty_page || end < total.min(cap)).then(|| link.at(end, limit));
+    let next = match next {
+        Some(n) if tweaks.foreign_next => {
+            let path = n.split_once("/v1/").map_or("", |(_, p)| p);
+            Some(format!("https://elsewhere.example/v1/{path}"))
+        }
+        other => other,
+    };
     let previous = (offset > 0).then(|| link.at(offset.saturating_sub(limit), limit));
     let items = if tweaks.empty_page { Vec::new() } else { items };
     let total = (total as i64).saturating_add(tweaks.total_delta).max(0);
@@ -382,7 +389,7 @@ fn artist_albums(st: &mut State, v: &View, id: &str, inc: &Incoming) -> ApiResul
         .collect();
     let items = matching
         .iter()
-        .skip(offset)
+        .skip(offset.saturating_sub(tweaks.shift_back))
         .take(limit)
         .map(|&al| st.catalog.album_simple((a, al), v, true))
         .collect();
