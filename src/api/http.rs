@@ -87,6 +87,15 @@ impl Request {
     pub fn label(&self) -> String {
         format!("{} {}", self.method, self.url.path())
     }
+
+    /// The `-vv` line: the label with the query (offsets, page sizes, search terms — Web API
+    /// queries carry no credentials; those travel in headers and form bodies, never shown).
+    pub fn log_line(&self) -> String {
+        match self.url.query() {
+            Some(q) => format!("{} {}?{q}", self.method, self.url.path()),
+            None => self.label(),
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -251,7 +260,7 @@ impl Http {
                 let sent = !e.is_connect();
                 tracing::debug!(
                     "{} -> error after {}ms: {}",
-                    req.label(),
+                    req.log_line(),
                     started.elapsed().as_millis(),
                     describe(&e)
                 );
@@ -267,7 +276,7 @@ impl Http {
             Ok(b) => {
                 tracing::debug!(
                     "{} -> {status} ({} bytes, {}ms)",
-                    req.label(),
+                    req.log_line(),
                     b.len(),
                     started.elapsed().as_millis()
                 );
@@ -278,7 +287,11 @@ impl Http {
                 })
             }
             Err(e) => {
-                tracing::debug!("{} -> {status}, body failed: {}", req.label(), describe(&e));
+                tracing::debug!(
+                    "{} -> {status}, body failed: {}",
+                    req.log_line(),
+                    describe(&e)
+                );
                 Attempt::Failed {
                     err: format!("the response body was cut off ({})", describe(&e)),
                     sent: true,

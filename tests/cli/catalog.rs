@@ -553,3 +553,48 @@ fn help_teaches_with_examples() {
     let o = t.run(&["--help"]);
     assert!(stdout(&o).contains("Exit status:"));
 }
+
+#[test]
+fn hostile_ids_are_refused_before_any_request() {
+    let t = T::new();
+    let long = "A".repeat(10_000);
+    let cases = [
+        "3qNVuliS40BLgXGxhdBdqü".to_string(),
+        "태연태연태연태연태연태연태연태연태연태연태연".to_string(),
+        long.clone(),
+        "3qNVuliS40BLgXGxhd\u{1b}[31m".to_string(),
+        "https://open.spotify.com/artist/3qNVuliS40BLgXGxhd%2Fqu".to_string(),
+        "https://open.spotify.com.evil.example/artist/3qNVuliS40BLgXGxhdBdqu".to_string(),
+        "https://evil.example/open.spotify.com/artist/3qNVuliS40BLgXGxhdBdqu".to_string(),
+        "spotify:artist:3qNVuliS40BLgXGxhdBdqu/../../me".to_string(),
+    ];
+    for c in &cases {
+        let o = t.run(&["albums", "--artist", c]);
+        assert_code(&o, 2);
+        let e = stderr(&o);
+        assert_eq!(e.lines().count(), 1, "{e}");
+        assert!(
+            e.len() < 300,
+            "the input is cut in the message: {} bytes",
+            e.len()
+        );
+        assert!(
+            !e.contains('\u{1b}'),
+            "control characters are escaped: {e:?}"
+        );
+    }
+    // The same through stdin, with a 1 MB line.
+    let input = format!("{ARTIST_57}\n{}\n", "x".repeat(1 << 20));
+    let o = t
+        .cmd()
+        .args(["albums", "--artist", "-"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert_code(&o, 2);
+    assert_eq!(
+        stderr(&o),
+        "spotctl: stdin line 2: too long (4097 bytes) to be an artist ID\n"
+    );
+    assert!(t.fake.requests().is_empty());
+}

@@ -70,12 +70,23 @@ fn r429_retry_after_1_on_page_3_completes_and_pauses_everyone() {
     );
 }
 
+/// Milliseconds between the 429 and the retry of the same page.
+fn retry_gap(reqs: &[Req]) -> u64 {
+    let limited = reqs.iter().find(|r| r.status == 429).expect("a 429");
+    let retry = reqs
+        .iter()
+        .find(|r| r.seq > limited.seq && r.query == limited.query)
+        .expect("the page was retried");
+    retry.at_ms - limited.done_ms
+}
+
 #[test]
 fn r429_retry_after_0_retries_at_once() {
     let (o, reqs, want) = retry_after_case(Some("0"));
     assert_code(&o, 0);
     assert_eq!(o.stdout, want);
     assert_eq!(reqs.len(), 7);
+    assert!(retry_gap(&reqs) < 500, "{}", retry_gap(&reqs));
 }
 
 #[test]
@@ -84,6 +95,11 @@ fn r429_without_retry_after_backs_off() {
     assert_code(&o, 0);
     assert_eq!(o.stdout, want);
     assert_eq!(reqs.len(), 7);
+    assert!(
+        retry_gap(&reqs) >= 950,
+        "waits at least 1 s: {}",
+        retry_gap(&reqs)
+    );
 }
 
 #[test]
@@ -92,6 +108,11 @@ fn r429_retry_after_garbage_counts_as_absent() {
     assert_code(&o, 0);
     assert_eq!(o.stdout, want);
     assert_eq!(reqs.len(), 7);
+    assert!(
+        retry_gap(&reqs) >= 950,
+        "backs off as if absent: {}",
+        retry_gap(&reqs)
+    );
 }
 
 #[test]
@@ -143,7 +164,7 @@ fn r429_retry_after_a_day_fails_at_once_with_exit_5() {
     assert_code(&o, 5);
     let e = stderr(&o);
     assert!(
-        e.contains("wait 24 h") && e.contains("--max-retry-wait 120s"),
+        e.contains("wait 24 h (until ") && e.contains(" GMT), longer than --max-retry-wait 120s"),
         "{e}"
     );
     assert_eq!(e.lines().count(), 1);

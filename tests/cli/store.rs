@@ -269,7 +269,9 @@ fn kill_9_during_refresh_never_tears_the_file() {
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
     assert!(
-        files.iter().all(|f| !f.contains(".tmp-")),
+        files
+            .iter()
+            .all(|f| !f.contains(".tmp-") && !f.contains(".bak-")),
         "stale temporary files are cleaned up: {files:?}"
     );
 }

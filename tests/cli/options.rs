@@ -1,0 +1,289 @@
+//! Global options, environment variables and less-travelled flags, each checked by its effect.
+
+use crate::common::*;
+use crate::login::{login_ok, start_login};
+
+#[test]
+fn quiet_silences_warnings_and_verbose_explains() {
+    let t = T::new();
+    t.fake
+        .inject(Fault::new("/albums", FaultKind::TotalChanges(5)).times(usize::MAX));
+    let o = t.run(&["albums", "--artist", ARTIST_57, "-o", "tsv"]);
+    assert!(
+        stderr(&o).contains("spotctl: warning: artist"),
+        "{}",
+        stderr(&o)
+    );
+    let o = t.run(&["albums", "--artist", ARTIST_57, "-o", "tsv", "-q"]);
+    assert_code(&o, 0);
+    assert_eq!(stderr(&o), "", "-q: errors only");
+    let o = t.run(&["albums", "--artist", ARTIST_57, "-o", "tsv", "-v"]);
+    assert!(!stderr(&o).contains("debug:"), "-v is info, not debug");
+    let o = t.run(&["albums", "--artist", ARTIST_57, "-o", "tsv", "-vv"]);
+    assert!(
+        stderr(&o).contains(&format!(
+            "spotctl: debug: GET /v1/artists/{ARTIST_57}/albums?"
+        )),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn config_dir_flag_and_account_variable() {
+    let t = T::new();
+    let other = t.dir.path().join("elsewhere");
+    let o = t
+        .cmd()
+        .env_remove("SPOTCTL_CONFIG_DIR")
+        .args([
+            "--config-dir",
+            other.to_str().unwrap(),
+            "login",
+            "--client-credentials",
+            "-a",
+            "app",
+        ])
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+    assert!(other.join("accounts/app.json").exists());
+    assert!(!t.account_path("app").exists());
+    // SPOTCTL_ACCOUNT picks the account; an empty one counts as unset.
+    let o = t
+        .cmd()
+        .env("SPOTCTL_CONFIG_DIR", &other)
+        .env("SPOTCTL_ACCOUNT", "app")
+        .args(["token"])
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+    let stored = read_json(&other.join("accounts/app.json"));
+    assert_eq!(stdout(&o).trim(), stored["access_token"].as_str().unwrap());
+    let o = t
+        .cmd()
+        .env("SPOTCTL_ACCOUNT", "")
+        .args(["albums", "--artist", ARTIST_57, "--limit", "1"])
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+    let o = t
+        .cmd()
+        .env("SPOTCTL_ACCOUNT", "nobody")
+        .args(["token"])
+        .output()
+        .unwrap();
+    assert_code(&o, 3);
+}
+
+#[test]
+fn max_retry_wait_is_the_cap() {
+    let t = T::new();
+    assert_code(&t.run(&["albums", "--artist", ARTIST_EMPTY]), 0);
+    t.fake.inject(Fault::new(
+        "/albums",
+        FaultKind::TooMany {
+            retry_after: Some("2".into()),
+            quota: false,
+        },
+    ));
+    let o = t.run(&["albums", "--artist", ARTIST_57, "--max-retry-wait", "1"]);
+    assert_code(&o, 5);
+    assert!(
+        stderr(&o).contains("wait 2 s (until ")
+            && stderr(&o).contains("longer than --max-retry-wait 1s"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn market_include_groups_and_search_offset_reach_the_service() {
+    let t = T::new();
+    let o = t.run(&[
+        "albums",
+        "--artist",
+        ARTIST_57,
+        "--market",
+        "us",
+        "--include-groups",
+        "album,single",
+        "-o",
+        "jsonl",
+    ]);
+    assert_code(&o, 0);
+    let reqs = t.hits("/albums");
+    let last = reqs.last().unwrap();
+    assert!(
+        last.query.contains("market=US") && last.query.contains("include_groups=album%2Csingle"),
+        "{}",
+        last.query
+    );
+    let items = jsonl(&o);
+    assert!(
+        !items.is_empty() && items.len() < 57,
+        "filtered: {}",
+        items.len()
+    );
+    assert!(
+        items
+            .iter()
+            .all(|i| i["album_type"] == "album" || i["album_type"] == "single")
+    );
+    let all = jsonl(&t.run(&["search", "taeyeon", "--limit", "26", "-o", "jsonl"]));
+    let o = t.run(&[
+        "search", "taeyeon", "--offset", "5", "--limit", "3", "-o", "jsonl",
+    ]);
+    assert_code(&o, 0);
+    assert_eq!(ids(&jsonl(&o)), ids(&all[5..8]));
+    let o = t.run(&["search", "taeyeon", "--offset", "1000"]);
+    assert_code(&o, 2);
+}
+
+#[test]
+fn api_data_from_a_file_and_from_stdin() {
+    let t = T::new();
+    t.user_account("alice", "alice", "playlist-modify-private", 3600);
+    let f = t.dir.path().join("body.json");
+    std::fs::write(&f, r#"{"name":"From file"}"#).unwrap();
+    let at = format!("@{}", f.display());
+    let o = t.run(&[
+        "api",
+        "-a",
+        "alice",
+        "-X",
+        "POST",
+        "/me/playlists",
+        "--data",
+        &at,
+    ]);
+    assert_code(&o, 0);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["name"],
+        "From file"
+    );
+    let o = t
+        .cmd()
+        .args([
+            "api",
+            "-a",
+            "alice",
+            "-X",
+            "post",
+            "/me/playlists",
+            "--data",
+            "-",
+        ])
+        .write_stdin(r#"{"name":"From stdin"}"#)
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["name"],
+        "From stdin"
+    );
+    let bodies: Vec<String> = t
+        .hits("/me/playlists")
+        .iter()
+        .map(|r| r.body.clone())
+        .collect();
+    assert_eq!(
+        bodies,
+        [r#"{"name":"From file"}"#, r#"{"name":"From stdin"}"#]
+    );
+}
+
+#[test]
+fn output_defaults_to_table_on_a_terminal_and_jsonl_in_a_pipe_with_progress_only_on_a_terminal() {
+    let t = T::new();
+    let piped = t.run(&["albums", "--artist", ARTIST_1000, "--limit", "2"]);
+    assert_eq!(jsonl(&piped).len(), 2, "jsonl when piped");
+    // `script` gives spotctl a terminal for stdout and stderr.
+    let mut c = std::process::Command::new("script");
+    c.args(["-qec"])
+        .arg(format!(
+            "'{}' albums --artist {ARTIST_1000}",
+            env!("CARGO_BIN_EXE_spotctl")
+        ))
+        .arg("/dev/null");
+    t.apply_env(&mut c);
+    c.env("TERM", "xterm").env("COLUMNS", "100");
+    let o = c.output().expect("script(1) from util-linux");
+    let text = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        text.contains("ID                      RELEASED    TYPE         TRACKS  NAME"),
+        "table on a terminal: {text}"
+    );
+    assert!(
+        text.contains("/1000 items"),
+        "a progress bar on a terminal: {text}"
+    );
+    assert!(
+        !stderr(&piped).contains("items"),
+        "no progress when stderr is not a terminal"
+    );
+}
+
+#[test]
+fn redirect_uri_from_the_environment_and_browser_from_browser() {
+    let t = T::new();
+    // $BROWSER is honoured (webbrowser): a script that records the URL it was given.
+    let seen = t.dir.path().join("browser-url");
+    let browser = t.dir.path().join("browser.sh");
+    std::fs::write(
+        &browser,
+        format!("#!/bin/sh\necho \"$1\" > '{}'\n", seen.display()),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let mut c = t.std_cmd();
+    c.env("SPOTIFY_REDIRECT_URI", "http://127.0.0.1/callback")
+        .env("BROWSER", &browser)
+        .env("DISPLAY", ":0")
+        .args(["login", "-a", "b", "--wait", "20"])
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut url = String::new();
+    for _ in 0..100 {
+        if let Ok(u) = std::fs::read_to_string(&seen) {
+            url = u.trim().to_string();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(
+        url.contains("redirect_uri=http%3A%2F%2F127.0.0.1%3A"),
+        "the browser was opened with the URL: {url:?}"
+    );
+    let loc = t.fake.authorize_location(&url).unwrap();
+    assert_eq!(http_get(&loc).0, 200);
+    assert!(child.wait().unwrap().success());
+    let _ = start_login;
+}
+
+#[test]
+fn accounts_shows_when_to_log_in_again_and_an_invalid_client_id_is_a_usage_error() {
+    let t = T::new();
+    login_ok(&t, "alice", &[], &[]);
+    let o = t.run(&["accounts", "-o", "table"]);
+    let out = stdout(&o);
+    assert!(out.lines().next().unwrap().contains("RELOGIN"), "{out}");
+    assert!(
+        out.lines().nth(1).unwrap().contains("in 182d"),
+        "six months after login: {out}"
+    );
+    let o = t
+        .cmd()
+        .env("SPOTIFY_CLIENT_ID", "bad id/with slash")
+        .args(["albums", "--artist", ARTIST_57])
+        .output()
+        .unwrap();
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains("is not a valid client id"),
+        "{}",
+        stderr(&o)
+    );
+}
