@@ -22,12 +22,22 @@ Environment:
   SPOTIFY_CLIENT_ID, SPOTIFY_CLIENT_SECRET, SPOTIFY_REDIRECT_URI (SPOTIPY_* accepted too)
   SPOTCTL_API_BASE (default https://api.spotify.com/v1)
   SPOTCTL_ACCOUNTS_BASE (default https://accounts.spotify.com)
+  SPOTCTL_KAKAO_AUTH_BASE, SPOTCTL_KAKAO_API_BASE (default https://kauth.kakao.com, https://kapi.kakao.com)
 
 Examples:
   spotctl search taeyeon --type artist --limit 3
   spotctl albums --artist 3qNVuliS40BLgXGxhdBdqu | jq -r .name
   spotctl login -a alice --scope user-library-read
   curl -H \"$(spotctl token --header -a alice)\" https://api.spotify.com/v1/me";
+
+/// A count of at least 1 (`--limit`), with a message a person can read.
+fn positive(s: &str) -> Result<u64, String> {
+    match s.trim().parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        Ok(_) => Err("must be at least 1".into()),
+        Err(_) => Err(format!("`{s}` is not a whole number")),
+    }
+}
 
 #[derive(Debug, Parser)]
 #[command(name = "spotctl", version, about = ABOUT, after_help = EXIT_CODES, max_term_width = 100)]
@@ -265,7 +275,7 @@ pub struct SearchArgs {
     #[arg(long = "type", default_value = "artist", value_name = "TYPES")]
     pub types: String,
     /// Items wanted per type (pages are followed until this many)
-    #[arg(long, default_value_t = 20, value_parser = clap::value_parser!(u64).range(1..), value_name = "N")]
+    #[arg(long, default_value_t = 20, value_parser = positive, value_name = "N")]
     pub limit: u64,
     /// Skip this many items
     #[arg(long, default_value_t = 0, value_name = "N")]
@@ -287,7 +297,7 @@ pub struct AlbumsArgs {
     #[arg(long, value_name = "CC")]
     pub market: Option<String>,
     /// At most this many albums per artist
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), value_name = "N")]
+    #[arg(long, value_parser = positive, value_name = "N")]
     pub limit: Option<u64>,
     /// Skip this many albums (to resume a listing that stopped part-way)
     #[arg(long, default_value_t = 0, value_name = "N")]

@@ -20,6 +20,8 @@ pub struct Ctx {
     /// `-a` / `SPOTCTL_ACCOUNT`, when given.
     pub account: Option<String>,
     pub output: OutputFormat,
+    /// Whether `-o` was given (commands that print only JSON or a token refuse table/tsv).
+    pub output_explicit: bool,
     pub verbose: u8,
     pub quiet: bool,
     pub concurrency: usize,
@@ -125,6 +127,7 @@ impl Ctx {
             store: Store::new(&config_dir),
             account,
             output,
+            output_explicit: g.output.is_some(),
             verbose: g.verbose,
             quiet: g.quiet,
             concurrency: g.concurrency as usize,

@@ -77,6 +77,16 @@ fn clap_error(e: clap::Error) -> ExitCode {
         };
     }
     let text = e.render().to_string();
+    // Point at the help of the subcommand being used, if one was named.
+    let cmd = <Cli as clap::CommandFactory>::command();
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|c| c.get_name().to_string())
+        .collect();
+    let help = std::env::args()
+        .skip(1)
+        .find(|a| names.contains(a))
+        .map_or_else(|| "spotctl".to_string(), |sub| format!("spotctl {sub}"));
     let parts: Vec<&str> = text
         .lines()
         .map(str::trim)
@@ -84,9 +94,9 @@ fn clap_error(e: clap::Error) -> ExitCode {
             !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information")
         })
         .collect();
-    let msg = parts.join(" ");
+    let msg = parts.join("; ");
     let msg = msg.strip_prefix("error: ").unwrap_or(&msg);
-    eprintln!("spotctl: {msg} (see `spotctl --help`)");
+    eprintln!("spotctl: {msg} (see `{help} --help`)");
     ExitCode::from(code::USAGE)
 }
 

@@ -133,6 +133,11 @@ impl Out {
         Ok(())
     }
 
+    /// Items written so far.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
     /// Pushes what was written so far to the reader (once per page: streaming, not per item).
     pub fn flush(&mut self) -> Result<()> {
         self.w.flush()?;
@@ -187,6 +192,15 @@ impl Progress {
             _ => self
                 .bar
                 .set_draw_target(indicatif::ProgressDrawTarget::hidden()),
+        }
+    }
+
+    /// Runs `f` (which writes to the terminal) with the bar cleared, then redraws it.
+    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
+        if self.enabled {
+            self.bar.suspend(f)
+        } else {
+            f()
         }
     }
 

@@ -146,7 +146,7 @@ pub fn validate_name(name: &str) -> Result<()> {
     } else {
         let shown: String = name.chars().take(40).flat_map(char::escape_debug).collect();
         Err(Error::usage(format!(
-            "invalid account name \"{shown}\": use 1-64 letters, digits, '.', '_' or '-'"
+            "invalid account name \"{shown}\": use 1-64 letters, digits, '.', '_' or '-' (not `.` or `..`)"
         )))
     }
 }

@@ -88,6 +88,15 @@ impl Request {
         format!("{} {}", self.method, self.url.path())
     }
 
+    /// The host a request goes to, for network errors ("could not connect … (api.spotify.com)").
+    pub fn host(&self) -> String {
+        match (self.url.host_str(), self.url.port()) {
+            (Some(h), Some(p)) => format!("{h}:{p}"),
+            (Some(h), None) => h.to_string(),
+            _ => self.url.as_str().to_string(),
+        }
+    }
+
     /// The `-vv` line: the label with the query (offsets, page sizes, search terms — Web API
     /// queries carry no credentials; those travel in headers and form bodies, never shown).
     pub fn log_line(&self) -> String {
@@ -265,7 +274,7 @@ impl Http {
                     describe(&e)
                 );
                 return Attempt::Failed {
-                    err: describe(&e),
+                    err: format!("{} ({})", describe(&e), req.host()),
                     sent,
                 };
             }
@@ -293,7 +302,11 @@ impl Http {
                     describe(&e)
                 );
                 Attempt::Failed {
-                    err: format!("the response body was cut off ({})", describe(&e)),
+                    err: format!(
+                        "the response body from {} was cut off ({})",
+                        req.host(),
+                        describe(&e)
+                    ),
                     sent: true,
                 }
             }
@@ -351,9 +364,9 @@ impl Http {
                     }
                     if retries >= self.policy.max_retries {
                         return Err(Error::network(format!(
-                            "{}: {why} after {} retries; the service is having trouble, try again later",
+                            "{}: {why} after {}; the service is having trouble, try again later",
                             req.label(),
-                            retries
+                            plural(retries, "retry", "retries")
                         )));
                     }
                     (why, self.backoff(retries))
@@ -369,9 +382,9 @@ impl Http {
                     }
                     if retries >= self.policy.max_retries {
                         return Err(Error::network(format!(
-                            "{}: {err} (after {} retries)",
+                            "{}: {err} (after {})",
                             req.label(),
-                            retries
+                            plural(retries, "retry", "retries")
                         )));
                     }
                     (err, self.backoff(retries))
@@ -412,8 +425,9 @@ impl Http {
         }
         if retries >= self.policy.max_retries {
             return Err(Error::RateLimited(format!(
-                "{}: still rate limited (429) after {retries} retries; try again in a minute",
-                req.label()
+                "{}: still rate limited (429) after {}; try again in a minute",
+                req.label(),
+                plural(retries, "retry", "retries")
             )));
         }
         Ok(wait)
@@ -439,6 +453,10 @@ fn is_quota_exceeded(body: &[u8]) -> bool {
                 .map(|r| r == "QUOTA_EXCEEDED")
         })
         .unwrap_or(false)
+}
+
+fn plural(n: u32, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// "24 h", "90 s", "2 h 5 min".

@@ -70,9 +70,18 @@ pub struct Listing {
 
 #[derive(Debug)]
 pub enum Event {
-    Begin { total: Option<u64> },
-    Items { items: Vec<Value> },
-    End { listing: usize },
+    /// `total`: what the service announced; `expected`: what this run will print of it
+    /// (after `--offset`/`--limit`), for the progress bar.
+    Begin {
+        total: Option<u64>,
+        expected: Option<u64>,
+    },
+    Items {
+        items: Vec<Value>,
+    },
+    End {
+        listing: usize,
+    },
 }
 
 /// The ordered stream of pages; dropping it stops the fetching.
@@ -330,7 +339,13 @@ async fn run_listing(
     tx: &mpsc::Sender<Result<Event>>,
 ) -> Result<()> {
     if tx
-        .send(Ok(Event::Begin { total: page0.total }))
+        .send(Ok(Event::Begin {
+            total: page0.total,
+            expected: page0.total.map(|t| {
+                t.saturating_sub(page0.offset)
+                    .min(listing.max_items.unwrap_or(u64::MAX))
+            }),
+        }))
         .await
         .is_err()
     {

@@ -63,7 +63,10 @@ pub fn interpret(query: &str, expected_state: &str) -> Option<Outcome> {
 
 /// A line pasted by the user: the full redirected URL, or just its query string.
 pub fn interpret_pasted(line: &str, expected_state: &str) -> Option<Outcome> {
-    let line = line.trim();
+    // Copied addresses often come with quotes or angle brackets around them.
+    let line = line
+        .trim()
+        .trim_matches(|c: char| matches!(c, '\'' | '"' | '<' | '>' | '`') || c.is_whitespace());
     let query = match line.split_once('?') {
         Some((_, q)) => q,
         None => line,
@@ -193,6 +196,14 @@ mod tests {
         ));
         assert!(matches!(
             interpret_pasted("code=xyz&state=s7a7e", st),
+            Some(Outcome::Code(_))
+        ));
+        assert!(matches!(
+            interpret_pasted("'http://127.0.0.1:8888/callback?code=xyz&state=s7a7e'", st),
+            Some(Outcome::Code(_))
+        ));
+        assert!(matches!(
+            interpret_pasted("<http://127.0.0.1/callback?code=xyz&state=s7a7e>\r\n", st),
             Some(Outcome::Code(_))
         ));
     }

@@ -72,10 +72,10 @@ fn settings(ctx: &Ctx, args: &LoginArgs, previous: Option<&Account>) -> Result<S
         .or_else(|| spotify.then(|| spotify_env("CLIENT_ID")).flatten())
         .map(|s| s.trim().to_string())
         .ok_or_else(|| {
-            Error::usage(if spotify {
-                "no client id: pass --client-id or set SPOTIFY_CLIENT_ID (from your app at https://developer.spotify.com/dashboard)"
-            } else {
-                "no client id: pass --client-id (for Kakao, the app's REST API key)"
+            Error::usage(match provider {
+                Provider::Spotify => "no client id: pass --client-id or set SPOTIFY_CLIENT_ID (from your app at https://developer.spotify.com/dashboard)",
+                Provider::Kakao => "no client id: pass --client-id with the app's REST API key",
+                Provider::Custom => "no client id: pass --client-id",
             })
         })?;
     if client_id.is_empty()
@@ -223,8 +223,13 @@ struct Redirect {
 
 fn redirect(raw: &str, provider: Provider) -> Result<Redirect> {
     let uri = url::Url::parse(raw.trim()).map_err(|e| {
+        let hint = if raw.contains("://") {
+            String::new()
+        } else {
+            format!("; did you mean http://{}?", raw.trim())
+        };
         Error::usage(format!(
-            "redirect URI \"{}\" is not a URL: {e}",
+            "redirect URI \"{}\" is not a URL: {e}{hint}",
             crate::api::ids::shown(raw)
         ))
     })?;

@@ -26,6 +26,11 @@ pub async fn catalog_session(ctx: Arc<Ctx>) -> Result<Session> {
     if ctx.store.load(crate::context::DEFAULT_ACCOUNT)?.is_some() {
         return Session::open(ctx, crate::context::DEFAULT_ACCOUNT).await;
     }
+    app_session(ctx).await
+}
+
+/// The app account of `SPOTIFY_CLIENT_ID`/`SPOTIFY_CLIENT_SECRET`, created on first use.
+async fn app_session(ctx: Arc<Ctx>) -> Result<Session> {
     let (Some(id), Some(secret)) = (spotify_env("CLIENT_ID"), spotify_env("CLIENT_SECRET")) else {
         return Err(Error::auth(
             "no credentials: set SPOTIFY_CLIENT_ID and SPOTIFY_CLIENT_SECRET (from your app at https://developer.spotify.com/dashboard), or run `spotctl login`",
@@ -109,4 +114,28 @@ pub async fn client_credentials_account(
         updated_at: t,
         learned: learned.unwrap_or_default(),
     })
+}
+
+/// The account for `token` and `api`: the one named with `-a`/`SPOTCTL_ACCOUNT`, else
+/// `default`. Unlike the catalog commands they never fall back to the app account silently:
+/// an app token would answer 403 on every user endpoint. `-a app-<client id>` asks for it.
+pub async fn named_session(ctx: Arc<Ctx>) -> Result<Session> {
+    let name = ctx.account_name().to_string();
+    if ctx.store.load(&name)?.is_none() {
+        let app = spotify_env("CLIENT_ID")
+            .map(|id| format!("app-{}", id.trim()))
+            .filter(|n| validate_name(n).is_ok());
+        if app.as_deref() == Some(name.as_str()) {
+            return app_session(ctx).await;
+        }
+        return Err(Error::auth(match (ctx.account.is_some(), app) {
+            (false, Some(app)) => format!(
+                "no account named \"{name}\"; run `spotctl login` to log a user in, or use `-a {app}` for the app-only token"
+            ),
+            _ => format!(
+                "no account named \"{name}\"; run `spotctl login -a {name}` (or `spotctl accounts` to see the stored ones)"
+            ),
+        }));
+    }
+    Session::open(ctx, &name).await
 }

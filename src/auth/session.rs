@@ -85,9 +85,11 @@ pub async fn ensure(ctx: &Ctx, name: &str, need: Need<'_>) -> Result<(Account, b
         return Ok((acc, false));
     }
     let http = ctx.http()?;
+    // A refused refresh token (`invalid_grant`, `Error::Relogin`) leaves the file exactly as
+    // it was, like any other failure: nothing is wiped, nothing rewritten.
     let fresh = renew(ctx, &http, name, &acc).await?;
     store.save(name, &fresh)?;
-    tracing::info!(
+    tracing::debug!(
         "account {name}: new access token, valid for {}",
         crate::duration::human(fresh.expires_at - now())
     );

@@ -7,6 +7,7 @@ use crate::duration::human;
 use crate::error::{Error, Result};
 use crate::store::{Account, now};
 use std::io::Write;
+use unicode_width::UnicodeWidthStr;
 
 fn expiry(at: i64) -> String {
     let left = at - now();
@@ -15,6 +16,15 @@ fn expiry(at: i64) -> String {
     } else {
         format!("in {}", human(left))
     }
+}
+
+/// When the user must log in again: when the refresh token's lifetime ends (Spotify: 6 months
+/// after login).
+fn relogin(a: &Account) -> String {
+    a.refresh_token_expires_at
+        .filter(|_| a.refresh_token.is_some())
+        .map(expiry)
+        .unwrap_or_else(|| "-".into())
 }
 
 fn summary(name: &str, a: &Account) -> serde_json::Value {
@@ -82,10 +92,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
                             })
                             .unwrap_or_else(|| "-".into()),
                         expiry(a.expires_at),
-                        a.refresh_token_expires_at
-                            .filter(|_| a.refresh_token.is_some())
-                            .map(expiry)
-                            .unwrap_or_else(|| "-".into()),
+                        relogin(a),
                         if a.scopes.is_empty() {
                             "-".into()
                         } else {
@@ -105,7 +112,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
                 );
             }
             let widths: Vec<usize> = (0..6)
-                .map(|i| rows.iter().map(|r| r[i].chars().count()).max().unwrap_or(0))
+                .map(|i| rows.iter().map(|r| r[i].width()).max().unwrap_or(0))
                 .collect();
             for r in &rows {
                 let line = if tsv {
@@ -114,7 +121,9 @@ pub fn run(ctx: &Ctx) -> Result<()> {
                     let mut s = String::new();
                     for (i, c) in r.iter().enumerate() {
                         if i < 6 {
-                            s.push_str(&format!("{c:<w$}  ", w = widths[i]));
+                            // Pad by screen width: Korean names take two columns a character.
+                            s.push_str(c);
+                            s.push_str(&" ".repeat(widths[i] - c.width() + 2));
                         } else {
                             s.push_str(c);
                         }

@@ -72,6 +72,11 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
     if args.paginate && method != reqwest::Method::GET {
         return Err(Error::usage("--paginate works with GET only"));
     }
+    if ctx.output_explicit && matches!(ctx.output, OutputFormat::Table | OutputFormat::Tsv) {
+        return Err(Error::usage(
+            "`api` prints JSON: use -o json or -o jsonl (with --paginate), and jq for columns",
+        ));
+    }
     let body = body(&args)?;
     let is_url = args.path.starts_with("https://") || args.path.starts_with("http://");
     if !is_url && !args.path.starts_with('/') {
@@ -80,7 +85,7 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
             crate::api::ids::shown(&args.path)
         )));
     }
-    let session = crate::auth::catalog_session(ctx.clone()).await?;
+    let session = crate::auth::named_session(ctx.clone()).await?;
     let api = Arc::new(Api {
         http: ctx.http()?,
         session,
@@ -150,7 +155,13 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
     if value.is_null() {
         return Ok(());
     }
-    let text = if ctx.output == OutputFormat::Table && std::io::stdout().is_terminal() {
+    // Pretty for people (a terminal, or -o json), one line for pipes and -o jsonl.
+    let pretty = match (ctx.output_explicit, ctx.output) {
+        (true, OutputFormat::Json) => true,
+        (true, _) => false,
+        (false, _) => std::io::stdout().is_terminal(),
+    };
+    let text = if pretty {
         serde_json::to_string_pretty(&value)
     } else {
         serde_json::to_string(&value)

@@ -85,25 +85,29 @@ pub async fn write(
     let result = async {
         while let Some(ev) = stream.next().await {
             match ev? {
-                Event::Begin { total: t, .. } => {
+                Event::Begin { total: t, expected } => {
                     seen.clear();
                     (total, written, dups) = (t, 0, 0);
-                    progress.begin(t, api.session.page_limit());
+                    progress.begin(expected, api.session.page_limit());
                 }
                 Event::Items { items, .. } => {
                     let n = items.len() as u64;
-                    for item in &items {
-                        if labels.dedupe
-                            && let Some(id) = item.get("id").and_then(|v| v.as_str())
-                            && !seen.insert(id.to_string())
-                        {
-                            dups += 1;
-                            continue;
+                    // The bar shares the terminal with a table on stdout: clear it while the
+                    // page is written, so no bar line is left between rows.
+                    progress.suspend(|| -> Result<()> {
+                        for item in &items {
+                            if labels.dedupe
+                                && let Some(id) = item.get("id").and_then(|v| v.as_str())
+                                && !seen.insert(id.to_string())
+                            {
+                                dups += 1;
+                                continue;
+                            }
+                            out.item(item)?;
+                            written += 1;
                         }
-                        out.item(item)?;
-                        written += 1;
-                    }
-                    out.flush()?;
+                        out.flush()
+                    })?;
                     progress.inc(n);
                 }
                 Event::End { listing } => {
@@ -133,7 +137,12 @@ pub async fn write(
     .await;
     progress.finish();
     match result {
-        Ok(()) => out.finish(),
+        Ok(()) => {
+            if ctx.output == crate::cli::OutputFormat::Table && out.count() == 0 && !ctx.quiet {
+                eprintln!("spotctl: nothing found");
+            }
+            out.finish()
+        }
         // The reader is gone: nothing more to write.
         Err(Error::BrokenPipe) => Err(Error::BrokenPipe),
         Err(e) => {

@@ -10,7 +10,12 @@ use std::io::Write;
 use std::sync::Arc;
 
 pub async fn run(ctx: Arc<Ctx>, args: TokenArgs) -> Result<()> {
-    let session = crate::auth::catalog_session(ctx.clone()).await?;
+    if ctx.output_explicit {
+        return Err(crate::error::Error::usage(
+            "`token` prints the token: use --header or --json instead of -o",
+        ));
+    }
+    let session = crate::auth::named_session(ctx.clone()).await?;
     let acc = session.account().await;
     let token = acc.access_token.expose();
     let text = if args.header {

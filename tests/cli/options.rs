@@ -218,6 +218,15 @@ fn output_defaults_to_table_on_a_terminal_and_jsonl_in_a_pipe_with_progress_only
         text.contains("/1000 items"),
         "a progress bar on a terminal: {text}"
     );
+    // The bar is cleared before rows are written: no row shares its screen line with a bar.
+    for line in text.split('\n') {
+        let visible = line.rsplit("\x1b[2K").next().unwrap_or(line);
+        let visible = visible.rsplit('\r').next().unwrap_or(visible);
+        assert!(
+            !(visible.contains(" items") && visible.contains("  album")),
+            "bar left in a row: {visible:?}"
+        );
+    }
     assert!(
         !stderr(&piped).contains("items"),
         "no progress when stderr is not a terminal"
@@ -283,6 +292,92 @@ fn accounts_shows_when_to_log_in_again_and_an_invalid_client_id_is_a_usage_error
     assert_code(&o, 2);
     assert!(
         stderr(&o).contains("is not a valid client id"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn token_and_api_never_fall_back_to_the_app_account_silently() {
+    let t = T::new();
+    let o = t.run(&["token"]);
+    assert_code(&o, 3);
+    assert!(o.stdout.is_empty());
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "spotctl: no account named \"default\"; run `spotctl login` to log a user in, or use `-a app-{CLIENT_ID}` for the app-only token\n"
+        )
+    );
+    let o = t.run(&["api", "/me"]);
+    assert_code(&o, 3);
+    assert!(t.fake.requests().is_empty());
+    // Asked for by name, the app account is created and used.
+    let app = format!("app-{CLIENT_ID}");
+    let o = t.run(&["token", "-a", &app]);
+    assert_code(&o, 0);
+    assert_eq!(
+        stdout(&o).trim(),
+        read_json(&t.account_path(&app))["access_token"]
+            .as_str()
+            .unwrap()
+    );
+}
+
+#[test]
+fn output_flags_that_do_not_apply_are_refused() {
+    let t = T::new();
+    t.user_account("alice", "alice", "", 3600);
+    let o = t.run(&["api", "/me", "-a", "alice", "-o", "tsv"]);
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("`api` prints JSON"), "{}", stderr(&o));
+    let o = t.run(&["token", "-a", "alice", "-o", "json"]);
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains("use --header or --json"),
+        "{}",
+        stderr(&o)
+    );
+    let o = t.run(&["api", "/me", "-a", "alice", "-o", "json"]);
+    assert_code(&o, 0);
+    assert!(stdout(&o).starts_with("{\n"), "-o json is pretty");
+    assert!(t.hits("/v1/me").len() == 1);
+}
+
+#[test]
+fn usage_errors_point_at_the_subcommands_help_and_logout_of_nobody_leaves_nothing() {
+    let t = T::new();
+    let o = t.run(&["albums", "--artist", ARTIST_57, "--limit", "0"]);
+    assert_code(&o, 2);
+    assert_eq!(
+        stderr(&o),
+        "spotctl: invalid value '0' for '--limit <N>': must be at least 1 (see `spotctl albums --help`)\n"
+    );
+    let o = t.run(&["album"]);
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains(
+            "unrecognized subcommand 'album'; tip: a similar subcommand exists: 'albums'"
+        ),
+        "{}",
+        stderr(&o)
+    );
+    let o = t.run(&["logout", "-a", "bob"]);
+    assert_code(&o, 3);
+    assert_eq!(
+        stderr(&o),
+        "spotctl: no account named \"bob\" to log out (see `spotctl accounts`)\n"
+    );
+    assert!(!t.config().join("accounts").join("bob.lock").exists());
+    let o = t.run(&[
+        "login",
+        "--no-browser",
+        "--redirect-uri",
+        "127.0.0.1:8888/callback",
+    ]);
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains("did you mean http://127.0.0.1:8888/callback?"),
         "{}",
         stderr(&o)
     );
