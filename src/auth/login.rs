@@ -598,44 +598,15 @@ async fn client_credentials(
     let secret = secret.ok_or_else(|| {
         Error::usage("--client-credentials needs the client secret: set SPOTIFY_CLIENT_SECRET or use --client-secret-file")
     })?;
-    let http = ctx.http()?;
-    let resp = TokenClient {
-        http: &http,
-        token_url: ep.token_url.as_str(),
-        client_id: &client_id,
-        client_secret: Some(&secret),
-        client_auth,
-        account: name,
-    }
-    .request(
-        GrantKind::ClientCredentials,
-        vec![("grant_type".into(), "client_credentials".into())],
-    )
-    .await?;
-    let t = now();
-    let learned = learned.unwrap_or_default();
-    let acc = Account {
-        version: VERSION,
+    let app = crate::auth::AppCredentials {
         provider: ep.provider,
-        grant: Grant::ClientCredentials,
-        client_id,
-        client_secret: Some(secret),
-        redirect_uri: None,
-        auth_url: None,
         token_url: ep.token_url.to_string(),
-        api_base: ep.api_base.as_str().trim_end_matches('/').to_string(),
+        api_base: ep.api_base.to_string(),
+        client_id,
+        secret,
         client_auth,
-        scopes: resp.scope.as_deref().map(split_scopes).unwrap_or_default(),
-        access_token: resp.access_token,
-        token_type: resp.token_type,
-        expires_at: t + resp.expires_in,
-        refresh_token: None,
-        refresh_token_expires_at: None,
-        authorized_at: Some(t),
-        user: None,
-        updated_at: t,
-        learned,
     };
+    let acc = crate::auth::client_credentials_account(ctx, app, learned).await?;
     let _lock = ctx.store.lock(name, lock_wait(ctx)).await?;
     ctx.store.save(name, &acc)?;
     if !ctx.quiet {

@@ -59,31 +59,47 @@ async fn app_session(ctx: Arc<Ctx>) -> Result<Session> {
         return Session::open(ctx, &name).await;
     }
     let learned = existing.map(|a| a.learned);
-    let acc = client_credentials_account(&ctx, id.trim(), secret, learned).await?;
+    let app = AppCredentials {
+        provider: Provider::Spotify,
+        token_url: format!(
+            "{}/api/token",
+            ctx.accounts_base().as_str().trim_end_matches('/')
+        ),
+        api_base: ctx.api_base().to_string(),
+        client_id: id.trim().to_string(),
+        secret,
+        client_auth: ClientAuth::Basic,
+    };
+    let acc = client_credentials_account(&ctx, app, learned).await?;
     ctx.store.save(&name, &acc)?;
     tracing::info!("created app account {name}");
     drop(_lock);
     Session::from_account(ctx, &name, acc)
 }
 
-/// Gets an app-only token and builds the account that stores it.
+/// An app's client credentials and where to use them.
+pub struct AppCredentials {
+    pub provider: Provider,
+    pub token_url: String,
+    pub api_base: String,
+    pub client_id: String,
+    pub secret: Secret,
+    pub client_auth: ClientAuth,
+}
+
+/// Gets an app-only token (client credentials grant) and builds the account that stores it.
 pub async fn client_credentials_account(
     ctx: &Ctx,
-    client_id: &str,
-    secret: Secret,
+    app: AppCredentials,
     learned: Option<Learned>,
 ) -> Result<Account> {
-    let token_url = format!(
-        "{}/api/token",
-        ctx.accounts_base().as_str().trim_end_matches('/')
-    );
     let http = ctx.http()?;
     let resp = TokenClient {
         http: &http,
-        token_url: &token_url,
-        client_id,
-        client_secret: Some(&secret),
-        client_auth: ClientAuth::Basic,
+        token_url: &app.token_url,
+        client_id: &app.client_id,
+        client_secret: Some(&app.secret),
+        client_auth: app.client_auth,
         account: "",
     }
     .request(
@@ -94,16 +110,20 @@ pub async fn client_credentials_account(
     let t = now();
     Ok(Account {
         version: VERSION,
-        provider: Provider::Spotify,
+        provider: app.provider,
         grant: Grant::ClientCredentials,
-        client_id: client_id.to_string(),
-        client_secret: Some(secret),
+        client_id: app.client_id,
+        client_secret: Some(app.secret),
         redirect_uri: None,
         auth_url: None,
-        token_url,
-        api_base: ctx.api_base().as_str().trim_end_matches('/').to_string(),
-        client_auth: ClientAuth::Basic,
-        scopes: Vec::new(),
+        token_url: app.token_url,
+        api_base: app.api_base.trim_end_matches('/').to_string(),
+        client_auth: app.client_auth,
+        scopes: resp
+            .scope
+            .as_deref()
+            .map(session::split_scopes)
+            .unwrap_or_default(),
         access_token: resp.access_token,
         token_type: resp.token_type,
         expires_at: t + resp.expires_in,
