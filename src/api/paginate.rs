@@ -129,22 +129,27 @@ impl<T> Task<T> {
     }
 }
 
-pub fn parse_page(v: &Value, key: Option<&str>) -> Result<Page> {
+/// Reads the paging object (the response itself, or the one under `key`), moving its items
+/// out of `v` rather than copying them: every item passes through here once.
+pub fn parse_page(v: &mut Value, key: Option<&str>) -> Result<Page> {
     let obj = match key {
         Some(k) => v
-            .get(k)
+            .get_mut(k)
             .ok_or_else(|| Error::network(format!("the response has no \"{k}\" paging object")))?,
         None => v,
     };
-    let items = obj
-        .get("items")
-        .and_then(Value::as_array)
-        .ok_or_else(|| Error::network("the response is not a page of items (no \"items\" array)"))?
-        .iter()
-        // Spotify sometimes sends null items in search results; they are not items.
-        .filter(|i| !i.is_null())
-        .cloned()
-        .collect();
+    let items = match obj.get_mut("items").map(Value::take) {
+        Some(Value::Array(items)) => items
+            .into_iter()
+            // Spotify sometimes sends null items in search results; they are not items.
+            .filter(|i| !i.is_null())
+            .collect(),
+        _ => {
+            return Err(Error::network(
+                "the response is not a page of items (no \"items\" array)",
+            ));
+        }
+    };
     Ok(Page {
         items,
         next: obj.get("next").and_then(Value::as_str).map(str::to_string),
@@ -255,7 +260,7 @@ async fn run(
                     None => get_first(&api, &u).await,
                 };
                 let offset = query_u64(&u, "offset").unwrap_or(0);
-                v.and_then(|v| parse_page(&v, listing.key.as_deref()))
+                v.and_then(|mut v| parse_page(&mut v, listing.key.as_deref()))
                     .map_err(|e| resume_hint(e, offset, &listing.label, (idx, n)))?
             }
         };
@@ -308,8 +313,8 @@ impl Emitter<'_> {
 }
 
 async fn fetch_page(api: Arc<Api>, url: url::Url, key: Option<String>) -> Result<Page> {
-    let v = api.get(url).await?;
-    parse_page(&v, key.as_deref())
+    let mut v = api.get(url).await?;
+    parse_page(&mut v, key.as_deref())
 }
 
 /// Where a stopped run got to, so the user can resume without refetching (or skipping) items.
@@ -492,10 +497,10 @@ mod tests {
 
     #[test]
     fn pages_parse() {
-        let v: Value = serde_json::from_str(r#"{"artists":{"items":[{"id":"a"},null],"next":null,"total":1,"offset":0,"limit":10}}"#).unwrap();
-        let p = parse_page(&v, Some("artists")).unwrap();
+        let mut v: Value = serde_json::from_str(r#"{"artists":{"items":[{"id":"a"},null],"next":null,"total":1,"offset":0,"limit":10}}"#).unwrap();
+        let p = parse_page(&mut v, Some("artists")).unwrap();
         assert_eq!(p.items.len(), 1);
         assert_eq!(p.total, Some(1));
-        assert!(parse_page(&serde_json::json!({"items": 5}), None).is_err());
+        assert!(parse_page(&mut serde_json::json!({"items": 5}), None).is_err());
     }
 }

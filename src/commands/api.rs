@@ -106,7 +106,7 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
     };
 
     if args.paginate {
-        let first = paginate::get_first(&api, &url).await?;
+        let mut first = paginate::get_first(&api, &url).await?;
         // The page is the body itself or, for search, one paging object per type.
         let keys: Vec<Option<String>> = if first.get("items").is_some() {
             vec![None]
@@ -134,7 +134,7 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
         let mut listings = Vec::new();
         for key in keys {
             listings.push(Listing {
-                first: Source::Page(paginate::parse_page(&first, key.as_deref())?),
+                first: Source::Page(paginate::parse_page(&mut first, key.as_deref())?),
                 max_items: None,
                 offset_cap,
                 label: key.clone().unwrap_or_else(|| args.path.clone()),
