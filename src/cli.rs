@@ -90,7 +90,7 @@ pub struct GlobalArgs {
     pub max_retries: u32,
 
     /// Largest single wait honoured; a longer Retry-After fails at once (exit 5) and says when to retry
-    #[arg(long, global = true, default_value_t = 120, value_name = "SECS")]
+    #[arg(long, global = true, default_value_t = 120, value_parser = clap::value_parser!(u64).range(0..=86_400), value_name = "SECS")]
     pub max_retry_wait: u64,
 }
 
@@ -192,11 +192,11 @@ pub struct LoginArgs {
     #[arg(long, value_name = "ID")]
     pub client_id: Option<String>,
     /// Read the client secret from this file [default: the account's, else $SPOTIFY_CLIENT_SECRET
-    /// for Spotify]
+    /// when the client id is $SPOTIFY_CLIENT_ID]
     #[arg(long, value_name = "PATH")]
     pub client_secret_file: Option<PathBuf>,
-    /// Redirect URI registered for the app [default: $SPOTIFY_REDIRECT_URI for Spotify, else the
-    /// account's, else http://127.0.0.1:8888/callback]
+    /// Redirect URI registered for the app [default: the account's, else $SPOTIFY_REDIRECT_URI for
+    /// Spotify, else http://127.0.0.1:8888/callback]
     #[arg(long, value_name = "URI")]
     pub redirect_uri: Option<String>,
     /// Scopes to request (space or comma separated; repeatable) [default: the account's]

@@ -77,16 +77,14 @@ fn clap_error(e: clap::Error) -> ExitCode {
         };
     }
     let text = e.render().to_string();
-    // Point at the help of the subcommand being used, if one was named.
-    let cmd = <Cli as clap::CommandFactory>::command();
-    let names: Vec<String> = cmd
-        .get_subcommands()
-        .map(|c| c.get_name().to_string())
-        .collect();
-    let help = std::env::args()
-        .skip(1)
-        .find(|a| names.contains(a))
-        .map_or_else(|| "spotctl".to_string(), |sub| format!("spotctl {sub}"));
+    // Point at the help of the subcommand being used, as clap parsed it (not a guess from argv,
+    // which may hold an option's value or bytes that are not UTF-8).
+    let sub = <Cli as clap::CommandFactory>::command()
+        .ignore_errors(true)
+        .try_get_matches_from(std::env::args_os())
+        .ok()
+        .and_then(|m| m.subcommand_name().map(str::to_string));
+    let help = sub.map_or_else(|| "spotctl".to_string(), |s| format!("spotctl {s}"));
     let parts: Vec<&str> = text
         .lines()
         .map(str::trim)

@@ -187,9 +187,10 @@ impl Store {
                     "{} was accessible to other users; setting it to 0700",
                     self.dir.display()
                 );
-                fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700)).map_err(|e| {
-                    Error::store(format!("cannot set {} to 0700: {e}", self.dir.display()))
-                })?;
+                if let Err(e) = fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700)) {
+                    // Not ours to change (a shared directory): the files are 0600 regardless.
+                    tracing::warn!("cannot set {} to 0700: {e}", self.dir.display());
+                }
             }
             return Ok(());
         }
@@ -381,7 +382,10 @@ impl Store {
                 Ok(()) => return Ok(LockGuard { _file: file }),
                 Err(std::fs::TryLockError::WouldBlock) => {
                     if !told && start.elapsed() > Duration::from_secs(2) {
-                        tracing::info!("waiting for another spotctl process using account {name}");
+                        tracing::warn!(
+                            "waiting for another spotctl process using account {name} (up to {}s)",
+                            timeout.as_secs()
+                        );
                         told = true;
                     }
                     if start.elapsed() >= timeout {

@@ -97,13 +97,39 @@ impl Request {
         }
     }
 
-    /// The `-vv` line: the label with the query (offsets, page sizes, search terms — Web API
-    /// queries carry no credentials; those travel in headers and form bodies, never shown).
+    /// The `-vv` line: the label with the query (offsets, page sizes, search terms). Spotify's
+    /// queries carry no credentials, but other APIs' `next` links may (`access_token=`, `key=`):
+    /// values of such parameters are masked.
     pub fn log_line(&self) -> String {
-        match self.url.query() {
-            Some(q) => format!("{} {}?{q}", self.method, self.url.path()),
-            None => self.label(),
+        const SENSITIVE: &[&str] = &[
+            "access_token",
+            "refresh_token",
+            "token",
+            "code",
+            "code_verifier",
+            "client_secret",
+            "key",
+            "api_key",
+            "apikey",
+            "sig",
+            "signature",
+            "password",
+        ];
+        if self.url.query().is_none() {
+            return self.label();
         }
+        let pairs: Vec<String> = self
+            .url
+            .query_pairs()
+            .map(|(k, v)| {
+                if SENSITIVE.contains(&k.to_ascii_lowercase().as_str()) {
+                    format!("{k}=(redacted)")
+                } else {
+                    format!("{k}={v}")
+                }
+            })
+            .collect();
+        format!("{} {}?{}", self.method, self.url.path(), pairs.join("&"))
     }
 }
 
@@ -532,6 +558,21 @@ mod tests {
         );
         let past = httpdate::fmt_http_date(now - Duration::from_secs(30));
         assert_eq!(parse_retry_after(&h(&past), now), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn log_lines_mask_credentials_in_queries() {
+        let r = Request::get(
+            url::Url::parse(
+                "https://graph.example/v1/x?after=abc&access_token=SECRET1&limit=10&Key=SECRET2",
+            )
+            .unwrap(),
+        );
+        let l = r.log_line();
+        assert_eq!(
+            l,
+            "GET /v1/x?after=abc&access_token=(redacted)&limit=10&Key=(redacted)"
+        );
     }
 
     #[test]

@@ -60,10 +60,23 @@ fn settings(ctx: &Ctx, args: &LoginArgs, previous: Option<&Account>) -> Result<S
         .map(to_provider)
         .or(previous.map(|p| p.provider))
         .unwrap_or(Provider::Spotify);
-    // The stored account counts only if it is for the same provider.
-    let prev = previous.filter(|p| p.provider == provider);
-    let ep = endpoints(ctx, args, provider, prev)?;
+    // The stored account counts only for the same provider and the same token endpoint: a
+    // stored secret must never follow a changed --token-url (or SPOTCTL_ACCOUNTS_BASE) to
+    // another host, nor a stored API base outlive its provider.
+    let mut prev = previous.filter(|p| p.provider == provider);
+    let mut ep = endpoints(ctx, args, provider, prev)?;
+    if let Some(p) = prev
+        && url::Url::parse(&p.token_url).map(|u| u.origin()) != Ok(ep.token_url.origin())
+    {
+        prev = None;
+        ep = endpoints(ctx, args, provider, None)?;
+    }
     let spotify = provider == Provider::Spotify;
+    // The environment's secret belongs to the environment's client id, and to nothing else.
+    let env_client_id = spotify
+        .then(|| spotify_env("CLIENT_ID"))
+        .flatten()
+        .map(|s| s.trim().to_string());
 
     let client_id = args
         .client_id
@@ -88,7 +101,7 @@ fn settings(ctx: &Ctx, args: &LoginArgs, previous: Option<&Account>) -> Result<S
     let secret = match &args.client_secret_file {
         Some(path) => Some(read_secret_file(path)?),
         None => prev.and_then(|p| p.client_secret.clone()).or_else(|| {
-            spotify
+            (env_client_id.as_deref() == Some(client_id.as_str()))
                 .then(|| spotify_env("CLIENT_SECRET"))
                 .flatten()
                 .map(|s| Secret::new(s.trim()))
@@ -105,8 +118,8 @@ fn settings(ctx: &Ctx, args: &LoginArgs, previous: Option<&Account>) -> Result<S
     let redirect_raw = args
         .redirect_uri
         .clone()
-        .or_else(|| spotify.then(|| spotify_env("REDIRECT_URI")).flatten())
         .or_else(|| prev.and_then(|p| p.redirect_uri.clone()))
+        .or_else(|| spotify.then(|| spotify_env("REDIRECT_URI")).flatten())
         .unwrap_or_else(|| DEFAULT_REDIRECT.to_string());
     let mut scopes: Vec<String> = args.scope.iter().flat_map(|s| split_scopes(s)).collect();
     if scopes.is_empty()

@@ -137,24 +137,20 @@ pub async fn client_credentials_account(
 }
 
 /// The account for `token` and `api`: the one named with `-a`/`SPOTCTL_ACCOUNT`, else
-/// `default`. Unlike the catalog commands they never fall back to the app account silently:
-/// an app token would answer 403 on every user endpoint. `-a app-<client id>` asks for it.
+/// `default`; it must exist (a named account is never created silently). Unlike the catalog
+/// commands they never fall back to the app account: its token answers 403 on every user
+/// endpoint. The app account, once a catalog command made it, can be named like any other.
 pub async fn named_session(ctx: Arc<Ctx>) -> Result<Session> {
     let name = ctx.account_name().to_string();
     if ctx.store.load(&name)?.is_none() {
-        let app = spotify_env("CLIENT_ID")
-            .map(|id| format!("app-{}", id.trim()))
-            .filter(|n| validate_name(n).is_ok());
-        if app.as_deref() == Some(name.as_str()) {
-            return app_session(ctx).await;
-        }
-        return Err(Error::auth(match (ctx.account.is_some(), app) {
-            (false, Some(app)) => format!(
-                "no account named \"{name}\"; run `spotctl login` to log a user in, or use `-a {app}` for the app-only token"
-            ),
-            _ => format!(
+        return Err(Error::auth(if ctx.account.is_some() {
+            format!(
                 "no account named \"{name}\"; run `spotctl login -a {name}` (or `spotctl accounts` to see the stored ones)"
-            ),
+            )
+        } else {
+            format!(
+                "no account named \"{name}\"; run `spotctl login` to log a user in, or `spotctl login --client-credentials` for an app-only token (or name another account with -a)"
+            )
         }));
     }
     Session::open(ctx, &name).await

@@ -27,8 +27,13 @@ const PAGE_LIMIT_TTL: i64 = 7 * 86400;
 /// allowed `Retry-After`), so a waiter never gives up on a holder that is still within its rights.
 pub fn lock_wait(ctx: &Ctx) -> Duration {
     let p = &ctx.policy;
-    let per_try = p.timeout + p.max_retry_wait.max(Duration::from_secs(30));
-    (per_try * (p.max_retries + 1)).max(Duration::from_secs(60)) + Duration::from_secs(30)
+    let per_try = p
+        .timeout
+        .saturating_add(p.max_retry_wait.max(Duration::from_secs(30)));
+    per_try
+        .saturating_mul(p.max_retries.saturating_add(1))
+        .max(Duration::from_secs(60))
+        .saturating_add(Duration::from_secs(30))
 }
 /// `token` and the catalog commands refresh a token that expires within this.
 pub const MIN_VALID: Duration = Duration::from_secs(60);

@@ -116,7 +116,7 @@ impl TokenClient<'_> {
         // An error body may echo what was sent (Kakao's KOE320 quotes the code): redact it
         // before any of it is cut into an excerpt. A success body is left alone — it carries
         // the tokens to store, which may legitimately equal the refresh token sent.
-        let body = if resp.status == 200 {
+        let body = if (200..300).contains(&resp.status) {
             resp.body
         } else {
             redact(&String::from_utf8_lossy(&resp.body), &secrets).into_bytes()
@@ -189,11 +189,11 @@ pub fn parse_response(
             "{label}: the token endpoint answered {status} redirecting to {to}; redirects are not followed for credentials — check SPOTCTL_ACCOUNTS_BASE or --token-url"
         )));
     }
-    if status == 200 {
-        // Never quoted: a broken 200 body may still hold a live token.
+    if (200..300).contains(&status) {
+        // Never quoted: a broken 2xx body may still hold a live token.
         let raw: RawToken = serde_json::from_slice(body).map_err(|_| {
             Error::network(format!(
-                "{label}: 200 but the body ({} bytes) is not a token response",
+                "{label}: {status} but the body ({} bytes) is not a token response",
                 body.len()
             ))
         })?;
@@ -372,6 +372,21 @@ mod tests {
         assert!(e.to_string().contains("KOE322"), "{e}");
         let e = parse(503, "Service Unavailable", GrantKind::Refresh).unwrap_err();
         assert_eq!(e.exit_code(), 6);
+    }
+
+    #[test]
+    fn a_broken_2xx_body_is_never_quoted() {
+        for status in [200, 201, 203] {
+            let e = parse(
+                status,
+                r#"{"access_token":"LIVE-TOKEN-VALUE-123","expires_in":36"#,
+                GrantKind::Refresh,
+            )
+            .unwrap_err();
+            assert_eq!(e.exit_code(), 6);
+            assert!(!e.to_string().contains("LIVE-TOKEN"), "{e}");
+        }
+        assert!(parse(201, r#"{"access_token":"abc"}"#, GrantKind::Refresh).is_ok());
     }
 
     #[test]

@@ -305,15 +305,17 @@ fn token_and_api_never_fall_back_to_the_app_account_silently() {
     assert!(o.stdout.is_empty());
     assert_eq!(
         stderr(&o),
-        format!(
-            "spotctl: no account named \"default\"; run `spotctl login` to log a user in, or use `-a app-{CLIENT_ID}` for the app-only token\n"
-        )
+        "spotctl: no account named \"default\"; run `spotctl login` to log a user in, or `spotctl login --client-credentials` for an app-only token (or name another account with -a)\n"
     );
     let o = t.run(&["api", "/me"]);
     assert_code(&o, 3);
-    assert!(t.fake.requests().is_empty());
-    // Asked for by name, the app account is created and used.
+    // A named account that does not exist is never created, not even the app account.
     let app = format!("app-{CLIENT_ID}");
+    assert_code(&t.run(&["token", "-a", &app]), 3);
+    assert!(t.fake.requests().is_empty());
+    assert!(!t.account_path(&app).exists());
+    // Once a catalog command made it, it can be named like any other account.
+    assert_code(&t.run(&["albums", "--artist", ARTIST_EMPTY]), 0);
     let o = t.run(&["token", "-a", &app]);
     assert_code(&o, 0);
     assert_eq!(
@@ -322,6 +324,135 @@ fn token_and_api_never_fall_back_to_the_app_account_silently() {
             .as_str()
             .unwrap()
     );
+}
+
+#[test]
+fn credentials_stay_with_their_client_and_their_token_endpoint() {
+    let t = T::new();
+    // --client-id of another app: the environment's secret (of CLIENT_ID) is not used: PKCE.
+    let mut l = start_login(
+        &t,
+        &[
+            "-a",
+            "other",
+            "--client-id",
+            "ffffffffffffffffffffffffffffffff",
+            "--redirect-uri",
+            "http://127.0.0.1/callback",
+        ],
+        &[],
+    );
+    let url = l.url();
+    assert!(url.contains("code_challenge_method=S256"), "{url}");
+    let _ = l.child.kill();
+    // A stored secret does not follow a changed token endpoint to another host.
+    let other = FakeSpotify::start();
+    let secret_file = t.dir.path().join("s");
+    std::fs::write(&secret_file, "corp-secret-0000").unwrap();
+    let base = t.fake.accounts_base();
+    let token = format!("{base}/api/token");
+    let api = t.fake.api_base();
+    let o = t
+        .cmd()
+        .env_remove("SPOTIFY_CLIENT_SECRET")
+        .args([
+            "login",
+            "--client-credentials",
+            "-a",
+            "corp",
+            "--provider",
+            "custom",
+            "--client-id",
+            CLIENT_ID,
+            "--client-secret-file",
+            secret_file.to_str().unwrap(),
+            "--token-url",
+            &token,
+            "--api-base",
+            &api,
+        ])
+        .output()
+        .unwrap();
+    // The fake refuses that secret, which is fine: what matters is where it goes next.
+    assert_code(&o, 3);
+    std::fs::write(&secret_file, CLIENT_SECRET).unwrap();
+    let o = t
+        .cmd()
+        .env_remove("SPOTIFY_CLIENT_SECRET")
+        .args([
+            "login",
+            "--client-credentials",
+            "-a",
+            "corp",
+            "--provider",
+            "custom",
+            "--client-id",
+            CLIENT_ID,
+            "--client-secret-file",
+            secret_file.to_str().unwrap(),
+            "--token-url",
+            &token,
+            "--api-base",
+            &api,
+        ])
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+    let moved = format!("{}/api/token", other.accounts_base());
+    let o = t
+        .cmd()
+        .env_remove("SPOTIFY_CLIENT_SECRET")
+        .args([
+            "login",
+            "--client-credentials",
+            "-a",
+            "corp",
+            "--token-url",
+            &moved,
+        ])
+        .output()
+        .unwrap();
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("needs --api-base"), "{}", stderr(&o));
+    assert!(
+        other.requests().is_empty(),
+        "the stored secret never reached the new host"
+    );
+}
+
+#[test]
+fn a_stored_redirect_uri_wins_over_the_environment_on_a_new_login() {
+    let t = T::new();
+    login_ok(&t, "alice", &[], &[]);
+    let mut l = start_login(
+        &t,
+        &["-a", "alice"],
+        &[("SPOTIFY_REDIRECT_URI", "http://127.0.0.1:8888/callback")],
+    );
+    let _url = l.url();
+    assert!(
+        l.seen[0].ends_with("must be exactly: http://127.0.0.1/callback"),
+        "{:?}",
+        l.seen
+    );
+    let _ = l.child.kill();
+}
+
+#[test]
+fn arguments_that_are_not_utf8_or_out_of_range_are_usage_errors() {
+    use std::os::unix::ffi::OsStrExt;
+    let t = T::new();
+    let o = t
+        .cmd()
+        .arg("-a")
+        .arg(std::ffi::OsStr::from_bytes(b"\xff"))
+        .arg("token")
+        .output()
+        .unwrap();
+    assert_code(&o, 2);
+    assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
+    let o = t.run(&["--max-retry-wait", "18446744073709551615", "token"]);
+    assert_code(&o, 2);
 }
 
 #[test]
