@@ -26,9 +26,6 @@ pub enum Error {
     /// No such account, not logged in, `invalid_grant`, `invalid_client`, denied, state mismatch, timeout.
     #[error("{0}")]
     Auth(String),
-    /// The refresh token was refused (`invalid_grant`): only a new login helps.
-    #[error("{0}")]
-    Relogin(String),
     /// The service refused the request (4xx other than 401/429).
     #[error("{method} {path}: {status} {message}")]
     Api {
@@ -61,7 +58,7 @@ impl Error {
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) => code::USAGE,
-            Error::Auth(_) | Error::Relogin(_) => code::AUTH,
+            Error::Auth(_) => code::AUTH,
             Error::Api { .. } => code::API,
             Error::RateLimited(_) => code::RATE_LIMIT,
             Error::Network(_) => code::NETWORK,

@@ -90,7 +90,7 @@ pub async fn ensure(ctx: &Ctx, name: &str, need: Need<'_>) -> Result<(Account, b
         return Ok((acc, false));
     }
     let http = ctx.http()?;
-    // A refused refresh token (`invalid_grant`, `Error::Relogin`) leaves the file exactly as
+    // A refused refresh token (`invalid_grant`) leaves the file exactly as
     // it was, like any other failure: nothing is wiped, nothing rewritten.
     let fresh = renew(ctx, &http, name, &acc).await?;
     store.save(name, &fresh)?;

@@ -144,7 +144,6 @@ fn redact(msg: &str, secrets: &[String]) -> String {
 fn redact_err(e: Error, secrets: &[String]) -> Error {
     match e {
         Error::Auth(m) => Error::Auth(redact(&m, secrets)),
-        Error::Relogin(m) => Error::Relogin(redact(&m, secrets)),
         Error::Network(m) => Error::Network(redact(&m, secrets)),
         Error::RateLimited(m) => Error::RateLimited(redact(&m, secrets)),
         Error::Usage(m) => Error::Usage(redact(&m, secrets)),
@@ -288,7 +287,7 @@ fn oauth_error(err: RawError, kind: GrantKind, account: &str) -> Error {
         ("invalid_client", _) | ("unauthorized_client", _) => Error::auth(format!(
             "the client id or secret is wrong ({detail}); check SPOTIFY_CLIENT_ID / SPOTIFY_CLIENT_SECRET against your app's dashboard"
         )),
-        ("invalid_grant", GrantKind::Refresh) => Error::Relogin(format!(
+        ("invalid_grant", GrantKind::Refresh) => Error::auth(format!(
             "the refresh token was refused ({detail}); it was revoked or has expired: run `spotctl login -a {account}`"
         )),
         ("invalid_grant", GrantKind::AuthorizationCode) => Error::auth(format!(

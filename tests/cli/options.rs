@@ -352,51 +352,33 @@ fn credentials_stay_with_their_client_and_their_token_endpoint() {
     let base = t.fake.accounts_base();
     let token = format!("{base}/api/token");
     let api = t.fake.api_base();
-    let o = t
-        .cmd()
-        .env_remove("SPOTIFY_CLIENT_SECRET")
-        .args([
-            "login",
-            "--client-credentials",
-            "-a",
-            "corp",
-            "--provider",
-            "custom",
-            "--client-id",
-            CLIENT_ID,
-            "--client-secret-file",
-            secret_file.to_str().unwrap(),
-            "--token-url",
-            &token,
-            "--api-base",
-            &api,
-        ])
-        .output()
-        .unwrap();
+    let login_corp = || {
+        t.cmd()
+            .env_remove("SPOTIFY_CLIENT_SECRET")
+            .args([
+                "login",
+                "--client-credentials",
+                "-a",
+                "corp",
+                "--provider",
+                "custom",
+                "--client-id",
+                CLIENT_ID,
+                "--client-secret-file",
+                secret_file.to_str().unwrap(),
+                "--token-url",
+                &token,
+                "--api-base",
+                &api,
+            ])
+            .output()
+            .unwrap()
+    };
+    let o = login_corp();
     // The fake refuses that secret, which is fine: what matters is where it goes next.
     assert_code(&o, 3);
     std::fs::write(&secret_file, CLIENT_SECRET).unwrap();
-    let o = t
-        .cmd()
-        .env_remove("SPOTIFY_CLIENT_SECRET")
-        .args([
-            "login",
-            "--client-credentials",
-            "-a",
-            "corp",
-            "--provider",
-            "custom",
-            "--client-id",
-            CLIENT_ID,
-            "--client-secret-file",
-            secret_file.to_str().unwrap(),
-            "--token-url",
-            &token,
-            "--api-base",
-            &api,
-        ])
-        .output()
-        .unwrap();
+    let o = login_corp();
     assert_code(&o, 0);
     let moved = format!("{}/api/token", other.accounts_base());
     let o = t
