@@ -2,11 +2,21 @@
 //! the service sent them) and json (one array, still streamed). A closed pipe surfaces as
 //! `Error::BrokenPipe`, which `main` turns into a quiet exit 0. Progress goes to stderr, and only
 //! when stderr is a terminal.
+//!
+//! Items are formatted in memory; each page is handed to a writer thread that owns stdout, so a
+//! reader that stops reading (`| less`) holds up the writer thread, never the runtime that is
+//! reading responses (a blocked runtime turns answered pages into timeouts). At most
+//! [`PAGES_QUEUED`] pages wait for the writer; beyond that the listing waits (asynchronously)
+//! for the reader, which is back-pressure, not a stall. A terminal is written directly, between
+//! progress-bar redraws.
 
 use crate::cli::OutputFormat;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use serde_json::Value;
-use std::io::{BufWriter, Stdout, Write};
+use std::io::{IsTerminal, Write};
+
+/// Pages formatted and waiting for a slow reader before the listing waits too.
+pub const PAGES_QUEUED: usize = 4;
 
 /// Which columns `table` and `tsv` show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -20,7 +30,13 @@ pub enum Shape {
 }
 
 pub struct Out {
-    w: BufWriter<Stdout>,
+    /// The page being formatted.
+    w: Vec<u8>,
+    /// stdout is a terminal: written directly (it does not stall), so rows and the progress
+    /// bar never overlap and warnings come after the rows they follow.
+    terminal: bool,
+    writer: Option<Writer>,
+    bar: Option<indicatif::ProgressBar>,
     format: OutputFormat,
     shape: Shape,
     count: u64,
@@ -50,7 +66,10 @@ impl Out {
             (_, f) => f,
         };
         Out {
-            w: BufWriter::with_capacity(64 * 1024, std::io::stdout()),
+            w: Vec::with_capacity(64 * 1024),
+            terminal: std::io::stdout().is_terminal(),
+            writer: None,
+            bar: None,
             format,
             shape,
             count: 0,
@@ -138,18 +157,87 @@ impl Out {
         self.count
     }
 
+    /// The progress bar to clear while rows are written to a terminal.
+    pub fn set_progress(&mut self, bar: Option<indicatif::ProgressBar>) {
+        self.bar = bar;
+    }
+
     /// Pushes what was written so far to the reader (once per page: streaming, not per item).
-    pub fn flush(&mut self) -> Result<()> {
-        self.w.flush()?;
+    /// Waits only when [`PAGES_QUEUED`] pages are already waiting for a slow reader.
+    pub async fn flush(&mut self) -> Result<()> {
+        if self.w.is_empty() {
+            return Ok(());
+        }
+        let chunk = std::mem::replace(&mut self.w, Vec::with_capacity(64 * 1024));
+        if self.terminal {
+            let write = || -> std::io::Result<()> {
+                let mut out = std::io::stdout().lock();
+                out.write_all(&chunk)?;
+                out.flush()
+            };
+            return Ok(match &self.bar {
+                Some(b) => b.suspend(write),
+                None => write(),
+            }?);
+        }
+        let writer = self.writer.get_or_insert_with(Writer::spawn);
+        if writer.tx.send(chunk).await.is_err() {
+            // The writer thread stopped (a closed pipe, a full disk): its error says why.
+            return self.stop();
+        }
         Ok(())
     }
 
-    pub fn finish(mut self) -> Result<()> {
+    /// Waits for the writer thread to write everything queued and returns how it ended.
+    fn stop(&mut self) -> Result<()> {
+        let Some(Writer { tx, thread }) = self.writer.take() else {
+            return Ok(());
+        };
+        drop(tx);
+        match thread.join() {
+            Ok(r) => Ok(r?),
+            Err(_) => Err(Error::Internal("the output thread panicked".into())),
+        }
+    }
+
+    pub async fn finish(mut self) -> Result<()> {
         if self.format == OutputFormat::Json {
             self.w
                 .write_all(if self.count == 0 { b"[]\n" } else { b"\n]\n" })?;
         }
-        self.flush()
+        self.flush().await?;
+        self.stop()
+    }
+
+    /// After a failure: what was written stays valid (a `json` array is closed), but a run that
+    /// wrote nothing prints nothing, so an error is never mistaken for an empty result. The
+    /// same rule for every listing command, whether the first page or a later one failed.
+    pub async fn finish_after_error(self) -> Result<()> {
+        if self.count == 0 {
+            return Ok(());
+        }
+        self.finish().await
+    }
+}
+
+/// The thread that owns stdout when it is a pipe or a file.
+struct Writer {
+    tx: tokio::sync::mpsc::Sender<Vec<u8>>,
+    thread: std::thread::JoinHandle<std::io::Result<()>>,
+}
+
+impl Writer {
+    fn spawn() -> Writer {
+        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(PAGES_QUEUED);
+        let thread = std::thread::spawn(move || -> std::io::Result<()> {
+            let mut out = std::io::stdout().lock();
+            while let Some(chunk) = rx.blocking_recv() {
+                out.write_all(&chunk)?;
+                out.flush()?;
+            }
+            Ok(())
+        });
+        Writer { tx, thread }
     }
 }
 
@@ -192,15 +280,6 @@ impl Progress {
             _ => self
                 .bar
                 .set_draw_target(indicatif::ProgressDrawTarget::hidden()),
-        }
-    }
-
-    /// Runs `f` (which writes to the terminal) with the bar cleared, then redraws it.
-    pub fn suspend<R>(&self, f: impl FnOnce() -> R) -> R {
-        if self.enabled {
-            self.bar.suspend(f)
-        } else {
-            f()
         }
     }
 

@@ -2,8 +2,11 @@
 //! [`Http::send`], which is the only place that waits, retries and paces.
 //!
 //! - 429: waits `Retry-After` (seconds or an HTTP date; without it, exponential backoff). All
-//!   requests share one "not before" instant, so one 429 pauses every worker, and the allowed
-//!   concurrency is halved for the rest of the run. A wait above `--max-retry-wait`, or a body
+//!   requests to one origin share one "not before" instant, so one 429 pauses every worker, and
+//!   that origin's allowed concurrency is halved for the rest of the run (once per burst: the
+//!   429s of requests sent before the halving are the same event, whatever the wait). Pacing is
+//!   per origin: the API's 429 never delays a token refresh (which may hold the account lock),
+//!   and the token endpoint's never slows the API. A wait above `--max-retry-wait`, or a body
 //!   saying `QUOTA_EXCEEDED`, fails at once (exit 5) instead of hanging (spotipy's top complaint).
 //! - 500/502/503/504, connection errors and timeouts: exponential backoff with jitter, up to
 //!   `--max-retries`, for requests that are safe to repeat.
@@ -14,8 +17,9 @@ use crate::error::{Error, Result};
 use crate::secret::Secret;
 use rand::RngExt;
 use reqwest::header::{HeaderMap, RETRY_AFTER};
-use std::sync::Mutex;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
@@ -146,26 +150,37 @@ pub type WaitHook = Box<dyn Fn(Duration) + Send + Sync>;
 pub struct Http {
     client: reqwest::Client,
     pub policy: RetryPolicy,
-    /// Shared "not before" instant set by any 429.
+    /// Pacing state per origin (`https://api.spotify.com`, `https://accounts.spotify.com`).
+    gates: Mutex<HashMap<String, Arc<Gate>>>,
+    /// Every origin's starting concurrency.
+    initial_concurrency: usize,
+    wait_hook: Mutex<Option<WaitHook>>,
+}
+
+/// One origin's pacing: its pause, its concurrency limit, its bursts.
+struct Gate {
+    /// Shared "not before" instant set by any 429 from this origin.
     pause: Mutex<Option<Instant>>,
     permits: Semaphore,
     /// Permits to drop instead of returning, after the concurrency was halved.
     debt: AtomicUsize,
     concurrency: AtomicUsize,
-    wait_hook: Mutex<Option<WaitHook>>,
+    /// When the concurrency was last halved: a 429 to a request sent before then belongs to
+    /// the burst that already halved it.
+    halved_at: Mutex<Option<Instant>>,
 }
 
 struct Permit<'a> {
     permit: Option<SemaphorePermit<'a>>,
-    http: &'a Http,
+    gate: &'a Gate,
 }
 
 impl Drop for Permit<'_> {
     fn drop(&mut self) {
         if let Some(p) = self.permit.take() {
-            let mut debt = self.http.debt.load(Ordering::Acquire);
+            let mut debt = self.gate.debt.load(Ordering::Acquire);
             while debt > 0 {
-                match self.http.debt.compare_exchange(
+                match self.gate.debt.compare_exchange(
                     debt,
                     debt - 1,
                     Ordering::AcqRel,
@@ -183,12 +198,10 @@ impl Drop for Permit<'_> {
 }
 
 enum Attempt {
-    Done(Response),
+    /// A response, and when the request was sent (after any pause and queueing).
+    Done(Response, Instant),
     /// Network-level failure; `sent` says whether the request may have reached the server.
-    Failed {
-        err: String,
-        sent: bool,
-    },
+    Failed { err: String, sent: bool },
 }
 
 impl Http {
@@ -204,12 +217,20 @@ impl Http {
         Ok(Http {
             client,
             policy,
-            pause: Mutex::new(None),
-            permits: Semaphore::new(concurrency.max(1)),
-            debt: AtomicUsize::new(0),
-            concurrency: AtomicUsize::new(concurrency.max(1)),
+            gates: Mutex::new(HashMap::new()),
+            initial_concurrency: concurrency.max(1),
             wait_hook: Mutex::new(None),
         })
+    }
+
+    /// The pacing state of `url`'s origin, created on first use.
+    fn gate(&self, url: &url::Url) -> Arc<Gate> {
+        let origin = url.origin().ascii_serialization();
+        let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
+        gates
+            .entry(origin)
+            .or_insert_with(|| Arc::new(Gate::new(self.initial_concurrency)))
+            .clone()
     }
 
     pub fn set_wait_hook(&self, hook: WaitHook) {
@@ -218,8 +239,33 @@ impl Http {
         }
     }
 
-    pub fn concurrency(&self) -> usize {
-        self.concurrency.load(Ordering::Acquire)
+    /// The concurrency currently allowed towards `url`'s origin.
+    pub fn concurrency_for(&self, url: &url::Url) -> usize {
+        self.gate(url).concurrency.load(Ordering::Acquire)
+    }
+}
+
+impl Gate {
+    fn new(concurrency: usize) -> Gate {
+        Gate {
+            pause: Mutex::new(None),
+            permits: Semaphore::new(concurrency),
+            debt: AtomicUsize::new(0),
+            concurrency: AtomicUsize::new(concurrency),
+            halved_at: Mutex::new(None),
+        }
+    }
+
+    /// A 429 answered a request sent at `sent`: halves the concurrency unless that request was
+    /// already in flight when an earlier 429 halved it (one burst, one halving, even when the
+    /// pause it asked for is already over, as with `Retry-After: 0`).
+    fn rate_limited(&self, sent: Instant) {
+        let mut halved_at = self.halved_at.lock().unwrap_or_else(|e| e.into_inner());
+        if halved_at.is_some_and(|h| sent <= h) {
+            return;
+        }
+        *halved_at = Some(Instant::now());
+        self.halve_concurrency();
     }
 
     /// Halves the allowed concurrency (at least 1) for the rest of the run.
@@ -265,15 +311,17 @@ impl Http {
             }
             let permit = self.permits.acquire().await.ok();
             if self.paused_until().is_some() {
-                drop(Permit { permit, http: self });
+                drop(Permit { permit, gate: self });
                 continue;
             }
-            return Permit { permit, http: self };
+            return Permit { permit, gate: self };
         }
     }
+}
 
-    async fn attempt(&self, req: &Request) -> Attempt {
-        let _permit = self.ready().await;
+impl Http {
+    async fn attempt(&self, req: &Request, gate: &Gate) -> Attempt {
+        let _permit = gate.ready().await;
         let started = Instant::now();
         let mut rb = self.client.request(req.method.clone(), req.url.clone());
         if let Some(t) = &req.bearer {
@@ -315,11 +363,14 @@ impl Http {
                     b.len(),
                     started.elapsed().as_millis()
                 );
-                Attempt::Done(Response {
-                    status,
-                    headers,
-                    body: b.to_vec(),
-                })
+                Attempt::Done(
+                    Response {
+                        status,
+                        headers,
+                        body: b.to_vec(),
+                    },
+                    started,
+                )
             }
             Err(e) => {
                 tracing::debug!(
@@ -351,17 +402,15 @@ impl Http {
     /// retried (2xx, 3xx, 4xx other than 429); fails with exit 5 or 6 when retries run out.
     pub async fn send(&self, req: &Request) -> Result<Response> {
         let mut retries = 0u32;
+        let gate = self.gate(&req.url);
         loop {
-            let (why, wait) = match self.attempt(req).await {
-                Attempt::Done(resp) if resp.status == 429 => {
+            let (why, wait) = match self.attempt(req, &gate).await {
+                Attempt::Done(resp, sent) if resp.status == 429 => {
                     let wait = self.rate_limit_wait(req, &resp, retries)?;
+                    gate.pause_until(Instant::now() + wait);
                     // A burst of 429s from requests that were in flight together is one
-                    // event: halve once per pause, not once per response.
-                    let already_paused = self.paused_until().is_some();
-                    self.pause_until(Instant::now() + wait);
-                    if !already_paused {
-                        self.halve_concurrency();
-                    }
+                    // event: halve once per burst, not once per response.
+                    gate.rate_limited(sent);
                     if let Ok(h) = self.wait_hook.lock()
                         && let Some(h) = h.as_ref()
                     {
@@ -377,7 +426,7 @@ impl Http {
                     retries += 1;
                     continue;
                 }
-                Attempt::Done(resp) if matches!(resp.status, 500 | 502 | 503 | 504) => {
+                Attempt::Done(resp, _) if matches!(resp.status, 500 | 502 | 503 | 504) => {
                     let why = format!("{} {}", resp.status, reason(resp.status));
                     // 503 says the request was not served; 500/502/504 may come after the
                     // origin acted on it (a proxy timing out), so only idempotent requests
@@ -397,7 +446,7 @@ impl Http {
                     }
                     (why, self.backoff(retries))
                 }
-                Attempt::Done(resp) => return Ok(resp),
+                Attempt::Done(resp, _) => return Ok(resp),
                 Attempt::Failed { err, sent } => {
                     let replayable = req.replay == Replay::Safe || !sent;
                     if !replayable {

@@ -197,7 +197,11 @@ fn learnable(url: &url::Url) -> bool {
 /// effort, in the account).
 pub async fn get_first(api: &Api, url: &url::Url) -> Result<Value> {
     let mut url = url.clone();
-    if let Some(l) = query_u64(&url, "limit") {
+    // The learned size applies to the listings it was learned on; an explicit `limit=` in an
+    // `api --paginate` URL for anything else is the user's.
+    if learnable(&url)
+        && let Some(l) = query_u64(&url, "limit")
+    {
         let allowed = api.session.page_limit();
         if l > allowed {
             url = with_param(&url, "limit", allowed);
@@ -409,7 +413,7 @@ async fn follow(
             let mut queue: VecDeque<Task<Result<Page>>> = VecDeque::new();
             let mut last_next = None;
             loop {
-                while offset < end && queue.len() < api.http.concurrency() {
+                while offset < end && queue.len() < api.http.concurrency_for(&next_url) {
                     let limit = page_len.min(hard_end - offset);
                     let url = with_param(&with_param(&next_url, "offset", offset), "limit", limit);
                     queue.push_back(Task(tokio::spawn(fetch_page(

@@ -35,6 +35,8 @@ pub fn lock_wait(ctx: &Ctx) -> Duration {
         .max(Duration::from_secs(60))
         .saturating_add(Duration::from_secs(30))
 }
+/// How long a best-effort write (the learned page size) waits for the account lock.
+const BEST_EFFORT_LOCK_WAIT: Duration = Duration::from_millis(500);
 /// `token` and the catalog commands refresh a token that expires within this.
 pub const MIN_VALID: Duration = Duration::from_secs(60);
 /// Spotify refresh tokens die this long after the user authorised (since mid-2026; the exact
@@ -56,6 +58,12 @@ fn needs(acc: &Account, need: Need<'_>) -> bool {
         Need::Replace(stale) => &acc.access_token == stale || acc.expires_at - now() <= 0,
         Need::Always => true,
     }
+}
+
+/// Whether the stored account got a new access token between two reads (by another process
+/// that held the lock in between), and that token is still usable.
+fn refreshed_meanwhile(before: &Account, after: &Account) -> bool {
+    after.access_token != before.access_token && after.expires_at > now()
 }
 
 pub fn no_account(name: &str) -> Error {
@@ -84,8 +92,12 @@ pub async fn ensure(ctx: &Ctx, name: &str, need: Need<'_>) -> Result<(Account, b
         return Ok((acc, false));
     }
     let _lock = store.lock(name, lock_wait(ctx)).await?;
+    let before = acc;
     let acc = store.load(name)?.ok_or_else(|| no_account(name))?;
-    if !needs(&acc, need) {
+    // Another process refreshed while this one waited for the lock: use its token. Checking
+    // only the threshold is not enough when the provider's tokens live less than it (a 30 s
+    // token is "expiring" the moment it is issued), and every waiter would refresh again.
+    if !needs(&acc, need) || refreshed_meanwhile(&before, &acc) {
         tracing::debug!("account {name}: another process already refreshed it");
         return Ok((acc, false));
     }
@@ -254,7 +266,16 @@ impl Session {
             return Ok(());
         }
         let store = &self.ctx.store;
-        let _lock = store.lock(&self.name, lock_wait(&self.ctx)).await?;
+        // Best effort: a listing never waits long for a lock another process holds (perhaps
+        // through a slow refresh); the next run learns the page size again.
+        let _lock = store
+            .lock(&self.name, BEST_EFFORT_LOCK_WAIT)
+            .await
+            .map_err(|_| {
+                Error::store(
+                    "another spotctl process is using the account; it is learned again next run",
+                )
+            })?;
         if let Some(mut acc) = store.load(&self.name)? {
             acc.learned.page_limit = Some(limit as u32);
             acc.learned.page_limit_at = Some(now());

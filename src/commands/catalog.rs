@@ -72,6 +72,7 @@ pub async fn write(
 ) -> Result<()> {
     let mut out = Out::new(ctx.output, shape);
     let progress = Progress::new(ctx.show_progress());
+    out.set_progress(progress.handle());
     if let Some(bar) = progress.handle() {
         api.http.set_wait_hook(Box::new(move |d| {
             bar.set_message(format!(
@@ -92,22 +93,20 @@ pub async fn write(
                 }
                 Event::Items { items, .. } => {
                     let n = items.len() as u64;
-                    // The bar shares the terminal with a table on stdout: clear it while the
-                    // page is written, so no bar line is left between rows.
-                    progress.suspend(|| -> Result<()> {
-                        for item in &items {
-                            if labels.dedupe
-                                && let Some(id) = item.get("id").and_then(|v| v.as_str())
-                                && !seen.insert(id.to_string())
-                            {
-                                dups += 1;
-                                continue;
-                            }
-                            out.item(item)?;
-                            written += 1;
+                    for item in &items {
+                        if labels.dedupe
+                            && let Some(id) = item.get("id").and_then(|v| v.as_str())
+                            && !seen.insert(id.to_string())
+                        {
+                            dups += 1;
+                            continue;
                         }
-                        out.flush()
-                    })?;
+                        out.item(item)?;
+                        written += 1;
+                    }
+                    // The bar shares a terminal with a table on stdout: `Out` clears it while
+                    // the page is written, so no bar line is left between rows.
+                    out.flush().await?;
                     progress.inc(n);
                 }
                 Event::End { listing } => {
@@ -141,13 +140,13 @@ pub async fn write(
             if ctx.output == crate::cli::OutputFormat::Table && out.count() == 0 && !ctx.quiet {
                 eprintln!("spotctl: nothing found");
             }
-            out.finish()
+            out.finish().await
         }
         // The reader is gone: nothing more to write.
         Err(Error::BrokenPipe) => Err(Error::BrokenPipe),
         Err(e) => {
             // Items already written stay valid (a `json` array is closed), then the error.
-            out.finish()?;
+            out.finish_after_error().await?;
             Err(e)
         }
     }

@@ -1,0 +1,226 @@
+//! Correctness under load (issue 14): a slow reader, rate limits on one origin while another
+//! is used, short-lived tokens, a held lock, and the smaller edges found in review. Each test
+//! failed on the code before its fix.
+
+use crate::common::*;
+use std::io::Read;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+fn too_many(retry_after: &str) -> FaultKind {
+    FaultKind::TooMany {
+        retry_after: Some(retry_after.into()),
+        quota: false,
+    }
+}
+
+/// Runs `cmd`, reading nothing from its stdout for `stall`, then everything: stdout, stderr,
+/// exit status.
+fn run_with_stalled_reader(
+    mut cmd: std::process::Command,
+    stall: Duration,
+) -> (Vec<u8>, String, i32) {
+    cmd.stdout(Stdio::piped()).stderr(Stdio::piped());
+    let mut child = cmd.spawn().expect("spawn spotctl");
+    let mut so = child.stdout.take().unwrap();
+    let mut se = child.stderr.take().unwrap();
+    let err = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = se.read_to_string(&mut s);
+        s
+    });
+    std::thread::sleep(stall);
+    let mut out = Vec::new();
+    so.read_to_end(&mut out).unwrap();
+    let status = child.wait().unwrap();
+    (out, err.join().unwrap(), status.code().unwrap_or(-1))
+}
+
+#[test]
+fn a_reader_that_stalls_longer_than_the_timeout_causes_no_retry() {
+    let t = T::with(Mode::Extended);
+    t.fake.set_latency_ms(20);
+    let mut c = t.std_cmd();
+    c.args([
+        "-v",
+        "--timeout",
+        "1",
+        "albums",
+        "--artist",
+        ARTIST_1000,
+        "-o",
+        "jsonl",
+    ]);
+    let (out, err, status) = run_with_stalled_reader(c, Duration::from_millis(3000));
+    assert_eq!(status, 0, "{err}");
+    assert_eq!(String::from_utf8(out).unwrap().lines().count(), 1000);
+    assert!(!err.contains("retrying"), "no retries: {err}");
+    assert!(!err.contains("timed out"), "{err}");
+    assert_eq!(t.hits("/albums").len(), 20, "one request per page of 50");
+}
+
+#[test]
+fn a_stalled_reader_then_a_closed_pipe_still_ends_quietly_and_json_closes_on_errors() {
+    let t = T::with(Mode::Extended);
+    // Closed pipe after a stall: status 0, nothing on stderr.
+    let bin = env!("CARGO_BIN_EXE_spotctl");
+    let script = format!(
+        "'{bin}' albums --artist {ARTIST_1000} -o jsonl | (sleep 1; head -1); echo \"status=${{PIPESTATUS[0]}}\" >&2"
+    );
+    let mut c = std::process::Command::new("bash");
+    c.arg("-c").arg(script);
+    t.apply_env(&mut c);
+    let o = c.output().unwrap();
+    assert_eq!(lines(&o).len(), 1);
+    assert_eq!(stderr(&o), "status=0\n");
+    // An error part-way with -o json: a closed, valid array, then the error.
+    t.fake.inject(
+        Fault::new("/albums", FaultKind::Status(503))
+            .skip(3)
+            .times(usize::MAX),
+    );
+    let mut c = t.std_cmd();
+    c.args([
+        "--max-retries",
+        "0",
+        "albums",
+        "--artist",
+        ARTIST_1000,
+        "-o",
+        "json",
+    ]);
+    let (out, err, status) = run_with_stalled_reader(c, Duration::from_millis(500));
+    assert_eq!(status, 6, "{err}");
+    let v: serde_json::Value = serde_json::from_slice(&out).expect("a valid JSON array");
+    assert_eq!(v.as_array().unwrap().len(), 150);
+}
+
+#[test]
+fn a_burst_of_429s_with_retry_after_0_halves_the_concurrency_once() {
+    let t = T::new();
+    let o = t.run(&["albums", "--artist", ARTIST_57, "-o", "jsonl"]);
+    assert_code(&o, 0);
+    t.fake.set_latency_ms(40);
+    t.fake
+        .inject(Fault::new("/albums", too_many("0")).skip(1).times(8));
+    let o = t.run(&["-v", "albums", "--artist", ARTIST_1000, "-o", "jsonl"]);
+    assert_code(&o, 0);
+    assert_eq!(jsonl(&o).len(), 1000);
+    let e = stderr(&o);
+    let lowered: Vec<&str> = e
+        .lines()
+        .filter(|l| l.contains("concurrency lowered"))
+        .collect();
+    assert_eq!(
+        lowered,
+        ["spotctl: rate limited: concurrency lowered to 4"],
+        "{e}"
+    );
+}
+
+/// `n` copies of `spotctl ARGS` started together while the test holds account `name`'s lock,
+/// so all of them read the account and wait for the lock; their outputs.
+fn together(t: &T, name: &str, n: usize, args: &[&str]) -> Vec<std::process::Output> {
+    let lock = hold_lock(t, name);
+    let children: Vec<_> = (0..n)
+        .map(|_| {
+            let mut c = t.cmd();
+            c.args(args);
+            std::thread::spawn(move || c.output().unwrap())
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    drop(lock);
+    children.into_iter().map(|h| h.join().unwrap()).collect()
+}
+
+#[test]
+fn ten_concurrent_tokens_with_30_second_tokens_make_one_refresh() {
+    let t = T::new();
+    t.fake.set_token_ttl_secs(30);
+    t.fake.set_refresh_behavior(RefreshBehavior::Rotating);
+    t.user_account("alice", "alice", "", 30);
+    let outs = together(&t, "alice", 10, &["token", "-a", "alice"]);
+    for o in &outs {
+        assert_code(o, 0);
+    }
+    let first = stdout(&outs[0]);
+    assert!(outs.iter().all(|o| stdout(o) == first), "one token for all");
+    assert_eq!(t.fake.token_requests(), 1, "exactly one refresh request");
+}
+
+#[test]
+fn concurrent_refreshes_with_a_window_beyond_the_lifetime_make_one_refresh() {
+    let t = T::new();
+    t.fake.set_refresh_behavior(RefreshBehavior::Rotating);
+    t.user_account("alice", "alice", "", 3000);
+    let outs = together(
+        &t,
+        "alice",
+        6,
+        &["refresh", "-a", "alice", "--if-expires-within", "2h"],
+    );
+    for o in &outs {
+        assert_code(o, 0);
+    }
+    assert_eq!(t.fake.token_requests(), 1, "exactly one refresh request");
+    let o = t.run(&["refresh", "-a", "alice"]);
+    assert_code(&o, 0);
+}
+
+/// Holds `<config>/accounts/NAME.lock` (as another spotctl would) until the guard is dropped.
+fn hold_lock(t: &T, name: &str) -> std::fs::File {
+    let path = t.config().join("accounts").join(format!("{name}.lock"));
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .unwrap();
+    f.lock().unwrap();
+    f
+}
+
+#[test]
+fn saving_the_learned_page_size_does_not_wait_for_a_held_lock() {
+    let t = T::new();
+    let o = t.run(&["albums", "--artist", ARTIST_57, "-o", "jsonl"]);
+    assert_code(&o, 0);
+    // Forget the learned page size, so the next run probes and learns it again.
+    let name = format!("app-{CLIENT_ID}");
+    let path = t.account_path(&name);
+    let mut acc = read_json(&path);
+    acc.as_object_mut().unwrap().remove("learned");
+    write_account(&path, &acc);
+    let lock = hold_lock(&t, &name);
+    let started = Instant::now();
+    let o = t.run(&["albums", "--artist", ARTIST_57, "-o", "jsonl"]);
+    let took = started.elapsed();
+    drop(lock);
+    assert_code(&o, 0);
+    assert_eq!(jsonl(&o).len(), 57);
+    assert!(took < Duration::from_secs(3), "took {took:?}");
+    assert!(
+        stderr(&o).contains("could not remember the page size"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn a_learned_page_size_never_overrides_an_explicit_limit_in_api_paginate() {
+    let t = T::new();
+    t.user_account("alice", "alice", "user-library-read", 3600);
+    let path = t.account_path("alice");
+    let mut acc = read_json(&path);
+    acc["learned"] = serde_json::json!({"page_limit": 10, "page_limit_at": now()});
+    write_account(&path, &acc);
+    let o = t.run(&["api", "-a", "alice", "--paginate", "/me/tracks?limit=50"]);
+    assert_code(&o, 0);
+    let reqs = t.hits("/me/tracks");
+    assert!(!reqs.is_empty());
+    for r in &reqs {
+        assert_eq!(r.param("limit").as_deref(), Some("50"), "{}", r.query);
+    }
+}
