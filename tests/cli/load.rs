@@ -224,3 +224,57 @@ fn a_learned_page_size_never_overrides_an_explicit_limit_in_api_paginate() {
         assert_eq!(r.param("limit").as_deref(), Some("50"), "{}", r.query);
     }
 }
+
+/// `spotctl ARGS` with the token endpoint on another origin than the API (`localhost` instead
+/// of `127.0.0.1`, as accounts.spotify.com and api.spotify.com are).
+fn run_split_origins(t: &T, args: &[&str]) -> std::process::Output {
+    let mut c = t.cmd();
+    c.env(
+        "SPOTCTL_ACCOUNTS_BASE",
+        format!("http://localhost:{}", t.fake.port()),
+    );
+    c.args(args).output().unwrap()
+}
+
+#[test]
+fn an_api_pause_does_not_delay_the_token_request() {
+    let t = T::new();
+    let o = run_split_origins(&t, &["albums", "--artist", ARTIST_57, "-o", "jsonl"]);
+    assert_code(&o, 0);
+    t.fake.clear_log();
+    // Page 2 is rate limited for 3 s; page 3 finds the token expired (401, a little late, so
+    // the pause is already in force when spotctl renews the token).
+    t.fake.inject(Fault::new("/albums", too_many("3")).skip(1));
+    t.fake
+        .inject(Fault::new("/albums", FaultKind::ExpireTokens).skip(2));
+    t.fake.inject(
+        Fault::new("/albums", FaultKind::Latency(400))
+            .skip(2)
+            .times(usize::MAX),
+    );
+    let o = run_split_origins(&t, &["albums", "--artist", ARTIST_1000, "-o", "jsonl"]);
+    assert_code(&o, 0);
+    assert_eq!(jsonl(&o).len(), 1000);
+    let log = t.fake.requests();
+    let limited = log.iter().find(|r| r.status == 429).expect("a 429");
+    let token: Vec<&Req> = log.iter().filter(|r| r.path == "/api/token").collect();
+    assert_eq!(token.len(), 1, "one renewal");
+    let delay = token[0].at_ms.saturating_sub(limited.done_ms);
+    assert!(
+        delay < 1500,
+        "token request sent {delay} ms after the API's 429 (its Retry-After is 3 s)"
+    );
+}
+
+#[test]
+fn a_token_endpoint_429_does_not_slow_the_api() {
+    let t = T::new();
+    t.fake.inject(Fault::new("/api/token", too_many("0")));
+    t.fake.set_latency_ms(30);
+    let o = run_split_origins(&t, &["albums", "--artist", ARTIST_1000, "-o", "jsonl"]);
+    assert_code(&o, 0);
+    assert_eq!(jsonl(&o).len(), 1000);
+    assert_eq!(t.fake.token_requests(), 2, "the 429, then the token");
+    let peak = max_in_flight(&t.hits("/albums"));
+    assert_eq!(peak, 8, "the API keeps its concurrency of 8");
+}
