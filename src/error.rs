@@ -40,7 +40,8 @@ pub enum Error {
     /// Network error, timeout, 5xx after retries, or a response that is not what the protocol promises.
     #[error("{0}")]
     Network(String),
-    /// Local store: unreadable/corrupt account file, permissions, lock.
+    /// Local store: unreadable/corrupt account file, permissions, lock; and writing the output
+    /// (a full disk).
     #[error("{0}")]
     Store(String),
     /// A bug.
@@ -83,13 +84,14 @@ impl Error {
     }
 }
 
-/// Writing to stdout failed: a closed pipe ends quietly, anything else is reported.
+/// Writing to stdout failed: a closed pipe ends quietly; anything else (a full disk, an I/O
+/// error) is a local I/O failure, exit 7 like the store's, not a bug in spotctl.
 impl From<std::io::Error> for Error {
     fn from(e: std::io::Error) -> Self {
         if e.kind() == std::io::ErrorKind::BrokenPipe {
             Error::BrokenPipe
         } else {
-            Error::Internal(format!("writing output: {e}"))
+            Error::Store(format!("cannot write the output: {e}"))
         }
     }
 }

@@ -1,6 +1,16 @@
 //! spotctl: parse the command line, set up logging, run the command, and turn the outcome into
 //! an exit code (SPEC §1). Nothing else happens here.
 
+/// `eprintln!` that never panics: std's panics when stderr is a closed pipe (`2>&1 | head
+/// -1`), which would stop `refresh --all` part-way with exit 101. A message nobody can read is
+/// dropped; the exit code still tells. Defined before the modules so it shadows std's in all.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod api;
 mod auth;
 mod cli;
@@ -21,6 +31,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 fn main() -> ExitCode {
+    fill_closed_standard_fds();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => return clap_error(e),
@@ -57,6 +68,27 @@ async fn run(ctx: Arc<Ctx>, command: Command) -> error::Result<()> {
         Command::Albums(a) => commands::albums::run(ctx, a).await,
         Command::Api(a) => commands::api::run(ctx, a).await,
         Command::Completions { shell } => commands::completions::run(shell),
+    }
+}
+
+/// Started with stdin, stdout or stderr closed (`2>&-`), the next file opened (an account, its
+/// lock) would get that number, and messages meant for stderr would be written into it. Opening
+/// /dev/null until a number above 2 comes back fills the gaps first.
+fn fill_closed_standard_fds() {
+    #[cfg(unix)]
+    {
+        use std::os::fd::{AsRawFd, IntoRawFd};
+        while let Ok(f) = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+        {
+            if f.as_raw_fd() > 2 {
+                break;
+            }
+            // Keep it open for the rest of the run: it now stands in for the closed one.
+            let _ = f.into_raw_fd();
+        }
     }
 }
 

@@ -300,23 +300,28 @@ impl Store {
                 path.display()
             )));
         }
-        if path.exists() {
-            // Keep the previous version: a hard link renamed over the old .bak, atomically.
-            let bak = self.dir.join(format!("{name}.json.bak"));
-            let bak_tmp = self
-                .dir
-                .join(format!(".{name}.json.bak-{}", std::process::id()));
-            let _ = fs::remove_file(&bak_tmp);
-            if fs::hard_link(&path, &bak_tmp).is_ok() && fs::rename(&bak_tmp, &bak).is_err() {
-                let _ = fs::remove_file(&bak_tmp);
-            }
-        }
+        // Keep the previous version as .bak: a hard link to it, renamed over the old .bak only
+        // after the new version is in place, so a failed (or killed) replace never costs the
+        // older backup.
+        let bak = self.dir.join(format!("{name}.json.bak"));
+        let bak_tmp = self
+            .dir
+            .join(format!(".{name}.json.bak-{}", std::process::id()));
+        let _ = fs::remove_file(&bak_tmp);
+        let linked = path.exists() && fs::hard_link(&path, &bak_tmp).is_ok();
         if let Err(e) = fs::rename(&tmp, &path) {
             let _ = fs::remove_file(&tmp);
+            let _ = fs::remove_file(&bak_tmp);
             return Err(Error::store(format!(
                 "cannot replace {}: {e} (the previous version is unchanged)",
                 path.display()
             )));
+        }
+        if linked {
+            let _ = fs::rename(&bak_tmp, &bak);
+            // A rename between two links to one file does nothing (POSIX) and leaves the
+            // temporary name behind.
+            let _ = fs::remove_file(&bak_tmp);
         }
         if let Ok(d) = File::open(&self.dir) {
             let _ = d.sync_all();

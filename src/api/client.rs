@@ -53,6 +53,29 @@ impl Api {
         url: url::Url,
         body: Body,
     ) -> Result<(u16, Value)> {
+        let label = format!("{method} {}", url.path());
+        let (status, body) = self.call_raw(method, url, body).await?;
+        if body.iter().all(|b| b.is_ascii_whitespace()) {
+            return Ok((status, Value::Null));
+        }
+        serde_json::from_slice(&body)
+            .map(|v| (status, v))
+            .map_err(|_| {
+                Error::network(format!(
+                    "{label}: {status} but the body is not valid JSON: {}",
+                    crate::auth::token::excerpt(&body)
+                ))
+            })
+    }
+
+    /// One authenticated call; returns a 2xx status and its body as sent (`api` prints a
+    /// non-JSON success as it is).
+    pub async fn call_raw(
+        &self,
+        method: reqwest::Method,
+        url: url::Url,
+        body: Body,
+    ) -> Result<(u16, Vec<u8>)> {
         self.check_origin(&url)?;
         let replay = if matches!(
             method,
@@ -88,20 +111,7 @@ impl Api {
                         self.session.name()
                     )));
                 }
-                200..=299 => {
-                    if resp.body.iter().all(|b| b.is_ascii_whitespace()) {
-                        return Ok((resp.status, Value::Null));
-                    }
-                    return serde_json::from_slice(&resp.body)
-                        .map(|v| (resp.status, v))
-                        .map_err(|_| {
-                            Error::network(format!(
-                                "{label}: {} but the body is not valid JSON: {}",
-                                resp.status,
-                                crate::auth::token::excerpt(&resp.body)
-                            ))
-                        });
-                }
+                200..=299 => return Ok((resp.status, resp.body)),
                 300..=399 => {
                     return Err(Error::network(format!(
                         "{label}: unexpected redirect ({}); not followed",

@@ -66,6 +66,18 @@ pub struct Listing {
     pub key: Option<String>,
     /// What the listing is, for messages when a batch stops part-way ("artist ID").
     pub label: String,
+    /// How a user resumes a listing that stopped part-way.
+    pub resume: Resume,
+}
+
+/// What the resume hint of a listing that stopped part-way tells the user to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resume {
+    /// The command's `--offset N` (`albums`, `search`).
+    Offset,
+    /// `spotctl api --paginate 'NEXT'`: the `next` link of the last page written (`api` has no
+    /// `--offset`, and a cursor-paged listing has no offset at all).
+    NextUrl,
 }
 
 #[derive(Debug)]
@@ -265,7 +277,7 @@ async fn run(
                 };
                 let offset = query_u64(&u, "offset").unwrap_or(0);
                 v.and_then(|mut v| parse_page(&mut v, listing.key.as_deref()))
-                    .map_err(|e| resume_hint(e, offset, &listing.label, (idx, n)))?
+                    .map_err(|e| resume_hint(e, offset, &listing.label, (idx, n), None))?
             }
         };
         // The page size is settled once a first page is in: start the next listings' first
@@ -290,6 +302,8 @@ struct Emitter<'a> {
     emitted: u64,
     max: u64,
     next_offset: u64,
+    /// The `next` link of the last page handed on: where to continue.
+    next_link: Option<String>,
 }
 
 impl Emitter<'_> {
@@ -306,6 +320,7 @@ impl Emitter<'_> {
         let n = page.items.len() as u64;
         self.emitted += n;
         self.next_offset = page.offset + n;
+        self.next_link = page.next.clone();
         if n == 0 {
             return Ok(());
         }
@@ -322,8 +337,30 @@ async fn fetch_page(api: Arc<Api>, url: url::Url, key: Option<String>) -> Result
 }
 
 /// Where a stopped run got to, so the user can resume without refetching (or skipping) items.
-fn resume_hint(e: Error, offset: u64, label: &str, (idx, n): (usize, usize)) -> Error {
-    let hint = if n > 1 {
+/// `next`: the link to continue from, for listings resumed by URL ([`Resume::NextUrl`]).
+fn resume_hint(
+    e: Error,
+    offset: u64,
+    label: &str,
+    (idx, n): (usize, usize),
+    next: Option<&str>,
+) -> Error {
+    let hint = if let Some(next) = next {
+        let at = if n > 1 {
+            format!(
+                "{label} at offset {offset} (listing {} of {n}; the listings after it were not read)",
+                idx + 1
+            )
+        } else {
+            format!("offset {offset}")
+        };
+        // Printed whole (cut, it would not work); a parsed URL is percent-encoded, so the
+        // service's text cannot smuggle control characters onto the terminal.
+        let next = url::Url::parse(next)
+            .map(|u| u.to_string())
+            .unwrap_or_else(|_| crate::api::ids::shown(next));
+        format!("stopped at {at}; continue with `spotctl api --paginate '{next}'`")
+    } else if n > 1 {
         format!(
             "stopped at {label} (listing {} of {n}) at offset {offset}; the listings after it were not read",
             idx + 1
@@ -366,6 +403,7 @@ async fn run_listing(
         emitted: 0,
         max: listing.max_items.unwrap_or(u64::MAX),
         next_offset: start,
+        next_link: None,
     };
     let r = follow(api, listing, page0, &mut out).await;
     let next_offset = out.next_offset;
@@ -374,7 +412,13 @@ async fn run_listing(
             let _ = tx.send(Ok(Event::End { listing: idx })).await;
             Ok(())
         }
-        Err(e) => Err(resume_hint(e, next_offset, &listing.label, (idx, n))),
+        Err(e) => {
+            let next = match listing.resume {
+                Resume::NextUrl => out.next_link.as_deref(),
+                Resume::Offset => None,
+            };
+            Err(resume_hint(e, next_offset, &listing.label, (idx, n), next))
+        }
     }
 }
 

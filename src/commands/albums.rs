@@ -2,7 +2,7 @@
 
 use crate::api::client::Api;
 use crate::api::ids::{self, Kind};
-use crate::api::paginate::{self, Listing, Source};
+use crate::api::paginate::{self, Listing, Resume, Source};
 use crate::cli::AlbumsArgs;
 use crate::commands::catalog;
 use crate::context::Ctx;
@@ -120,6 +120,7 @@ pub async fn run(ctx: Arc<Ctx>, args: AlbumsArgs) -> Result<()> {
             offset_cap: None,
             key: None,
             label: format!("artist {id}"),
+            resume: Resume::Offset,
         });
     }
     let stream = paginate::stream(api.clone(), listings);

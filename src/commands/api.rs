@@ -4,7 +4,7 @@
 
 use crate::api::client::Api;
 use crate::api::http::Body;
-use crate::api::paginate::{self, Listing, Source};
+use crate::api::paginate::{self, Listing, Resume, Source};
 use crate::cli::{ApiArgs, OutputFormat};
 use crate::commands::catalog;
 use crate::context::Ctx;
@@ -17,17 +17,28 @@ const MAX_BODY: u64 = 16 << 20;
 
 fn read_source(spec: &str, what: &str) -> Result<Vec<u8>> {
     let mut buf = Vec::new();
+    // One byte more than allowed tells "exactly the limit" from "cut at the limit".
     if spec == "-" {
         std::io::stdin()
-            .take(MAX_BODY)
+            .take(MAX_BODY + 1)
             .read_to_end(&mut buf)
             .map_err(|e| Error::usage(format!("{what}: reading stdin: {e}")))?;
     } else if let Some(path) = spec.strip_prefix('@') {
         std::fs::File::open(path)
-            .and_then(|f| f.take(MAX_BODY).read_to_end(&mut buf))
+            .and_then(|f| f.take(MAX_BODY + 1).read_to_end(&mut buf))
             .map_err(|e| Error::usage(format!("{what}: cannot read {path}: {e}")))?;
     } else {
         buf = spec.as_bytes().to_vec();
+    }
+    if buf.len() as u64 > MAX_BODY {
+        return Err(Error::usage(format!(
+            "{what}: {} is larger than 16 MiB, more than a request body may be; send less",
+            if spec == "-" {
+                "stdin"
+            } else {
+                spec.trim_start_matches('@')
+            }
+        )));
     }
     Ok(buf)
 }
@@ -51,7 +62,7 @@ fn body(args: &ApiArgs) -> Result<Body> {
             ))
         })?;
         let v = if v.starts_with('@') {
-            String::from_utf8(read_source(v, "--form")?)
+            String::from_utf8(read_source(v, &format!("--form {k}"))?)
                 .map_err(|_| Error::usage(format!("--form {k}: the file is not UTF-8 text")))?
         } else {
             v.to_string()
@@ -138,6 +149,7 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
                 max_items: None,
                 offset_cap,
                 label: key.clone().unwrap_or_else(|| args.path.clone()),
+                resume: Resume::NextUrl,
                 key,
             });
         }
@@ -151,10 +163,21 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
         return catalog::write(&ctx, &api, stream, Shape::Raw, labels).await;
     }
 
-    let (_, value) = api.call(method, url, body).await?;
-    if value.is_null() {
+    let (_, raw) = api.call_raw(method, url, body).await?;
+    if raw.iter().all(|b| b.is_ascii_whitespace()) {
         return Ok(());
     }
+    // A 2xx is success whatever its body: one that is not JSON is printed as it came, never
+    // reported as a failure (that would invite sending a POST twice).
+    let Ok(value) = serde_json::from_slice::<serde_json::Value>(&raw) else {
+        let mut out = std::io::stdout().lock();
+        out.write_all(&raw)?;
+        if !raw.ends_with(b"\n") {
+            out.write_all(b"\n")?;
+        }
+        out.flush()?;
+        return Ok(());
+    };
     // Pretty for people (a terminal, or -o json), one line for pipes and -o jsonl.
     let pretty = match (ctx.output_explicit, ctx.output) {
         (true, OutputFormat::Json) => true,

@@ -1,7 +1,7 @@
 //! `spotctl search QUERY`: every requested type, `--limit` items each, pages followed as needed.
 
 use crate::api::client::Api;
-use crate::api::paginate::{self, Listing, Source};
+use crate::api::paginate::{self, Listing, Resume, Source};
 use crate::cli::SearchArgs;
 use crate::commands::catalog;
 use crate::context::Ctx;
@@ -66,6 +66,7 @@ pub async fn run(ctx: Arc<Ctx>, args: SearchArgs) -> Result<()> {
             max_items: Some(args.limit),
             offset_cap: Some(OFFSET_CAP),
             label: key.clone(),
+            resume: Resume::Offset,
             key: Some(key),
         });
     }

@@ -278,3 +278,220 @@ fn a_token_endpoint_429_does_not_slow_the_api() {
     let peak = max_in_flight(&t.hits("/albums"));
     assert_eq!(peak, 8, "the API keeps its concurrency of 8");
 }
+
+#[test]
+fn api_post_answered_2xx_without_json_is_success_and_prints_the_body() {
+    let t = T::new();
+    t.user_account("alice", "alice", "playlist-modify-private", 3600);
+    t.fake.inject(Fault::new(
+        "/me/playlists",
+        FaultKind::Text(201, "Created".into()),
+    ));
+    let o = t.run(&[
+        "api",
+        "-a",
+        "alice",
+        "-X",
+        "POST",
+        "/me/playlists",
+        "--data",
+        r#"{"name":"x"}"#,
+    ]);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), "Created\n");
+    assert_eq!(stderr(&o), "");
+    assert_eq!(t.hits("/me/playlists").len(), 1);
+}
+
+#[test]
+fn a_form_file_over_16_mib_is_a_usage_error_before_any_request() {
+    let t = T::new();
+    t.user_account("alice", "alice", "playlist-modify-private", 3600);
+    let big = t.dir.path().join("big.txt");
+    std::fs::write(&big, vec![b'a'; (16 << 20) + 1]).unwrap();
+    let arg = format!("text=@{}", big.display());
+    let o = t.run(&[
+        "api",
+        "-a",
+        "alice",
+        "-X",
+        "POST",
+        "/me/playlists",
+        "--form",
+        &arg,
+    ]);
+    assert_code(&o, 2);
+    let e = stderr(&o);
+    assert!(e.starts_with("spotctl: --form text: "), "{e}");
+    assert!(e.contains("16 MiB"), "{e}");
+    assert_eq!(t.fake.api_requests(), 0);
+    // Exactly 16 MiB is still sent.
+    std::fs::write(&big, vec![b'a'; 16 << 20]).unwrap();
+    let o = t.run(&[
+        "api",
+        "-a",
+        "alice",
+        "-X",
+        "POST",
+        "/me/playlists",
+        "--form",
+        &arg,
+    ]);
+    assert_ne!(code(&o), 2, "{}", stderr(&o));
+    assert_eq!(t.fake.api_requests(), 1);
+}
+
+#[test]
+fn a_closed_stderr_never_panics() {
+    let t = T::new();
+    // stderr closed outright (`2>&-`).
+    let bin = env!("CARGO_BIN_EXE_spotctl");
+    let mut c = std::process::Command::new("sh");
+    c.arg("-c")
+        .arg(format!("'{bin}' token -a nope 2>&-; echo \"status=$?\""));
+    t.apply_env(&mut c);
+    let o = c.output().unwrap();
+    assert_eq!(stdout(&o), "status=3\n");
+    // stderr a pipe nobody reads any more (`2>&1 | head -1`): every account still refreshed.
+    for n in ["a1", "a2", "a3", "a4", "a5"] {
+        t.user_account(n, n, "", 3600);
+    }
+    let (r, w) = std::io::pipe().unwrap();
+    drop(r);
+    let o = t
+        .std_cmd()
+        .args(["-v", "refresh", "--all"])
+        .stderr(w)
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+    assert_eq!(t.fake.token_requests(), 5);
+}
+
+#[test]
+fn an_output_error_other_than_a_closed_pipe_is_exit_7_with_its_cause() {
+    let t = T::new();
+    t.user_account("alice", "alice", "", 3600);
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let o = t
+        .std_cmd()
+        .args(["token", "-a", "alice"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_code(&o, 7);
+    let e = stderr(&o);
+    assert!(e.starts_with("spotctl: cannot write the output: "), "{e}");
+    assert!(e.contains("No space left on device"), "{e}");
+    assert!(!e.contains("internal error"), "{e}");
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .unwrap();
+    let o = t
+        .std_cmd()
+        .args(["albums", "--artist", ARTIST_57, "-o", "jsonl"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_code(&o, 7);
+    assert!(
+        stderr(&o).contains("No space left on device"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn json_output_after_a_first_page_failure_is_the_same_for_every_listing_command() {
+    let t = T::new();
+    t.user_account("alice", "alice", "", 3600);
+    let path_57 = format!("/artists/{ARTIST_57}/albums");
+    let cases: [&[&str]; 3] = [
+        &["albums", "--artist", ARTIST_57],
+        &["search", "taeyeon", "--type", "album,track"],
+        &["api", "-a", "alice", "--paginate", &path_57],
+    ];
+    for args in cases {
+        t.fake.clear_faults();
+        t.fake
+            .inject(Fault::new("/v1/", FaultKind::Status(503)).times(usize::MAX));
+        let mut a = vec!["--max-retries", "0", "-o", "json"];
+        a.extend_from_slice(args);
+        let o = t.run(&a);
+        assert_code(&o, 6);
+        assert_eq!(
+            stdout(&o),
+            "",
+            "{args:?}: nothing on stdout when nothing was written"
+        );
+    }
+}
+
+#[test]
+fn api_paginate_stopped_part_way_says_which_url_to_continue_from() {
+    let t = T::new();
+    t.user_account("alice", "alice", "", 3600);
+    let path = format!("/artists/{ARTIST_57}/albums?limit=10");
+    t.fake.inject(
+        Fault::new("/albums", FaultKind::Status(503))
+            .skip(2)
+            .times(usize::MAX),
+    );
+    let o = t.run(&[
+        "--max-retries",
+        "0",
+        "--concurrency",
+        "1",
+        "api",
+        "-a",
+        "alice",
+        "--paginate",
+        &path,
+    ]);
+    assert_code(&o, 6);
+    assert_eq!(jsonl(&o).len(), 20);
+    let e = stderr(&o);
+    assert!(!e.contains("--offset"), "api has no --offset: {e}");
+    let want = format!(
+        "{}/artists/{ARTIST_57}/albums?offset=20&limit=10",
+        t.fake.api_base()
+    );
+    assert!(
+        e.contains(&format!("continue with `spotctl api --paginate '{want}'`")),
+        "{e}"
+    );
+    // The hint works: the rest of the listing, nothing twice.
+    t.fake.clear_faults();
+    let o = t.run(&["api", "-a", "alice", "--paginate", &want]);
+    assert_code(&o, 0);
+    assert_eq!(jsonl(&o).len(), 37);
+}
+
+#[test]
+fn a_backup_left_linked_to_the_account_by_a_killed_save_leaves_no_temporary_file() {
+    let t = T::new();
+    t.user_account("alice", "alice", "", 3600);
+    let path = t.account_path("alice");
+    let bak = t.config().join("accounts").join("alice.json.bak");
+    // What a save killed between replacing the backup and replacing the file leaves.
+    std::fs::hard_link(&path, &bak).unwrap();
+    let before = std::fs::read(&path).unwrap();
+    let o = t.run(&["refresh", "-a", "alice"]);
+    assert_code(&o, 0);
+    let files: Vec<String> = std::fs::read_dir(t.config().join("accounts"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|f| f.starts_with('.'))
+        .collect();
+    assert!(files.is_empty(), "no temporary files left: {files:?}");
+    assert_eq!(
+        std::fs::read(&bak).unwrap(),
+        before,
+        ".bak holds the previous version"
+    );
+}

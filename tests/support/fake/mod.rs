@@ -225,6 +225,9 @@ pub enum FaultKind {
     TruncatedJson,
     /// A proxy's HTML error page with this status.
     Html(u16),
+    /// This status with this `text/plain` body (an API that answers a POST with `201 Created`
+    /// and no JSON).
+    Text(u16, String),
     /// Never answer; the connection is reset when the fake stops.
     Hang,
     /// 302 to this location.

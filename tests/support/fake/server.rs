@@ -255,6 +255,7 @@ async fn respond(
             );
             text(code, "text/html", &page)
         }
+        Some(FaultKind::Text(code, body)) => text(code, "text/plain; charset=utf-8", &body),
         Some(FaultKind::Redirect(location)) => redirect(302, &location),
         Some(FaultKind::ResetBeforeStatus) => {
             conn.kill.kill();
