@@ -202,7 +202,9 @@ pub struct LoginArgs {
     /// Scopes to request (space or comma separated; repeatable) [default: the account's]
     #[arg(long, value_name = "SCOPES")]
     pub scope: Vec<String>,
-    /// Print the URL instead of opening a browser (also accepts the redirected URL on stdin)
+    /// Print the URL instead of opening a browser, and read the redirected URL from stdin even
+    /// when it is not a terminal (without this flag stdin is read only from a terminal, or when
+    /// the redirect URI is not on this machine)
     #[arg(long)]
     pub no_browser: bool,
     /// Give up waiting for the browser after this many seconds

@@ -355,17 +355,26 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
             }
         });
     }
+    // stdin is the caller's (`(spotctl login; cat) < names.txt`): read a pasted address only
+    // from a person at a terminal, when --no-browser asks for it, or when no callback can come.
+    let paste =
+        args.no_browser || server.is_none() || std::io::IsTerminal::is_terminal(&std::io::stdin());
     eprintln!(
-        "spotctl: waiting up to {}s for the browser{} — or paste the address the browser was sent to, then press Enter",
+        "spotctl: waiting up to {}s for the browser{}{}",
         args.wait,
         if server.is_some() {
             ""
         } else {
             " (this redirect URI is not on this machine)"
+        },
+        if paste {
+            " — or paste the address the browser was sent to, then press Enter"
+        } else {
+            ""
         }
     );
 
-    let outcome = wait_for_answer(server, &state, Duration::from_secs(args.wait)).await?;
+    let outcome = wait_for_answer(server, &state, Duration::from_secs(args.wait), paste).await?;
     let code = match outcome {
         Outcome::Code(c) => c,
         Outcome::Denied { error, description } => {
@@ -504,15 +513,20 @@ fn authorize_url(
     url
 }
 
-/// Waits for the callback server or a pasted line, whichever comes first, up to `wait`.
+/// Waits for the callback server or (with `paste`) a pasted line, whichever comes first, up to
+/// `wait`.
 async fn wait_for_answer(
     server: Option<callback::Server>,
     state: &str,
     wait: Duration,
+    paste: bool,
 ) -> Result<Outcome> {
     let (paste_tx, mut paste_rx) = tokio::sync::mpsc::channel::<String>(4);
     // A plain thread: a blocking stdin read must not keep the runtime alive at exit.
     std::thread::spawn(move || {
+        if !paste {
+            return;
+        }
         let mut line = String::new();
         loop {
             line.clear();

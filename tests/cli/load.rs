@@ -495,3 +495,87 @@ fn a_backup_left_linked_to_the_account_by_a_killed_save_leaves_no_temporary_file
         ".bak holds the previous version"
     );
 }
+
+/// Logs in as account `b` through a `$BROWSER` script and the loopback callback, with stdin
+/// the file `input` (a dup sharing its offset) and `extra` arguments; returns how far spotctl
+/// read stdin.
+fn login_through_the_browser_with_stdin(t: &T, extra: &[&str]) -> u64 {
+    use std::io::{Seek, SeekFrom};
+    let seen = t.dir.path().join("browser-url");
+    let _ = std::fs::remove_file(&seen);
+    let browser = t.dir.path().join("browser.sh");
+    std::fs::write(
+        &browser,
+        format!("#!/bin/sh\necho \"$1\" > '{}'\n", seen.display()),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&browser, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let input = t.dir.path().join("names.txt");
+    std::fs::write(&input, "alice\nbob\n").unwrap();
+    let mut file = std::fs::File::open(&input).unwrap();
+    let mut c = t.std_cmd();
+    c.env("BROWSER", &browser)
+        .env("DISPLAY", ":0")
+        .args([
+            "login",
+            "-a",
+            "b",
+            "--wait",
+            "20",
+            "--redirect-uri",
+            "http://127.0.0.1/callback",
+        ])
+        .args(extra)
+        .stdin(file.try_clone().unwrap())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    let mut url = String::new();
+    for _ in 0..100 {
+        if let Ok(u) = std::fs::read_to_string(&seen) {
+            url = u.trim().to_string();
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let url = if url.is_empty() {
+        // --no-browser: the URL is on stderr.
+        let mut err = String::new();
+        let mut se = child.stderr.take().unwrap();
+        let mut buf = [0u8; 4096];
+        while !err.lines().any(|l| l.starts_with("http")) {
+            let n = se.read(&mut buf).unwrap();
+            assert!(n > 0, "spotctl printed the URL: {err}");
+            err.push_str(&String::from_utf8_lossy(&buf[..n]));
+        }
+        err.lines()
+            .find(|l| l.starts_with("http"))
+            .unwrap()
+            .to_string()
+    } else {
+        url
+    };
+    std::thread::sleep(Duration::from_millis(300));
+    let loc = t.fake.authorize_location(&url).unwrap();
+    assert_eq!(http_get(&loc).0, 200);
+    assert!(child.wait().unwrap().success());
+    file.seek(SeekFrom::Current(0)).unwrap()
+}
+
+#[test]
+fn login_leaves_stdin_alone_unless_it_is_a_terminal_or_no_browser_says_so() {
+    let t = T::new();
+    assert_eq!(
+        login_through_the_browser_with_stdin(&t, &[]),
+        0,
+        "a browser login does not read a piped stdin"
+    );
+    assert!(
+        login_through_the_browser_with_stdin(&t, &["--no-browser"]) > 0,
+        "--no-browser reads a pasted address from stdin"
+    );
+    let o = t.run(&["login", "--help"]);
+    let help = stdout(&o);
+    assert!(help.contains("stdin"), "{help}");
+}
