@@ -54,7 +54,10 @@ pub enum Need<'a> {
 
 fn needs(acc: &Account, need: Need<'_>) -> bool {
     match need {
-        Need::Within(d) => acc.expires_at - now() <= d.as_secs() as i64,
+        // A window beyond i64 seconds is "always" (a plain cast would make it negative).
+        Need::Within(d) => {
+            acc.expires_at.saturating_sub(now()) <= i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
+        }
         Need::Replace(stale) => &acc.access_token == stale || acc.expires_at - now() <= 0,
         Need::Always => true,
     }

@@ -579,3 +579,22 @@ fn login_leaves_stdin_alone_unless_it_is_a_terminal_or_no_browser_says_so() {
     let help = stdout(&o);
     assert!(help.contains("stdin"), "{help}");
 }
+
+#[test]
+fn if_expires_within_beyond_i64_seconds_still_refreshes() {
+    let t = T::new();
+    t.user_account("alice", "alice", "", 3600);
+    let o = t.run(&[
+        "refresh",
+        "-a",
+        "alice",
+        "--if-expires-within",
+        "10000000000000000000",
+    ]);
+    assert_code(&o, 0);
+    assert_eq!(
+        t.fake.token_requests(),
+        1,
+        "a window longer than any token refreshes"
+    );
+}
