@@ -246,6 +246,8 @@ impl Writer {
 pub struct Progress {
     enabled: bool,
     bar: indicatif::ProgressBar,
+    /// Where a visible bar is drawn: stderr (a recorder in tests).
+    target: fn() -> indicatif::ProgressDrawTarget,
 }
 
 impl Progress {
@@ -255,7 +257,11 @@ impl Progress {
             indicatif::ProgressStyle::with_template("{spinner} {pos}/{len} items {wide_msg}")
                 .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
         );
-        Progress { enabled, bar }
+        Progress {
+            enabled,
+            bar,
+            target: indicatif::ProgressDrawTarget::stderr,
+        }
     }
 
     /// A handle for showing rate-limit waits in the bar's message.
@@ -272,8 +278,7 @@ impl Progress {
         match total {
             Some(t) if t > page.max(1) * 3 => {
                 self.bar.set_length(t);
-                self.bar
-                    .set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                self.bar.set_draw_target((self.target)());
                 self.bar
                     .enable_steady_tick(std::time::Duration::from_millis(120));
             }
@@ -295,7 +300,76 @@ impl Progress {
         if self.enabled {
             self.bar.disable_steady_tick();
             self.bar.finish_and_clear();
+            // `reset` draws the bar again: hide it first, or it reappears in front of the
+            // end-of-listing warning. `begin` shows it again for the next listing.
+            self.bar
+                .set_draw_target(indicatif::ProgressDrawTarget::hidden());
             self.bar.reset();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Mutex;
+
+    /// What the bar did to the terminal, in order.
+    static DRAWN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+    #[derive(Debug)]
+    struct Recorder;
+
+    impl indicatif::TermLike for Recorder {
+        fn width(&self) -> u16 {
+            80
+        }
+        fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn write_line(&self, s: &str) -> std::io::Result<()> {
+            DRAWN.lock().unwrap().push(format!("line {s}"));
+            Ok(())
+        }
+        fn write_str(&self, s: &str) -> std::io::Result<()> {
+            DRAWN.lock().unwrap().push(format!("str {s}"));
+            Ok(())
+        }
+        fn clear_line(&self) -> std::io::Result<()> {
+            DRAWN.lock().unwrap().push("clear".into());
+            Ok(())
+        }
+        fn flush(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_finished_bar_stays_cleared_for_the_warning_that_follows() {
+        let mut p = Progress::new(true);
+        p.target = || indicatif::ProgressDrawTarget::term_like(Box::new(Recorder));
+        p.begin(Some(1000), 10);
+        p.inc(10);
+        p.finish();
+        let drawn = DRAWN.lock().unwrap().clone();
+        assert!(
+            drawn.iter().any(|d| d.contains("10/1000 items")),
+            "the bar was drawn: {drawn:?}"
+        );
+        let last_clear = drawn.iter().rposition(|d| d == "clear").expect("cleared");
+        let after: Vec<&String> = drawn[last_clear..]
+            .iter()
+            .filter(|d| d.starts_with("line") || d.starts_with("str") && d.len() > 4)
+            .collect();
+        assert!(after.is_empty(), "nothing drawn after finish: {drawn:?}");
     }
 }
