@@ -12,6 +12,11 @@
 //! Several listings (`albums --artist -`) share the one HTTP client and its concurrency limit;
 //! the first pages of the next listings are fetched ahead while the current one finishes.
 //!
+//! A multi-type search is one response per offset for every type (its paging objects share
+//! `offset` and `limit`): a derived page of the first type also asks for the later types that
+//! still need that offset, and keeps their paging objects until their listing is written
+//! (at most the 1000-item search cap per type), so each offset is fetched once, not per type.
+//!
 //! The page size is the largest the service accepts: ask for 50; on `400 Invalid limit`, retry
 //! that page with 10, once per run, and remember it in the account.
 
@@ -171,6 +176,12 @@ pub fn parse_page(v: &mut Value, key: Option<&str>) -> Result<Page> {
     })
 }
 
+fn query_text(url: &url::Url, key: &str) -> Option<String> {
+    url.query_pairs()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
+
 fn query_u64(url: &url::Url, key: &str) -> Option<u64> {
     url.query_pairs()
         .find(|(k, _)| k == key)
@@ -252,12 +263,49 @@ fn spawn_first(api: &Arc<Api>, url: &url::Url) -> Task<Result<Value>> {
     Task(tokio::spawn(async move { get_first(&api, &u).await }))
 }
 
+/// Pages of later listings that came with an earlier listing's request, by (key, offset).
+type Shared = std::sync::Mutex<HashMap<(String, u64), Page>>;
+
+/// A later listing that may share an earlier one's requests: its key, the search `type` it
+/// stands for, and the offset where it ends.
+#[derive(Debug, Clone)]
+struct Sharer {
+    key: String,
+    kind: String,
+    end: u64,
+}
+
+/// The listings that can ride along on another's requests: search paging objects given as a
+/// first page (their `type` is the key without its plural `s`), by listing index.
+fn sharers(listings: &[Listing]) -> Vec<Option<Sharer>> {
+    listings
+        .iter()
+        .map(|l| {
+            let (Source::Page(p), Some(key)) = (&l.first, &l.key) else {
+                return None;
+            };
+            let kind = key.strip_suffix('s')?.to_string();
+            let end = p
+                .total?
+                .min(p.offset.saturating_add(l.max_items.unwrap_or(u64::MAX)))
+                .min(l.offset_cap.unwrap_or(u64::MAX));
+            Some(Sharer {
+                key: key.clone(),
+                kind,
+                end,
+            })
+        })
+        .collect()
+}
+
 async fn run(
     api: Arc<Api>,
     listings: Vec<Listing>,
     tx: &mpsc::Sender<Result<Event>>,
 ) -> Result<()> {
     let n = listings.len();
+    let sharers = sharers(&listings);
+    let shared: Arc<Shared> = Arc::default();
     let first_urls: Vec<Option<url::Url>> = listings
         .iter()
         .map(|l| match &l.first {
@@ -292,7 +340,11 @@ async fn run(
                 prefetched.insert(j, spawn_first(&api, u));
             }
         }
-        run_listing(&api, (idx, n), &listing, page0, tx).await?;
+        let share = Share {
+            later: sharers.iter().skip(idx + 1).flatten().cloned().collect(),
+            pages: shared.clone(),
+        };
+        run_listing(&api, (idx, n), &listing, page0, tx, &share).await?;
     }
     Ok(())
 }
@@ -334,6 +386,46 @@ impl Emitter<'_> {
 async fn fetch_page(api: Arc<Api>, url: url::Url, key: Option<String>) -> Result<Page> {
     let mut v = api.get(url).await?;
     parse_page(&mut v, key.as_deref())
+}
+
+/// What a listing shares with the ones after it.
+struct Share {
+    later: Vec<Sharer>,
+    pages: Arc<Shared>,
+}
+
+/// Fetches a page of `key` whose response also carries the paging objects of `others`, and
+/// keeps those for their listings.
+async fn fetch_shared(
+    api: Arc<Api>,
+    url: url::Url,
+    key: Option<String>,
+    others: Vec<String>,
+    pages: Arc<Shared>,
+) -> Result<Page> {
+    let mut v = api.get(url).await?;
+    for other in others {
+        if let Ok(p) = parse_page(&mut v, Some(&other)) {
+            let mut pages = pages.lock().unwrap_or_else(|e| e.into_inner());
+            pages.insert((other, p.offset), p);
+        }
+    }
+    parse_page(&mut v, key.as_deref())
+}
+
+/// The same URL with `key` set to the text `value`.
+fn with_text_param(url: &url::Url, key: &str, value: &str) -> url::Url {
+    let mut pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    match pairs.iter_mut().find(|(k, _)| k == key) {
+        Some(p) => p.1 = value.to_string(),
+        None => pairs.push((key.to_string(), value.to_string())),
+    }
+    let mut out = url.clone();
+    out.query_pairs_mut().clear().extend_pairs(pairs);
+    out
 }
 
 /// Where a stopped run got to, so the user can resume without refetching (or skipping) items.
@@ -383,6 +475,7 @@ async fn run_listing(
     listing: &Listing,
     page0: Page,
     tx: &mpsc::Sender<Result<Event>>,
+    share: &Share,
 ) -> Result<()> {
     if tx
         .send(Ok(Event::Begin {
@@ -405,7 +498,7 @@ async fn run_listing(
         next_offset: start,
         next_link: None,
     };
-    let r = follow(api, listing, page0, &mut out).await;
+    let r = follow(api, listing, page0, &mut out, share).await;
     let next_offset = out.next_offset;
     match r {
         Ok(()) => {
@@ -427,6 +520,7 @@ async fn follow(
     listing: &Listing,
     page0: Page,
     out: &mut Emitter<'_>,
+    share: &Share,
 ) -> Result<()> {
     let mut next = page0.next.clone();
     let total = page0.total;
@@ -460,11 +554,37 @@ async fn follow(
                 while offset < end && queue.len() < api.http.concurrency_for(&next_url) {
                     let limit = page_len.min(hard_end - offset);
                     let url = with_param(&with_param(&next_url, "offset", offset), "limit", limit);
-                    queue.push_back(Task(tokio::spawn(fetch_page(
-                        api.clone(),
-                        url,
-                        key.clone(),
-                    ))));
+                    let kept = key.as_ref().and_then(|k| {
+                        let mut pages = share.pages.lock().unwrap_or_else(|e| e.into_inner());
+                        pages.remove(&(k.clone(), offset))
+                    });
+                    let task = match kept {
+                        // An earlier listing's request brought this page along.
+                        Some(page) => tokio::spawn(async move { Ok(page) }),
+                        None => {
+                            let others: Vec<&Sharer> = share
+                                .later
+                                .iter()
+                                .filter(|l| offset < l.end && limit == page_len)
+                                .collect();
+                            match (others.is_empty(), query_text(&url, "type"), key.as_deref()) {
+                                (false, Some(_), Some(own)) => {
+                                    let mut kinds = vec![own.trim_end_matches('s').to_string()];
+                                    kinds.extend(others.iter().map(|l| l.kind.clone()));
+                                    let url = with_text_param(&url, "type", &kinds.join(","));
+                                    tokio::spawn(fetch_shared(
+                                        api.clone(),
+                                        url,
+                                        key.clone(),
+                                        others.iter().map(|l| l.key.clone()).collect(),
+                                        share.pages.clone(),
+                                    ))
+                                }
+                                _ => tokio::spawn(fetch_page(api.clone(), url, key.clone())),
+                            }
+                        }
+                    };
+                    queue.push_back(Task(task));
                     offset += limit;
                 }
                 let Some(task) = queue.pop_front() else { break };

@@ -500,7 +500,7 @@ fn a_backup_left_linked_to_the_account_by_a_killed_save_leaves_no_temporary_file
 /// the file `input` (a dup sharing its offset) and `extra` arguments; returns how far spotctl
 /// read stdin.
 fn login_through_the_browser_with_stdin(t: &T, extra: &[&str]) -> u64 {
-    use std::io::{Seek, SeekFrom};
+    use std::io::Seek;
     let seen = t.dir.path().join("browser-url");
     let _ = std::fs::remove_file(&seen);
     let browser = t.dir.path().join("browser.sh");
@@ -560,7 +560,7 @@ fn login_through_the_browser_with_stdin(t: &T, extra: &[&str]) -> u64 {
     let loc = t.fake.authorize_location(&url).unwrap();
     assert_eq!(http_get(&loc).0, 200);
     assert!(child.wait().unwrap().success());
-    file.seek(SeekFrom::Current(0)).unwrap()
+    file.stream_position().unwrap()
 }
 
 #[test]
@@ -596,5 +596,39 @@ fn if_expires_within_beyond_i64_seconds_still_refreshes() {
         t.fake.token_requests(),
         1,
         "a window longer than any token refreshes"
+    );
+}
+
+#[test]
+fn a_multi_type_search_fetches_each_page_once_for_all_types() {
+    let t = T::with(Mode::Extended);
+    // Each type on its own: the items a combined run must print, in the same order.
+    let mut want = Vec::new();
+    for ty in ["album", "track"] {
+        let o = t.run(&["search", "o", "--type", ty, "--limit", "300", "-o", "jsonl"]);
+        assert_code(&o, 0);
+        want.extend(jsonl(&o));
+    }
+    t.fake.clear_log();
+    let o = t.run(&[
+        "search",
+        "o",
+        "--type",
+        "album,track",
+        "--limit",
+        "300",
+        "-o",
+        "jsonl",
+    ]);
+    assert_code(&o, 0);
+    let got = jsonl(&o);
+    assert_eq!(got.len(), want.len());
+    assert!(got == want, "the same items in the same order");
+    let reqs = t.hits("/search");
+    assert_eq!(
+        reqs.len(),
+        6,
+        "one request per offset for both types: {:?}",
+        reqs.iter().map(|r| r.query.clone()).collect::<Vec<_>>()
     );
 }
