@@ -366,12 +366,22 @@ impl Emitter<'_> {
     /// Sends a page; Err(()) when the reader has gone away.
     async fn page(&mut self, mut page: Page) -> std::result::Result<(), ()> {
         let room = self.max - self.emitted;
-        if page.items.len() as u64 > room {
+        let cut = page.items.len() as u64 > room;
+        if cut {
             page.items.truncate(room as usize);
         }
         let n = page.items.len() as u64;
         self.emitted += n;
-        self.next_offset = page.offset + n;
+        // Where the next page starts is what the service's `next` says: a page can cover more
+        // positions than it holds items (nulls dropped), and resuming at `offset + items`
+        // would read some again.
+        self.next_offset = page
+            .next
+            .as_deref()
+            .and_then(|l| url::Url::parse(l).ok())
+            .and_then(|u| query_u64(&u, "offset"))
+            .filter(|_| !cut)
+            .unwrap_or(page.offset + n);
         self.next_link = page.next.clone();
         if n == 0 {
             return Ok(());

@@ -632,3 +632,42 @@ fn a_multi_type_search_fetches_each_page_once_for_all_types() {
         reqs.iter().map(|r| r.query.clone()).collect::<Vec<_>>()
     );
 }
+
+#[test]
+fn the_resume_offset_counts_positions_read_not_items_written() {
+    let t = T::new();
+    let o = t.run(&["albums", "--artist", ARTIST_57, "-o", "jsonl"]);
+    assert_code(&o, 0);
+    let all = ids(&jsonl(&o));
+    t.fake.clear_log();
+    // Page 2 (offset 10) holds 2 nulls and 8 albums; page 3 fails.
+    t.fake
+        .inject(Fault::new("/albums", FaultKind::NullItems(2)).skip(1));
+    t.fake.inject(
+        Fault::new("/albums", FaultKind::Status(503))
+            .skip(2)
+            .times(usize::MAX),
+    );
+    let o = t.run(&[
+        "--max-retries",
+        "0",
+        "--concurrency",
+        "1",
+        "albums",
+        "--artist",
+        ARTIST_57,
+        "-o",
+        "jsonl",
+    ]);
+    assert_code(&o, 6);
+    assert_eq!(jsonl(&o).len(), 18);
+    let e = stderr(&o);
+    assert!(e.contains("rerun with --offset 20 to resume"), "{e}");
+    // Resuming there repeats nothing.
+    t.fake.clear_faults();
+    let o = t.run(&[
+        "albums", "--artist", ARTIST_57, "--offset", "20", "-o", "jsonl",
+    ]);
+    assert_code(&o, 0);
+    assert_eq!(ids(&jsonl(&o)), all[20..].to_vec());
+}

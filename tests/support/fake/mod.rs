@@ -247,6 +247,9 @@ pub enum FaultKind {
     ForeignNext,
     /// Handle normally but report `total` changed by this much.
     TotalChanges(i64),
+    /// The page's first N items are `null` (Spotify sends nulls for items it cannot show), so
+    /// the page holds fewer items than the positions it covers.
+    NullItems(usize),
     /// Add this many milliseconds before answering.
     Latency(u64),
 }

@@ -145,6 +145,7 @@ impl FaultKind {
                 | FaultKind::NoTotal
                 | FaultKind::ShiftBack(_)
                 | FaultKind::ForeignNext
+                | FaultKind::NullItems(_)
         )
     }
 }
@@ -157,6 +158,7 @@ pub(crate) struct Tweaks {
     pub no_total: bool,
     pub shift_back: usize,
     pub foreign_next: bool,
+    pub null_items: usize,
 }
 
 /// What the faults decided for one request.
@@ -379,6 +381,7 @@ impl State {
                 FaultKind::NoTotal => tweaks.no_total = true,
                 FaultKind::ShiftBack(n) => tweaks.shift_back += n,
                 FaultKind::ForeignNext => tweaks.foreign_next = true,
+                FaultKind::NullItems(n) => tweaks.null_items += n,
                 _ => tweaks.empty_page = true,
             }
         }

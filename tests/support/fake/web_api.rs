@@ -345,7 +345,10 @@ fn page(
         other => other,
     };
     let previous = (offset > 0).then(|| link.at(offset.saturating_sub(limit), limit));
-    let items = if tweaks.empty_page { Vec::new() } else { items };
+    let mut items = if tweaks.empty_page { Vec::new() } else { items };
+    for item in items.iter_mut().take(tweaks.null_items) {
+        *item = Value::Null;
+    }
     let total = (total as i64).saturating_add(tweaks.total_delta).max(0);
     let mut page = json!({
         "href": link.at(offset, limit),
