@@ -155,6 +155,25 @@ pub struct Store {
     dir: PathBuf,
 }
 
+/// Room reserved for an account file (they are about 1–2 KiB; tokens of other providers are
+/// longer).
+const RESERVE: u64 = 16 * 1024;
+
+/// A temporary file made by [`Store::reserve`]; removed when dropped unless committed.
+#[derive(Debug)]
+pub struct Reserved {
+    file: Option<File>,
+    tmp: PathBuf,
+}
+
+impl Drop for Reserved {
+    fn drop(&mut self) {
+        if !self.tmp.as_os_str().is_empty() {
+            let _ = fs::remove_file(&self.tmp);
+        }
+    }
+}
+
 /// Held while an account is read, refreshed and written. Dropping it releases the lock.
 #[derive(Debug)]
 pub struct LockGuard {
@@ -271,35 +290,80 @@ impl Store {
     /// Atomically replaces (or creates) the account file, keeping the previous version as `.bak`.
     /// Callers hold the account lock ([`Store::lock`]).
     pub fn save(&self, name: &str, account: &Account) -> Result<()> {
+        let reserved = self.reserve(name)?;
+        self.commit(name, account, reserved)
+    }
+
+    /// Creates the temporary file a save will write, with room for an account, before anything
+    /// worth keeping exists: a refresh with a provider that rotates refresh tokens reserves it
+    /// before asking, so a full disk fails before the old refresh token is spent, not after the
+    /// only valid one came back and could not be stored. Callers hold the account lock.
+    pub fn reserve(&self, name: &str) -> Result<Reserved> {
         validate_name(name)?;
         self.ensure_dir()?;
-        let path = self.path(name);
-        let mut json = serde_json::to_vec_pretty(account)
-            .map_err(|e| Error::Internal(format!("serializing account: {e}")))?;
-        json.push(b'\n');
         self.remove_stale_temporaries(name);
         let tmp = self.dir.join(format!(
             ".{name}.json.tmp-{}-{:08x}",
             std::process::id(),
             rand::random::<u32>()
         ));
-        let write = || -> std::io::Result<()> {
+        let room = fs::metadata(self.path(name))
+            .map(|m| m.len())
+            .unwrap_or(0)
+            .saturating_mul(2)
+            .max(RESERVE);
+        let create = || -> std::io::Result<File> {
             let mut f = OpenOptions::new()
                 .write(true)
                 .create_new(true)
                 .mode(0o600)
                 .open(&tmp)?;
+            // Written, not just sized: a sparse file would reserve nothing.
+            f.write_all(&vec![b' '; room as usize])?;
+            f.sync_all()?;
+            Ok(f)
+        };
+        match create() {
+            Ok(file) => Ok(Reserved {
+                file: Some(file),
+                tmp,
+            }),
+            Err(e) => {
+                let _ = fs::remove_file(&tmp);
+                Err(Error::store(format!(
+                    "cannot write {}: {e} (the previous version is unchanged)",
+                    self.path(name).display()
+                )))
+            }
+        }
+    }
+
+    /// Writes `account` into the reserved file and puts it in place of the account file.
+    pub fn commit(&self, name: &str, account: &Account, mut reserved: Reserved) -> Result<()> {
+        let path = self.path(name);
+        let mut json = serde_json::to_vec_pretty(account)
+            .map_err(|e| Error::Internal(format!("serializing account: {e}")))?;
+        json.push(b'\n');
+        let tmp = reserved.tmp.clone();
+        let write = |f: &mut File| -> std::io::Result<()> {
+            use std::io::Seek;
+            f.rewind()?;
             f.write_all(&json)?;
+            f.set_len(json.len() as u64)?;
             f.sync_all()?;
             Ok(())
         };
-        if let Err(e) = write() {
-            let _ = fs::remove_file(&tmp);
+        let written = match reserved.file.as_mut() {
+            Some(f) => write(f),
+            None => Err(std::io::Error::other("the reserved file was already used")),
+        };
+        if let Err(e) = written {
             return Err(Error::store(format!(
                 "cannot write {}: {e} (the previous version is unchanged)",
                 path.display()
             )));
         }
+        reserved.file = None;
         // Keep the previous version as .bak: a hard link to it, renamed over the old .bak only
         // after the new version is in place, so a failed (or killed) replace never costs the
         // older backup.
@@ -310,7 +374,6 @@ impl Store {
         let _ = fs::remove_file(&bak_tmp);
         let linked = path.exists() && fs::hard_link(&path, &bak_tmp).is_ok();
         if let Err(e) = fs::rename(&tmp, &path) {
-            let _ = fs::remove_file(&tmp);
             let _ = fs::remove_file(&bak_tmp);
             return Err(Error::store(format!(
                 "cannot replace {}: {e} (the previous version is unchanged)",
@@ -323,6 +386,8 @@ impl Store {
             // temporary name behind.
             let _ = fs::remove_file(&bak_tmp);
         }
+        // Renamed into place: nothing left to remove.
+        reserved.tmp = PathBuf::new();
         if let Ok(d) = File::open(&self.dir) {
             let _ = d.sync_all();
         }

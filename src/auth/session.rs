@@ -105,10 +105,12 @@ pub async fn ensure(ctx: &Ctx, name: &str, need: Need<'_>) -> Result<(Account, b
         return Ok((acc, false));
     }
     let http = ctx.http()?;
+    // Room for the answer first: a rotated refresh token that cannot be stored is lost.
+    let reserved = store.reserve(name)?;
     // A refused refresh token (`invalid_grant`) leaves the file exactly as
     // it was, like any other failure: nothing is wiped, nothing rewritten.
     let fresh = renew(ctx, &http, name, &acc).await?;
-    store.save(name, &fresh)?;
+    store.commit(name, &fresh, reserved)?;
     tracing::debug!(
         "account {name}: new access token, valid for {}",
         crate::duration::human(fresh.expires_at - now())
