@@ -15,7 +15,7 @@ const EXIT_CODES: &str = "Exit status:
   0 success   1 internal error   2 usage error (bad flag or ID; nothing was sent)
   3 authentication (no such account, log in again, wrong client id/secret, denied, timeout)
   4 the service refused the request   5 rate limited beyond --max-retries/--max-retry-wait
-  6 network error, timeout, 5xx after retries, invalid response   7 local account store error
+  6 network error, timeout, 5xx after retries, invalid response   7 local store or output I/O error
 
 Environment:
   SPOTCTL_ACCOUNT, SPOTCTL_CONFIG_DIR, SPOTCTL_LOG (tracing filter, e.g. debug)
