@@ -158,6 +158,9 @@ fn init_tracing(g: &cli::GlobalArgs) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Its report of a failed write goes through std's `eprintln!`, which panics when stderr
+        // is a closed pipe: a log line nobody can read is dropped instead.
+        .log_internal_errors(false)
         .with_ansi(std::io::stderr().is_terminal())
         .event_format(Lines)
         .try_init();

@@ -360,7 +360,7 @@ fn a_closed_stderr_never_panics() {
     drop(r);
     let o = t
         .std_cmd()
-        .args(["-v", "refresh", "--all"])
+        .args(["-vv", "refresh", "--all"])
         .stderr(w)
         .output()
         .unwrap();
