@@ -190,17 +190,7 @@ fn query_u64(url: &url::Url, key: &str) -> Option<u64> {
 
 /// The same URL with `key` set to `value` (other parameters kept, in order).
 pub fn with_param(url: &url::Url, key: &str, value: u64) -> url::Url {
-    let mut pairs: Vec<(String, String)> = url
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    match pairs.iter_mut().find(|(k, _)| k == key) {
-        Some(p) => p.1 = value.to_string(),
-        None => pairs.push((key.to_string(), value.to_string())),
-    }
-    let mut out = url.clone();
-    out.query_pairs_mut().clear().extend_pairs(pairs);
-    out
+    with_text_param(url, key, &value.to_string())
 }
 
 /// Spotify's answer to a page size above what the app may use (facts §3.3): decided by the
@@ -423,7 +413,7 @@ async fn fetch_shared(
     parse_page(&mut v, key.as_deref())
 }
 
-/// The same URL with `key` set to the text `value`.
+/// The same URL with `key` set to the text `value` (other parameters kept, in order).
 fn with_text_param(url: &url::Url, key: &str, value: &str) -> url::Url {
     let mut pairs: Vec<(String, String)> = url
         .query_pairs()

@@ -204,3 +204,63 @@ pub fn max_in_flight(reqs: &[Req]) -> usize {
         .max()
         .unwrap_or(0) as usize
 }
+
+/// A config directory on a 64 KiB tmpfs holding one account (a copy of `name` from the test's
+/// own config), filled to the last byte; unmounted when dropped. `None` when not root or
+/// mounting is not possible here (the test then skips).
+pub struct FullDisk {
+    /// The config directory (`SPOTCTL_CONFIG_DIR`) on the small disk.
+    pub dir: PathBuf,
+}
+
+impl FullDisk {
+    pub fn new(t: &T, name: &str) -> Option<FullDisk> {
+        use std::os::unix::fs::PermissionsExt;
+        let is_root = std::process::Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout == b"0\n");
+        if !is_root {
+            eprintln!("skipped: mounting a small tmpfs needs root");
+            return None;
+        }
+        let mnt = t.dir.path().join("small");
+        std::fs::create_dir(&mnt).unwrap();
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+            .arg(&mnt)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            eprintln!("skipped: cannot mount tmpfs here");
+            return None;
+        }
+        let disk = FullDisk { dir: mnt };
+        let accounts = disk.dir.join("accounts");
+        std::fs::create_dir_all(&accounts).unwrap();
+        std::fs::set_permissions(&accounts, std::fs::Permissions::from_mode(0o700)).unwrap();
+        let path = accounts.join(format!("{name}.json"));
+        std::fs::copy(t.account_path(name), &path).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        std::fs::File::create(accounts.join(format!("{name}.lock"))).unwrap();
+        let filler = vec![b'x'; 4096];
+        let mut f = std::fs::File::create(disk.dir.join("filler")).unwrap();
+        while std::io::Write::write_all(&mut f, &filler).is_ok() {}
+        Some(disk)
+    }
+
+    pub fn account_path(&self, name: &str) -> PathBuf {
+        self.dir.join("accounts").join(format!("{name}.json"))
+    }
+
+    /// Makes room again.
+    pub fn free(&self) {
+        std::fs::remove_file(self.dir.join("filler")).unwrap();
+    }
+}
+
+impl Drop for FullDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount").arg(&self.dir).status();
+    }
+}

@@ -674,45 +674,15 @@ fn the_resume_offset_counts_positions_read_not_items_written() {
 
 #[test]
 fn a_full_disk_during_a_rotating_refresh_keeps_a_working_refresh_token() {
-    if unsafe { libc::geteuid() } != 0 {
-        eprintln!("skipped: mounting a small tmpfs needs root");
-        return;
-    }
-    use std::os::unix::fs::PermissionsExt;
     let t = T::new();
     t.fake.set_refresh_behavior(RefreshBehavior::Rotating);
-    let mnt = t.dir.path().join("small");
-    std::fs::create_dir(&mnt).unwrap();
-    let ok = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
-        .arg(&mnt)
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !ok {
-        eprintln!("skipped: cannot mount tmpfs here");
-        return;
-    }
-    struct Unmount(std::path::PathBuf);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("umount").arg(&self.0).status();
-        }
-    }
-    let _u = Unmount(mnt.clone());
-    let dir = mnt.join("accounts");
     t.user_account("alice", "alice", "", 10);
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
-    let path = dir.join("alice.json");
-    std::fs::copy(t.account_path("alice"), &path).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    std::fs::File::create(dir.join("alice.lock")).unwrap();
+    let Some(disk) = FullDisk::new(&t, "alice") else {
+        return;
+    };
+    let mnt = disk.dir.clone();
+    let path = disk.account_path("alice");
     let before = std::fs::read(&path).unwrap();
-    let filler = vec![b'x'; 4096];
-    let mut f = std::fs::File::create(mnt.join("filler")).unwrap();
-    while std::io::Write::write_all(&mut f, &filler).is_ok() {}
-    drop(f);
     let refresh = || {
         t.cmd()
             .env("SPOTCTL_CONFIG_DIR", &mnt)
@@ -734,7 +704,7 @@ fn a_full_disk_during_a_rotating_refresh_keeps_a_working_refresh_token() {
         "nothing spent before the write is sure"
     );
     // Space again: the stored refresh token still works.
-    std::fs::remove_file(mnt.join("filler")).unwrap();
+    disk.free();
     let o = refresh();
     assert_code(&o, 0);
 }

@@ -137,47 +137,14 @@ fn read_only_config_dir_is_exit_7_with_the_old_file_intact() {
 
 #[test]
 fn full_disk_is_exit_7_with_the_old_file_intact() {
-    if !is_root() {
-        eprintln!("skipped: mounting a small tmpfs needs root");
-        return;
-    }
     let t = T::new();
-    let mnt = t.dir.path().join("small");
-    std::fs::create_dir(&mnt).unwrap();
-    let ok = std::process::Command::new("mount")
-        .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
-        .arg(&mnt)
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if !ok {
-        eprintln!("skipped: cannot mount tmpfs here");
-        return;
-    }
-    struct Unmount(std::path::PathBuf);
-    impl Drop for Unmount {
-        fn drop(&mut self) {
-            let _ = std::process::Command::new("umount").arg(&self.0).status();
-        }
-    }
-    let _u = Unmount(mnt.clone());
-    let path = mnt.join("accounts").join("alice.json");
     t.user_account("alice", "alice", "", 10);
-    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
-    std::fs::set_permissions(
-        path.parent().unwrap(),
-        std::fs::Permissions::from_mode(0o700),
-    )
-    .unwrap();
-    std::fs::copy(t.account_path("alice"), &path).unwrap();
-    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
-    std::fs::File::create(mnt.join("accounts").join("alice.lock")).unwrap();
+    let Some(disk) = FullDisk::new(&t, "alice") else {
+        return;
+    };
+    let mnt = disk.dir.clone();
+    let path = disk.account_path("alice");
     let before = std::fs::read(&path).unwrap();
-    // Fill the disk.
-    let filler = vec![b'x'; 4096];
-    let mut f = std::fs::File::create(mnt.join("filler")).unwrap();
-    while std::io::Write::write_all(&mut f, &filler).is_ok() {}
-    drop(f);
     let o = t
         .cmd()
         .env("SPOTCTL_CONFIG_DIR", &mnt)
