@@ -145,8 +145,7 @@ pub fn validate_name(name: &str) -> Result<()> {
     let ok = !b.is_empty()
         && b.len() <= 64
         && b[0].is_ascii_alphanumeric()
-        && b
-            .iter()
+        && b.iter()
             .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'));
     if ok {
         Ok(())
@@ -354,7 +353,10 @@ impl Store {
     fn remove_stale_temporaries(&self, name: &str) {
         if let Ok(entries) = fs::read_dir(&self.dir) {
             for e in entries.filter_map(|e| e.ok()) {
-                if e.file_name().to_str().is_some_and(|f| is_own_temporary(f, name)) {
+                if e.file_name()
+                    .to_str()
+                    .is_some_and(|f| is_own_temporary(f, name))
+                {
                     let _ = fs::remove_file(e.path());
                 }
             }
@@ -389,7 +391,8 @@ impl Store {
         validate_name(name)?;
         self.ensure_dir()?;
         let path = self.dir.join(format!("{name}.lock"));
-        let file = os::open_lock(&path).map_err(|e| os::open_error(&path, "cannot open lock", e))?;
+        let file =
+            os::open_lock(&path).map_err(|e| os::open_error(&path, "cannot open lock", e))?;
         let meta = file
             .metadata()
             .map_err(|e| Error::store(format!("cannot open lock {}: {e}", path.display())))?;
@@ -666,8 +669,14 @@ fn field_with_control_characters(a: &Account) -> Option<&'static str> {
     [
         ("access_token", Some(a.access_token.expose())),
         ("token_type", Some(a.token_type.as_str())),
-        ("refresh_token", a.refresh_token.as_ref().map(Secret::expose)),
-        ("client_secret", a.client_secret.as_ref().map(Secret::expose)),
+        (
+            "refresh_token",
+            a.refresh_token.as_ref().map(Secret::expose),
+        ),
+        (
+            "client_secret",
+            a.client_secret.as_ref().map(Secret::expose),
+        ),
     ]
     .into_iter()
     .find_map(|(field, v)| v.is_some_and(bad).then_some(field))

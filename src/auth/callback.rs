@@ -271,6 +271,7 @@ pub async fn start(ip: IpAddr, port: u16, path: &str, state: &str) -> Result<Ser
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Read;
 
     #[test]
     fn interprets_redirects() {
@@ -307,6 +308,25 @@ mod tests {
             interpret_pasted("<http://127.0.0.1/callback?code=xyz&state=s7a7e>\r\n", st),
             Some(Outcome::Code(_))
         ));
+    }
+
+    #[test]
+    fn pasted_lines_are_capped_and_the_rest_of_a_long_line_is_skipped() {
+        let long = "a".repeat(PASTE_LINE_CAP + 1);
+        let ok = "b".repeat(PASTE_LINE_CAP - 1);
+        let input = format!("first\n{long}\n{ok}\n{long}{long}tail\nlast");
+        // A tiny buffer exercises lines split across many reads.
+        let mut r = PasteReader::new(std::io::BufReader::with_capacity(7, input.as_bytes()));
+        assert_eq!(r.next_line().unwrap(), Pasted::Line("first\n".into()));
+        assert_eq!(r.next_line().unwrap(), Pasted::TooLong);
+        assert_eq!(r.next_line().unwrap(), Pasted::Line(format!("{ok}\n")));
+        assert_eq!(r.next_line().unwrap(), Pasted::TooLong);
+        assert_eq!(r.next_line().unwrap(), Pasted::Line("last".into()));
+        assert_eq!(r.next_line().unwrap(), Pasted::Eof);
+        // An endless line: one TooLong, then nothing is kept while it is skipped.
+        let mut r = PasteReader::new(std::io::BufReader::new(std::io::repeat(0).take(1 << 20)));
+        assert_eq!(r.next_line().unwrap(), Pasted::TooLong);
+        assert_eq!(r.next_line().unwrap(), Pasted::Eof);
     }
 
     proptest::proptest! {

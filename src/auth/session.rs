@@ -89,7 +89,13 @@ pub fn check_origins(ctx: &Ctx, name: &str, acc: &Account) -> Result<()> {
     }
     if ctx.accounts_base_env.is_some() {
         let env = token_url(ctx, acc);
-        same_origin(name, "token endpoint", &acc.token_url, &env, "SPOTCTL_ACCOUNTS_BASE")?;
+        same_origin(
+            name,
+            "token endpoint",
+            &acc.token_url,
+            &env,
+            "SPOTCTL_ACCOUNTS_BASE",
+        )?;
     }
     if let Some(env) = &ctx.api_base_env {
         same_origin(name, "API", &acc.api_base, env.as_str(), "SPOTCTL_API_BASE")?;

@@ -46,7 +46,13 @@ fn run_quick(t: &T, args: &[&str]) -> std::process::Output {
 fn saving_one_account_never_deletes_another_accounts_files() {
     let t = T::new();
     // Names that start with a dot (the old way to collide with temporaries) are usage errors.
-    for bad in [".x.json.tmp-1", ".x.json.bak-keep", ".hidden", "-flag", "_x"] {
+    for bad in [
+        ".x.json.tmp-1",
+        ".x.json.bak-keep",
+        ".hidden",
+        "-flag",
+        "_x",
+    ] {
         let o = t.run(&["login", "--client-credentials", &format!("--account={bad}")]);
         assert_code(&o, 2);
         assert!(
@@ -79,10 +85,16 @@ fn saving_one_account_never_deletes_another_accounts_files() {
     assert_code(&o, 0);
     let now_there = names_in(&dir);
     for f in foreign {
-        assert!(now_there.contains(&f.to_string()), "{f} was deleted: {now_there:?}");
+        assert!(
+            now_there.contains(&f.to_string()),
+            "{f} was deleted: {now_there:?}"
+        );
     }
     for f in own {
-        assert!(!now_there.contains(&f.to_string()), "{f} left behind: {now_there:?}");
+        assert!(
+            !now_there.contains(&f.to_string()),
+            "{f} left behind: {now_there:?}"
+        );
     }
     for other in ["x.json.tmp-1", "x.json.bak-keep"] {
         assert_code(&t.run(&["token", "-a", other]), 0);
@@ -185,7 +197,11 @@ fn a_shared_directory_another_user_made_is_refused_not_used_after_a_warning() {
     std::fs::create_dir_all(shared.join("accounts")).unwrap();
     chmod(&shared, 0o777);
     chmod(&shared.join("accounts"), 0o777);
-    let o = as_other_user(&t, &shared, &["login", "--client-credentials", "-a", "work"]);
+    let o = as_other_user(
+        &t,
+        &shared,
+        &["login", "--client-credentials", "-a", "work"],
+    );
     assert_code(&o, 7);
     let e = stderr(&o);
     assert!(
@@ -193,12 +209,20 @@ fn a_shared_directory_another_user_made_is_refused_not_used_after_a_warning() {
         "{e}"
     );
     assert!(!shared.join("accounts/work.json").exists());
-    assert_eq!(t.fake.token_requests(), 0, "nothing obtained to be stored there");
+    assert_eq!(
+        t.fake.token_requests(),
+        0,
+        "nothing obtained to be stored there"
+    );
     // The victim's own directory (made by spotctl) works.
     let own = t.dir.path().join("own");
     std::fs::create_dir(&own).unwrap();
     std::os::unix::fs::chown(&own, Some(12345), Some(12345)).unwrap();
-    let o = as_other_user(&t, &own.join("cfg"), &["login", "--client-credentials", "-a", "work"]);
+    let o = as_other_user(
+        &t,
+        &own.join("cfg"),
+        &["login", "--client-credentials", "-a", "work"],
+    );
     assert_code(&o, 0);
     let meta = std::fs::metadata(own.join("cfg/accounts/work.json")).unwrap();
     assert_eq!(std::os::unix::fs::MetadataExt::uid(&meta), 12345);
@@ -330,7 +354,11 @@ fn an_account_is_never_used_with_another_origin_from_the_environment() {
 #[test]
 fn forged_callbacks_are_ignored_and_the_real_one_still_logs_in() {
     let t = T::new();
-    let mut l = start_login(&t, &["-a", "real", "--redirect-uri", "http://127.0.0.1/callback"], &[]);
+    let mut l = start_login(
+        &t,
+        &["-a", "real", "--redirect-uri", "http://127.0.0.1/callback"],
+        &[],
+    );
     let url = l.url();
     let loc = t.fake.authorize_location(&url).unwrap();
     let origin: String = loc.split('/').take(3).collect::<Vec<_>>().join("/");
@@ -343,7 +371,10 @@ fn forged_callbacks_are_ignored_and_the_real_one_still_logs_in() {
     let forged = [
         (format!("{origin}/callback?code=forged&state=wrong"), vec![]),
         (format!("{origin}/callback?code=forged"), vec![]),
-        (format!("{origin}/callback?error=access_denied&state=wrong"), vec![]),
+        (
+            format!("{origin}/callback?error=access_denied&state=wrong"),
+            vec![],
+        ),
         (
             format!("{origin}/callback?code=forged&state=wrong"),
             vec![("Host", "evil.com")],
@@ -357,7 +388,10 @@ fn forged_callbacks_are_ignored_and_the_real_one_still_logs_in() {
     for (u, headers) in &forged {
         let (status, _, body) = http_request("GET", u, headers, None);
         assert_eq!(status, 400, "{u} {headers:?}: {body}");
-        assert!(body.contains("does not belong to the login in progress"), "{body}");
+        assert!(
+            body.contains("does not belong to the login in progress"),
+            "{body}"
+        );
     }
     let (status, _, body) = http_get(&loc);
     assert_eq!(status, 200, "{body}");
@@ -376,7 +410,11 @@ fn forged_callbacks_are_ignored_and_the_real_one_still_logs_in() {
 fn a_denied_login_with_the_right_state_still_ends_it() {
     let t = T::new();
     t.fake.set_authorize_behavior(AuthorizeBehavior::Deny);
-    let mut l = start_login(&t, &["-a", "no", "--redirect-uri", "http://127.0.0.1/callback"], &[]);
+    let mut l = start_login(
+        &t,
+        &["-a", "no", "--redirect-uri", "http://127.0.0.1/callback"],
+        &[],
+    );
     let url = l.url();
     let loc = t.fake.authorize_location(&url).unwrap();
     let origin: String = loc.split('/').take(3).collect::<Vec<_>>().join("/");
@@ -415,14 +453,22 @@ fn an_endless_pasted_line_is_capped_and_memory_stays_bounded() {
 #[test]
 fn a_long_pasted_line_is_skipped_and_the_next_one_still_works() {
     let t = T::new();
-    let mut l = start_login(&t, &["-a", "paste", "--redirect-uri", "http://127.0.0.1/callback"], &[]);
+    let mut l = start_login(
+        &t,
+        &["-a", "paste", "--redirect-uri", "http://127.0.0.1/callback"],
+        &[],
+    );
     let url = l.url();
     let loc = t.fake.authorize_location(&url).unwrap();
     l.paste(&"a".repeat(100_000));
+    // A pasted address from another login (wrong state) does not end this one either.
+    l.paste("http://127.0.0.1:1/callback?code=old&state=another-login");
     l.paste(&loc);
     let (code, err) = l.finish();
     assert_eq!(code, 0, "{err}");
     assert!(err.contains("longer than 8 KiB"), "{err}");
+    assert!(err.contains("does not belong to this login"), "{err}");
+    assert_eq!(t.hits("/api/token").len(), 1);
 }
 
 // 6. Empty names, hostile times and tokens in hand-edited files.
@@ -438,10 +484,19 @@ fn an_empty_account_name_is_a_usage_error() {
     ] {
         let o = t.run(args);
         assert_code(&o, 2);
-        assert!(stderr(&o).contains("invalid account name"), "{}", stderr(&o));
+        assert!(
+            stderr(&o).contains("invalid account name"),
+            "{}",
+            stderr(&o)
+        );
     }
     // An empty SPOTCTL_ACCOUNT still counts as unset, like every other variable.
-    let o = t.cmd().env("SPOTCTL_ACCOUNT", "").arg("token").output().unwrap();
+    let o = t
+        .cmd()
+        .env("SPOTCTL_ACCOUNT", "")
+        .arg("token")
+        .output()
+        .unwrap();
     assert_code(&o, 0);
 }
 
@@ -462,7 +517,11 @@ fn extreme_stored_times_saturate_instead_of_wrapping() {
     });
     let o = t.run(&["accounts", "-o", "tsv"]);
     assert_code(&o, 0);
-    assert!(stdout(&o).contains("\texpired\texpired\t"), "{}", stdout(&o));
+    assert!(
+        stdout(&o).contains("\texpired\texpired\t"),
+        "{}",
+        stdout(&o)
+    );
     // Long expired: refreshed, never taken as valid for 292 billion years.
     let o = t.run(&["token", "-a", "past"]);
     assert_code(&o, 0);
@@ -482,7 +541,14 @@ fn extreme_stored_times_saturate_instead_of_wrapping() {
     let j: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     let left = j["expires_in"].as_i64().unwrap();
     assert!(left > 0 && left <= i64::MAX - now() + 1, "{left}");
-    let o = t.run(&["refresh", "-a", "future", "--if-expires-within", "10m", "-v"]);
+    let o = t.run(&[
+        "refresh",
+        "-a",
+        "future",
+        "--if-expires-within",
+        "10m",
+        "-v",
+    ]);
     assert_code(&o, 0);
 }
 
