@@ -532,9 +532,13 @@ mod os {
         }
         let mode = meta.mode() & 0o7777;
         if mode & 0o022 != 0 {
+            let fix = if meta.uid() == me {
+                format!("run `chmod go-w {}`", dir.display())
+            } else {
+                "use a directory of your own (--config-dir or SPOTCTL_CONFIG_DIR)".to_string()
+            };
             return Err(Error::store(format!(
-                "{} is writable by group or others (mode {mode:04o}): they could replace or delete your accounts; run `chmod go-w {}`",
-                dir.display(),
+                "{} is writable by group or others (mode {mode:04o}): they could replace or delete your accounts; {fix}",
                 dir.display()
             )));
         }

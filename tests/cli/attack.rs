@@ -5,17 +5,10 @@
 
 use crate::common::*;
 use crate::login::start_login;
+use crate::store::is_root;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 use std::time::{Duration, Instant};
-
-fn is_root() -> bool {
-    std::process::Command::new("id")
-        .arg("-u")
-        .output()
-        .map(|o| o.stdout == b"0\n")
-        .unwrap_or(false)
-}
 
 fn chmod(p: &Path, mode: u32) {
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
@@ -205,7 +198,9 @@ fn a_shared_directory_another_user_made_is_refused_not_used_after_a_warning() {
     assert_code(&o, 7);
     let e = stderr(&o);
     assert!(
-        e.contains(&shared.display().to_string()) && e.contains("writable by"),
+        e.contains(&shared.display().to_string())
+            && e.contains("writable by")
+            && e.contains("use a directory of your own"),
         "{e}"
     );
     assert!(!shared.join("accounts/work.json").exists());
