@@ -87,23 +87,43 @@ pub fn check_origins(ctx: &Ctx, name: &str, acc: &Account) -> Result<()> {
     if acc.provider != Provider::Spotify {
         return Ok(());
     }
+    let login = match acc.grant {
+        Grant::ClientCredentials => format!("spotctl login --client-credentials -a {name}"),
+        Grant::AuthorizationCode => format!("spotctl login -a {name}"),
+    };
     if ctx.accounts_base_env.is_some() {
         let env = token_url(ctx, acc);
+        let stored = &acc.token_url;
         same_origin(
             name,
             "token endpoint",
-            &acc.token_url,
+            stored,
             &env,
             "SPOTCTL_ACCOUNTS_BASE",
+            &login,
         )?;
     }
     if let Some(env) = &ctx.api_base_env {
-        same_origin(name, "API", &acc.api_base, env.as_str(), "SPOTCTL_API_BASE")?;
+        same_origin(
+            name,
+            "API",
+            &acc.api_base,
+            env.as_str(),
+            "SPOTCTL_API_BASE",
+            &login,
+        )?;
     }
     Ok(())
 }
 
-fn same_origin(name: &str, what: &str, stored: &str, env: &str, var: &str) -> Result<()> {
+fn same_origin(
+    name: &str,
+    what: &str,
+    stored: &str,
+    env: &str,
+    var: &str,
+    login: &str,
+) -> Result<()> {
     let origin = |u: &str| url::Url::parse(u).map(|u| u.origin());
     match (origin(stored), origin(env)) {
         // Opaque origins (unparseable) never compare equal, so they are refused too.
@@ -114,7 +134,7 @@ fn same_origin(name: &str, what: &str, stored: &str, env: &str, var: &str) -> Re
                 _ => crate::api::ids::shown(raw),
             };
             Err(Error::usage(format!(
-                "account \"{name}\" belongs to {} ({what}), but {var} points to {}: its tokens are never sent to another origin; unset {var}, or run `spotctl login -a {name}` to log in there",
+                "account \"{name}\" belongs to {} ({what}), but {var} points to {}: its tokens are never sent to another origin; unset {var}, or run `{login}` to log in there",
                 show(a, stored),
                 show(b, env)
             )))

@@ -342,6 +342,23 @@ fn an_account_is_never_used_with_another_origin_from_the_environment() {
     assert_eq!(std::fs::read(t.account_path("alice")).unwrap(), before);
     // The same origin (the usual case) is fine.
     assert_code(&t.run(&["refresh", "-a", "alice"]), 0);
+    // The app account the catalog commands make is bound the same way.
+    assert_code(&t.run(&["albums", "--artist", ARTIST_57]), 0);
+    let o = t
+        .cmd()
+        .env("SPOTCTL_ACCOUNTS_BASE", evil.accounts_base())
+        .args(["albums", "--artist", ARTIST_57])
+        .output()
+        .unwrap();
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains(&format!(
+            "spotctl login --client-credentials -a app-{CLIENT_ID}"
+        )),
+        "{}",
+        stderr(&o)
+    );
+    assert!(evil.requests().is_empty());
 }
 
 // 4. A forged request does not end a login.
