@@ -333,7 +333,11 @@ impl Store {
                 .dir
                 .join(format!(".{name}.json.bak-{}", std::process::id()));
             let _ = fs::remove_file(&bak_tmp);
-            if fs::hard_link(&path, &bak_tmp).is_ok() && fs::rename(&bak_tmp, &bak).is_err() {
+            if fs::hard_link(&path, &bak_tmp).is_ok() {
+                // Renaming onto another link of the same file does nothing and succeeds (POSIX:
+                // after a crash between this step and the replace below, `.bak` is such a
+                // link), leaving `bak_tmp` behind: remove it whatever rename did.
+                let _ = fs::rename(&bak_tmp, &bak);
                 let _ = fs::remove_file(&bak_tmp);
             }
         }
@@ -843,6 +847,28 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    /// A run killed after linking `.bak` but before replacing the file leaves `.bak` and the
+    /// file as two links to one inode; `rename` between such links does nothing (POSIX), so the
+    /// next save must remove its `.bak-<pid>` link itself. Found by
+    /// `store::kill_9_during_refresh_never_tears_the_file`.
+    #[test]
+    fn a_save_after_a_crash_between_backup_and_replace_leaves_no_temporary() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::new(tmp.path());
+        store.save("alice", &sample()).unwrap();
+        let bak = store.dir().join("alice.json.bak");
+        let _ = fs::remove_file(&bak);
+        fs::hard_link(store.path("alice"), &bak).unwrap();
+        store.save("alice", &sample()).unwrap();
+        let mut names: Vec<String> = fs::read_dir(store.dir())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["alice.json", "alice.json.bak"]);
     }
 
     #[cfg(unix)]
