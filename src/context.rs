@@ -102,8 +102,10 @@ impl Ctx {
                 })?
                 .join("spotctl"),
         };
-        // An empty SPOTCTL_ACCOUNT counts as unset, like the other variables.
-        let account = g.account.clone().filter(|a| !a.is_empty());
+        // An empty SPOTCTL_ACCOUNT counts as unset, like the other variables; `-a ''` is a
+        // usage error like any other invalid name (not a silent "default").
+        let empty_env = std::env::var_os("SPOTCTL_ACCOUNT").is_some_and(|v| v.is_empty());
+        let account = g.account.clone().filter(|a| !(a.is_empty() && empty_env));
         if let Some(a) = &account {
             crate::store::validate_name(a)?;
         }

@@ -11,13 +11,19 @@
 //!   naming the file.
 //! - Read-refresh-write runs under an exclusive advisory lock on `<name>.lock` (`File::try_lock`).
 //!   Advisory locks die with their owner, so a killed process never leaves a stale lock behind.
+//! - The directories are checked like ssh's StrictModes: owned by the user (or root) and not
+//!   writable by group or others, else exit 7 with the fix, because whoever can write there can
+//!   swap or delete accounts. Account and lock files are opened without following symlinks and
+//!   without blocking, and must be regular files: a planted link or FIFO is exit 7, never
+//!   followed, never a hang. Cleaning up temporaries touches only the exact names this module
+//!   creates. On Windows the per-user profile directory, atomic replace and the lock remain;
+//!   modes, ownership and directory fsync have no equivalent there and are skipped ([`os`]).
 
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
-use std::fs::{self, DirBuilder, File, OpenOptions};
+use std::fs::{self, File};
 use std::io::Write;
-use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -132,22 +138,44 @@ pub fn now() -> i64 {
         .unwrap_or(0)
 }
 
-/// Account names are `[A-Za-z0-9._-]{1,64}` and not `.`/`..`: they become file names.
+/// Account names are `[A-Za-z0-9][A-Za-z0-9._-]{0,63}`: they become file names, and a name
+/// cannot start with a dot, so no account file can look like a temporary or a hidden file.
 pub fn validate_name(name: &str) -> Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
-        && name != "."
-        && name != ".."
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    let b = name.as_bytes();
+    let ok = !b.is_empty()
+        && b.len() <= 64
+        && b[0].is_ascii_alphanumeric()
+        && b.iter()
+            .all(|&c| c.is_ascii_alphanumeric() || matches!(c, b'.' | b'_' | b'-'));
     if ok {
         Ok(())
     } else {
         let shown: String = name.chars().take(40).flat_map(char::escape_debug).collect();
         Err(Error::usage(format!(
-            "invalid account name \"{shown}\": use 1-64 letters, digits, '.', '_' or '-' (not `.` or `..`)"
+            "invalid account name \"{shown}\": use 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
         )))
+    }
+}
+
+/// Whether `file` is one of the temporaries [`Store::save`] makes for `name`, exactly:
+/// `.<name>.json.tmp-<pid>-<8 hex>` or `.<name>.json.bak-<pid>`. A prefix match would also
+/// take another account's files (`.x.json.tmp-1.json.tmp-…` belongs to `x.json.tmp-1`).
+fn is_own_temporary(file: &str, name: &str) -> bool {
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let Some(rest) = file
+        .strip_prefix('.')
+        .and_then(|f| f.strip_prefix(name))
+        .and_then(|f| f.strip_prefix(".json."))
+    else {
+        return false;
+    };
+    if let Some(rest) = rest.strip_prefix("tmp-") {
+        matches!(rest.split_once('-'), Some((pid, hex))
+            if digits(pid) && hex.len() == 8 && hex.bytes().all(|b| b.is_ascii_hexdigit()))
+    } else if let Some(pid) = rest.strip_prefix("bak-") {
+        digits(pid)
+    } else {
+        false
     }
 }
 
@@ -195,58 +223,49 @@ impl Store {
         self.dir.join(format!("{name}.json"))
     }
 
-    fn ensure_dir(&self) -> Result<()> {
-        if let Ok(meta) = fs::metadata(&self.dir)
-            && meta.is_dir()
+    /// Checks the config and accounts directories (SPEC §2, ssh's StrictModes): owned by this
+    /// user or root and not writable by group or others. Returns whether the accounts
+    /// directory exists. Run before every read or write: a directory someone else can write
+    /// is one where they can swap, plant or delete account and lock files.
+    pub fn check_dirs(&self) -> Result<bool> {
+        if let Some(config) = self.dir.parent()
+            && !config.as_os_str().is_empty()
         {
-            // A directory others can list or enter (made by hand, or by an old tool): close it.
-            if meta.mode() & 0o077 != 0 {
-                use std::os::unix::fs::PermissionsExt;
-                tracing::warn!(
-                    "{} was accessible to other users; setting it to 0700",
-                    self.dir.display()
-                );
-                if let Err(e) = fs::set_permissions(&self.dir, fs::Permissions::from_mode(0o700)) {
-                    // Not ours to change (a shared directory): the files are 0600 regardless.
-                    tracing::warn!("cannot set {} to 0700: {e}", self.dir.display());
-                }
-            }
+            os::check_dir(config)?;
+        }
+        Ok(os::check_dir(&self.dir)?.is_some())
+    }
+
+    fn ensure_dir(&self) -> Result<()> {
+        if self.check_dirs()? {
+            os::close_readable_dir(&self.dir);
             return Ok(());
         }
-        DirBuilder::new()
-            .recursive(true)
-            .mode(0o700)
-            .create(&self.dir)
-            .map_err(|e| {
-                Error::store(format!(
-                    "cannot create the account directory {}: {e}",
-                    self.dir.display()
-                ))
-            })
+        os::create_private_dir(&self.dir).map_err(|e| {
+            Error::store(format!(
+                "cannot create the account directory {}: {e}",
+                self.dir.display()
+            ))
+        })
     }
 
     /// Reads an account; `Ok(None)` when it does not exist.
     pub fn load(&self, name: &str) -> Result<Option<Account>> {
         validate_name(name)?;
+        if !self.check_dirs()? {
+            return Ok(None);
+        }
         let path = self.path(name);
-        let file = match File::open(&path) {
+        let file = match os::open_read(&path) {
             Ok(f) => f,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => {
-                return Err(Error::store(format!("cannot read {}: {e}", path.display())));
-            }
+            Err(e) => return Err(os::open_error(&path, "cannot read", e)),
         };
         let meta = file
             .metadata()
             .map_err(|e| Error::store(format!("cannot read {}: {e}", path.display())))?;
-        let mode = meta.mode() & 0o777;
-        if mode & 0o077 != 0 {
-            return Err(Error::store(format!(
-                "permissions {mode:04o} on {} are too open: other users could read your tokens; run `chmod 600 {}`",
-                path.display(),
-                path.display()
-            )));
-        }
+        regular_file(&path, &meta)?;
+        os::check_file_mode(&path, &meta)?;
         let bytes = io_limits::read_to_end_limited(file, &path)?;
         parse_account(&bytes, &path).map(Some)
     }
@@ -254,6 +273,9 @@ impl Store {
     /// Every account file, sorted by name. A file that cannot be read is returned as its error,
     /// so `accounts` can show it without hiding the others.
     pub fn list(&self) -> Result<Vec<(String, Result<Account>)>> {
+        if !self.check_dirs()? {
+            return Ok(Vec::new());
+        }
         let entries = match fs::read_dir(&self.dir) {
             Ok(e) => e,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
@@ -313,11 +335,7 @@ impl Store {
             .saturating_mul(2)
             .max(RESERVE);
         let create = || -> std::io::Result<File> {
-            let mut f = OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&tmp)?;
+            let mut f = os::create_new_private(&tmp)?;
             // Written, not just sized: a sparse file would reserve nothing.
             f.write_all(&vec![b' '; room as usize])?;
             f.sync_all()?;
@@ -364,6 +382,11 @@ impl Store {
             )));
         }
         reserved.file = None;
+        // Never replace a planted link (or anything but a file): its target would keep stale
+        // tokens and `.bak` would become the link. (Dropping `reserved` removes the temporary.)
+        if let Ok(meta) = fs::symlink_metadata(&path) {
+            regular_file(&path, &meta)?;
+        }
         // Keep the previous version as .bak: a hard link to it, renamed over the old .bak only
         // after the new version is in place, so a failed (or killed) replace never costs the
         // older backup.
@@ -388,21 +411,19 @@ impl Store {
         }
         // Renamed into place: nothing left to remove.
         reserved.tmp = PathBuf::new();
-        if let Ok(d) = File::open(&self.dir) {
-            let _ = d.sync_all();
-        }
+        os::sync_dir(&self.dir);
         Ok(())
     }
 
     /// Temporary files of `name` left by a process killed mid-write. Saves run under the
     /// account lock, so any that exist now belong to nobody.
     fn remove_stale_temporaries(&self, name: &str) {
-        let prefixes = [format!(".{name}.json.tmp-"), format!(".{name}.json.bak-")];
         if let Ok(entries) = fs::read_dir(&self.dir) {
             for e in entries.filter_map(|e| e.ok()) {
-                let f = e.file_name();
-                let f = f.to_string_lossy();
-                if prefixes.iter().any(|p| f.starts_with(p.as_str())) {
+                if e.file_name()
+                    .to_str()
+                    .is_some_and(|f| is_own_temporary(f, name))
+                {
                     let _ = fs::remove_file(e.path());
                 }
             }
@@ -413,6 +434,9 @@ impl Store {
     /// process waits on it would let two processes hold "the" lock). Returns whether it existed.
     pub fn delete(&self, name: &str) -> Result<bool> {
         validate_name(name)?;
+        if !self.check_dirs()? {
+            return Ok(false);
+        }
         let path = self.path(name);
         let existed = match fs::remove_file(&path) {
             Ok(()) => true,
@@ -425,9 +449,7 @@ impl Store {
             }
         };
         let _ = fs::remove_file(self.dir.join(format!("{name}.json.bak")));
-        if let Ok(d) = File::open(&self.dir) {
-            let _ = d.sync_all();
-        }
+        os::sync_dir(&self.dir);
         Ok(existed)
     }
 
@@ -436,14 +458,12 @@ impl Store {
         validate_name(name)?;
         self.ensure_dir()?;
         let path = self.dir.join(format!("{name}.lock"));
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o600)
-            .open(&path)
+        let file =
+            os::open_lock(&path).map_err(|e| os::open_error(&path, "cannot open lock", e))?;
+        let meta = file
+            .metadata()
             .map_err(|e| Error::store(format!("cannot open lock {}: {e}", path.display())))?;
+        regular_file(&path, &meta)?;
         let start = Instant::now();
         let mut delay = Duration::from_millis(2);
         let mut told = false;
@@ -477,6 +497,213 @@ impl Store {
     }
 }
 
+/// Account and lock files must be regular files: a FIFO would hang a reader, a device or a
+/// directory is not ours, a link points somewhere spotctl was not asked to write.
+fn regular_file(path: &Path, meta: &fs::Metadata) -> Result<()> {
+    if meta.file_type().is_symlink() {
+        return Err(symlink_error(path));
+    }
+    if !meta.is_file() {
+        return Err(Error::store(format!(
+            "{} is not a regular file (a FIFO, device or directory); spotctl never reads or replaces such a thing: remove it",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
+fn symlink_error(path: &Path) -> Error {
+    Error::store(format!(
+        "{} is a symbolic link; spotctl does not follow links in its account directory: replace it with the file itself, or remove it",
+        path.display()
+    ))
+}
+
+/// What differs between Unix and Windows. Unix: modes, ownership, no-follow and non-blocking
+/// opens, directory fsync. Windows: the per-user profile directory's ACLs stand in for modes
+/// and ownership, `rename` replaces atomically (MoveFileEx), `File::try_lock` is LockFileEx;
+/// there is no directory fsync and no FIFO to fear.
+#[cfg(unix)]
+mod os {
+    use crate::error::{Error, Result};
+    use std::fs::{self, DirBuilder, File, OpenOptions};
+    use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt, PermissionsExt};
+    use std::path::Path;
+
+    /// No symlinks, no waiting for a FIFO's writer, not inherited by children.
+    fn flags() -> i32 {
+        use rustix::fs::OFlags;
+        (OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC).bits() as i32
+    }
+
+    pub fn open_read(path: &Path) -> std::io::Result<File> {
+        OpenOptions::new()
+            .read(true)
+            .custom_flags(flags())
+            .open(path)
+    }
+
+    pub fn open_lock(path: &Path) -> std::io::Result<File> {
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .mode(0o600)
+            .custom_flags(flags())
+            .open(path)
+    }
+
+    /// A new file, 0600 from its creation (`O_EXCL` never follows a link either).
+    pub fn create_new_private(path: &Path) -> std::io::Result<File> {
+        OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .custom_flags(flags())
+            .open(path)
+    }
+
+    /// An open error, saying "symbolic link" when `O_NOFOLLOW` refused one.
+    pub fn open_error(path: &Path, what: &str, e: std::io::Error) -> Error {
+        let is_link = e.raw_os_error() == Some(rustix::io::Errno::LOOP.raw_os_error())
+            && fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+        if is_link {
+            super::symlink_error(path)
+        } else {
+            Error::store(format!("{what} {}: {e}", path.display()))
+        }
+    }
+
+    /// `Ok(None)` when `dir` does not exist; exit 7 when it is not a directory, belongs to
+    /// someone else, or group or others can write it.
+    pub fn check_dir(dir: &Path) -> Result<Option<fs::Metadata>> {
+        let meta = match fs::metadata(dir) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::store(format!("cannot read {}: {e}", dir.display()))),
+        };
+        if !meta.is_dir() {
+            return Err(Error::store(format!(
+                "{} is not a directory; point --config-dir (SPOTCTL_CONFIG_DIR) at a directory of your own",
+                dir.display()
+            )));
+        }
+        let me = rustix::process::geteuid().as_raw();
+        if meta.uid() != me && meta.uid() != 0 {
+            return Err(Error::store(format!(
+                "{} is owned by uid {}, not by you (uid {me}): its owner could replace or delete your accounts; use a directory of your own (--config-dir or SPOTCTL_CONFIG_DIR)",
+                dir.display(),
+                meta.uid()
+            )));
+        }
+        let mode = meta.mode() & 0o7777;
+        if mode & 0o022 != 0 {
+            let fix = if meta.uid() == me {
+                format!("run `chmod go-w {}`", dir.display())
+            } else {
+                "use a directory of your own (--config-dir or SPOTCTL_CONFIG_DIR)".to_string()
+            };
+            return Err(Error::store(format!(
+                "{} is writable by group or others (mode {mode:04o}): they could replace or delete your accounts; {fix}",
+                dir.display()
+            )));
+        }
+        Ok(Some(meta))
+    }
+
+    /// The accounts directory is 0700; one that others can only read or enter (made by hand,
+    /// or by an old tool) is closed, when it is ours to change.
+    pub fn close_readable_dir(dir: &Path) {
+        let Ok(meta) = fs::metadata(dir) else { return };
+        if meta.mode() & 0o077 != 0 && meta.uid() == rustix::process::geteuid().as_raw() {
+            tracing::warn!(
+                "{} was readable by other users; setting it to 0700",
+                dir.display()
+            );
+            if let Err(e) = fs::set_permissions(dir, fs::Permissions::from_mode(0o700)) {
+                tracing::warn!("cannot set {} to 0700: {e}", dir.display());
+            }
+        }
+    }
+
+    pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+        DirBuilder::new().recursive(true).mode(0o700).create(dir)
+    }
+
+    /// An account file that group or others can read is refused, as ssh refuses such keys.
+    pub fn check_file_mode(path: &Path, meta: &fs::Metadata) -> Result<()> {
+        let mode = meta.mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(Error::store(format!(
+                "permissions {mode:04o} on {} are too open: other users could read your tokens; run `chmod 600 {}`",
+                path.display(),
+                path.display()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Makes a rename or unlink durable.
+    pub fn sync_dir(dir: &Path) {
+        if let Ok(d) = File::open(dir) {
+            let _ = d.sync_all();
+        }
+    }
+}
+
+#[cfg(not(unix))]
+mod os {
+    use crate::error::{Error, Result};
+    use std::fs::{self, File, OpenOptions};
+    use std::path::Path;
+
+    pub fn open_read(path: &Path) -> std::io::Result<File> {
+        File::open(path)
+    }
+
+    pub fn open_lock(path: &Path) -> std::io::Result<File> {
+        OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+    }
+
+    pub fn create_new_private(path: &Path) -> std::io::Result<File> {
+        OpenOptions::new().write(true).create_new(true).open(path)
+    }
+
+    pub fn open_error(path: &Path, what: &str, e: std::io::Error) -> Error {
+        Error::store(format!("{what} {}: {e}", path.display()))
+    }
+
+    pub fn check_dir(dir: &Path) -> Result<Option<fs::Metadata>> {
+        match fs::metadata(dir) {
+            Ok(m) if m.is_dir() => Ok(Some(m)),
+            Ok(_) => Err(Error::store(format!(
+                "{} is not a directory; point --config-dir (SPOTCTL_CONFIG_DIR) at a directory of your own",
+                dir.display()
+            ))),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(Error::store(format!("cannot read {}: {e}", dir.display()))),
+        }
+    }
+
+    pub fn close_readable_dir(_dir: &Path) {}
+
+    pub fn create_private_dir(dir: &Path) -> std::io::Result<()> {
+        fs::create_dir_all(dir)
+    }
+
+    pub fn check_file_mode(_path: &Path, _meta: &fs::Metadata) -> Result<()> {
+        Ok(())
+    }
+
+    pub fn sync_dir(_dir: &Path) {}
+}
+
 /// Parses an account file's bytes. Never guesses: anything unexpected is exit 7 naming the file.
 pub fn parse_account(bytes: &[u8], path: &Path) -> Result<Account> {
     let corrupt = |why: String| {
@@ -498,7 +725,32 @@ pub fn parse_account(bytes: &[u8], path: &Path) -> Result<Account> {
         }
         _ => return Err(corrupt("no valid \"version\" field".into())),
     }
-    serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))
+    let account: Account = serde_json::from_value(value).map_err(|e| corrupt(e.to_string()))?;
+    if let Some(field) = field_with_control_characters(&account) {
+        return Err(corrupt(format!("\"{field}\" holds control characters")));
+    }
+    Ok(account)
+}
+
+/// A credential with a control character (CR/LF…) would be printed into a header by `token
+/// --header` and sent in one: a hand-edited or planted file, never a provider's answer (those
+/// are checked on receipt).
+fn field_with_control_characters(a: &Account) -> Option<&'static str> {
+    let bad = |s: &str| s.chars().any(char::is_control);
+    [
+        ("access_token", Some(a.access_token.expose())),
+        ("token_type", Some(a.token_type.as_str())),
+        (
+            "refresh_token",
+            a.refresh_token.as_ref().map(Secret::expose),
+        ),
+        (
+            "client_secret",
+            a.client_secret.as_ref().map(Secret::expose),
+        ),
+    ]
+    .into_iter()
+    .find_map(|(field, v)| v.is_some_and(bad).then_some(field))
 }
 
 mod io_limits {
@@ -527,6 +779,8 @@ mod io_limits {
 #[cfg(test)]
 mod tests {
     use super::*;
+    #[cfg(unix)]
+    use std::os::unix::fs::MetadataExt;
 
     pub fn sample() -> Account {
         Account {
@@ -574,8 +828,35 @@ mod tests {
             "a b",
             "ü",
             &"x".repeat(65),
+            ".x.json.tmp-1",
+            ".hidden",
+            "-flag",
+            "_x",
         ] {
             assert!(validate_name(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn temporaries_are_matched_exactly() {
+        for own in [".x.json.tmp-42-deadbeef", ".x.json.bak-42"] {
+            assert!(is_own_temporary(own, "x"), "{own}");
+        }
+        for other in [
+            ".x.json.tmp-1.json.tmp-99-0000000a",
+            ".x.json.bak-keep",
+            ".x.json.bak-keep.json.bak-99",
+            ".x.json.tmp-42-deadbee",
+            ".x.json.tmp-42-deadbeefa",
+            ".x.json.tmp--deadbeef",
+            ".x.json.bak-",
+            ".xy.json.bak-42",
+            "x.json.bak-42",
+            "x.json",
+            "x.json.bak",
+            "x.lock",
+        ] {
+            assert!(!is_own_temporary(other, "x"), "{other}");
         }
     }
 
@@ -605,6 +886,7 @@ mod tests {
         }
     }
 
+    #[cfg(unix)]
     #[test]
     fn save_load_roundtrip_modes_and_backup() {
         let tmp = tempfile::tempdir().unwrap();
@@ -630,6 +912,29 @@ mod tests {
         assert!(leftovers.is_empty());
     }
 
+    /// A run killed after linking `.bak` but before replacing the file leaves `.bak` and the
+    /// file as two links to one inode; `rename` between such links does nothing (POSIX), so the
+    /// next save must remove its `.bak-<pid>` link itself. Found by
+    /// `store::kill_9_during_refresh_never_tears_the_file`.
+    #[test]
+    fn a_save_after_a_crash_between_backup_and_replace_leaves_no_temporary() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::new(tmp.path());
+        store.save("alice", &sample()).unwrap();
+        let bak = store.dir().join("alice.json.bak");
+        let _ = fs::remove_file(&bak);
+        fs::hard_link(store.path("alice"), &bak).unwrap();
+        store.save("alice", &sample()).unwrap();
+        let mut names: Vec<String> = fs::read_dir(store.dir())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        assert_eq!(names, ["alice.json", "alice.json.bak"]);
+    }
+
+    #[cfg(unix)]
     #[test]
     fn refuses_open_permissions_and_corrupt_files() {
         use std::os::unix::fs::PermissionsExt;

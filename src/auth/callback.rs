@@ -3,16 +3,24 @@
 //! ways in behave the same.
 //!
 //! Requests that carry neither `code` nor `error` (browsers fetch `/favicon.ico` first) get a
-//! 404 and the server keeps listening; a mismatched `state` is refused as the attack it is. The
+//! 404 and the server keeps listening. A request with a missing or wrong `state`, or a `Host`
+//! that is not the loopback address and port we listen on (DNS rebinding), is forged — any web
+//! page can send one with a no-cors fetch: it gets an error page and is ignored (one warning
+//! line for the whole login), so it cannot end the login; only the right `state` does. The
 //! page shown to the browser is static: no redirect, nothing echoed back.
+//!
+//! A pasted line is read with a cap ([`PASTE_LINE_CAP`]): `< /dev/zero` must not eat memory.
 
 use crate::auth::pkce::ct_eq;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use axum::extract::{RawQuery, State};
-use axum::http::{StatusCode, Uri};
+use axum::http::header::HOST;
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{Html, IntoResponse};
+use std::io::BufRead;
 use std::net::{IpAddr, SocketAddr};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
@@ -75,9 +83,77 @@ pub fn interpret_pasted(line: &str, expected_state: &str) -> Option<Outcome> {
     interpret(query, expected_state)
 }
 
+/// The longest pasted line read: real redirect URLs are a few hundred bytes.
+pub const PASTE_LINE_CAP: usize = 8 * 1024;
+
+/// A line from [`PasteReader`].
+#[derive(Debug, PartialEq, Eq)]
+pub enum Pasted {
+    Line(String),
+    /// Longer than [`PASTE_LINE_CAP`]: dropped (the rest of it is skipped unread into memory).
+    TooLong,
+    Eof,
+}
+
+/// Reads pasted lines with a cap, holding at most the cap plus one buffer in memory.
+pub struct PasteReader<R> {
+    inner: R,
+    skipping: bool,
+}
+
+impl<R: BufRead> PasteReader<R> {
+    pub fn new(inner: R) -> Self {
+        PasteReader {
+            inner,
+            skipping: false,
+        }
+    }
+
+    pub fn next_line(&mut self) -> std::io::Result<Pasted> {
+        let mut line = Vec::new();
+        loop {
+            let buf = match self.inner.fill_buf() {
+                Ok(b) => b,
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(e),
+            };
+            if buf.is_empty() {
+                return Ok(if line.is_empty() {
+                    Pasted::Eof
+                } else {
+                    Pasted::Line(String::from_utf8_lossy(&line).into_owned())
+                });
+            }
+            let (chunk, end) = match buf.iter().position(|&b| b == b'\n') {
+                Some(i) => (i + 1, true),
+                None => (buf.len(), false),
+            };
+            if !self.skipping {
+                line.extend_from_slice(&buf[..chunk]);
+            }
+            self.inner.consume(chunk);
+            if self.skipping {
+                self.skipping = !end;
+                continue;
+            }
+            if line.len() > PASTE_LINE_CAP {
+                self.skipping = !end;
+                return Ok(Pasted::TooLong);
+            }
+            if end {
+                return Ok(Pasted::Line(String::from_utf8_lossy(&line).into_owned()));
+            }
+        }
+    }
+}
+
 struct Shared {
     path: String,
     state: String,
+    /// `Host` values a browser sends for our address (`127.0.0.1:PORT`, `[::1]:PORT`,
+    /// `localhost:PORT`).
+    hosts: Vec<String>,
+    warned: AtomicBool,
     tx: Mutex<Option<mpsc::Sender<Outcome>>>,
 }
 
@@ -102,6 +178,7 @@ const PAGE_STATE: &str = "<!doctype html><meta charset=utf-8><title>spotctl</tit
 async fn handle(
     State(shared): State<Arc<Shared>>,
     uri: Uri,
+    headers: HeaderMap,
     RawQuery(q): RawQuery,
 ) -> impl IntoResponse {
     if uri.path() != shared.path {
@@ -110,10 +187,24 @@ async fn handle(
     let Some(outcome) = interpret(q.as_deref().unwrap_or(""), &shared.state) else {
         return (StatusCode::NOT_FOUND, Html("not found")).into_response();
     };
+    let host_ok = |h: &str| shared.hosts.iter().any(|a| a.eq_ignore_ascii_case(h));
+    let ours = headers
+        .get(HOST)
+        .and_then(|h| h.to_str().ok())
+        .is_some_and(host_ok)
+        && uri.authority().is_none_or(|a| host_ok(a.as_str()));
+    if !ours || matches!(outcome, Outcome::StateMismatch) {
+        // Forged (a web page's fetch, another local program): refused, and the login goes on.
+        if !shared.warned.swap(true, Ordering::Relaxed) {
+            eprintln!(
+                "spotctl: warning: ignored a request to the login callback with a wrong `state` or Host (another page or program, not this login); still waiting for the real one"
+            );
+        }
+        return (StatusCode::BAD_REQUEST, Html(PAGE_STATE)).into_response();
+    }
     let page = match &outcome {
         Outcome::Code(_) => (StatusCode::OK, PAGE_OK),
-        Outcome::Denied { .. } => (StatusCode::OK, PAGE_DENIED),
-        Outcome::StateMismatch => (StatusCode::BAD_REQUEST, PAGE_STATE),
+        Outcome::Denied { .. } | Outcome::StateMismatch => (StatusCode::OK, PAGE_DENIED),
     };
     // One-shot: the first answer wins; later requests find the sender gone.
     let tx = shared.tx.lock().ok().and_then(|mut t| t.take());
@@ -146,9 +237,19 @@ pub async fn start(ip: IpAddr, port: u16, path: &str, state: &str) -> Result<Ser
         .local_addr()
         .map_err(|e| Error::Internal(format!("callback address: {e}")))?;
     let (tx, rx) = mpsc::channel(1);
+    let port = addr.port();
+    let mut hosts = vec![addr.to_string(), format!("localhost:{port}")];
+    if port == 80 {
+        hosts.extend([addr.ip().to_string(), "localhost".to_string()]);
+        if let IpAddr::V6(v6) = addr.ip() {
+            hosts.push(format!("[{v6}]"));
+        }
+    }
     let shared = Arc::new(Shared {
         path: path.to_string(),
         state: state.to_string(),
+        hosts,
+        warned: AtomicBool::new(false),
         tx: Mutex::new(Some(tx)),
     });
     let app = axum::Router::new().fallback(handle).with_state(shared);
@@ -170,6 +271,7 @@ pub async fn start(ip: IpAddr, port: u16, path: &str, state: &str) -> Result<Ser
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Read;
 
     #[test]
     fn interprets_redirects() {
@@ -206,6 +308,25 @@ mod tests {
             interpret_pasted("<http://127.0.0.1/callback?code=xyz&state=s7a7e>\r\n", st),
             Some(Outcome::Code(_))
         ));
+    }
+
+    #[test]
+    fn pasted_lines_are_capped_and_the_rest_of_a_long_line_is_skipped() {
+        let long = "a".repeat(PASTE_LINE_CAP + 1);
+        let ok = "b".repeat(PASTE_LINE_CAP - 1);
+        let input = format!("first\n{long}\n{ok}\n{long}{long}tail\nlast");
+        // A tiny buffer exercises lines split across many reads.
+        let mut r = PasteReader::new(std::io::BufReader::with_capacity(7, input.as_bytes()));
+        assert_eq!(r.next_line().unwrap(), Pasted::Line("first\n".into()));
+        assert_eq!(r.next_line().unwrap(), Pasted::TooLong);
+        assert_eq!(r.next_line().unwrap(), Pasted::Line(format!("{ok}\n")));
+        assert_eq!(r.next_line().unwrap(), Pasted::TooLong);
+        assert_eq!(r.next_line().unwrap(), Pasted::Line("last".into()));
+        assert_eq!(r.next_line().unwrap(), Pasted::Eof);
+        // An endless line: one TooLong, then nothing is kept while it is skipped.
+        let mut r = PasteReader::new(std::io::BufReader::new(std::io::repeat(0).take(1 << 20)));
+        assert_eq!(r.next_line().unwrap(), Pasted::TooLong);
+        assert_eq!(r.next_line().unwrap(), Pasted::Eof);
     }
 
     proptest::proptest! {

@@ -287,6 +287,8 @@ fn redirect(raw: &str, provider: Provider) -> Result<Redirect> {
 pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
     let name = ctx.account_name().to_string();
     crate::store::validate_name(&name)?;
+    // A directory others can write is refused before the browser opens (SPEC §2).
+    ctx.store.check_dirs()?;
     // An existing file that cannot be read (corrupt, too open, newer format) is never replaced
     // silently: the user decides (fix it, or `spotctl logout -a NAME` first).
     let previous = ctx.store.load(&name).map_err(|e| {
@@ -527,13 +529,17 @@ async fn wait_for_answer(
         if !paste {
             return;
         }
-        let mut line = String::new();
+        // Capped lines: `< /dev/zero` (one endless line) must not eat memory.
+        let mut lines = callback::PasteReader::new(std::io::stdin().lock());
         loop {
-            line.clear();
-            match std::io::stdin().read_line(&mut line) {
-                Ok(0) | Err(_) => return,
-                Ok(_) => {
-                    if paste_tx.blocking_send(line.clone()).is_err() {
+            match lines.next_line() {
+                Ok(callback::Pasted::Eof) | Err(_) => return,
+                Ok(callback::Pasted::TooLong) => eprintln!(
+                    "spotctl: that line is longer than {} KiB and was skipped; paste only the address the browser was sent to",
+                    callback::PASTE_LINE_CAP / 1024
+                ),
+                Ok(callback::Pasted::Line(line)) => {
+                    if paste_tx.blocking_send(line).is_err() {
                         return;
                     }
                 }
@@ -567,6 +573,8 @@ async fn wait_for_answer(
                 match line {
                     Some(l) if l.trim().is_empty() => {}
                     Some(l) => match callback::interpret_pasted(&l, state) {
+                        // Only the right `state` ends a login, pasted or not.
+                        Some(Outcome::StateMismatch) => eprintln!("spotctl: that address does not belong to this login (its `state` differs); paste the one this login's browser was sent to"),
                         Some(o) => return Ok(o),
                         None => eprintln!("spotctl: that line has no `code` or `error`; paste the whole address the browser was sent to"),
                     },

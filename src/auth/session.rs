@@ -54,11 +54,12 @@ pub enum Need<'a> {
 
 fn needs(acc: &Account, need: Need<'_>) -> bool {
     match need {
-        // A window beyond i64 seconds is "always" (a plain cast would make it negative).
+        // Saturating: a hand-edited `expires_at` of i64::MIN is long expired, not wrapped
+        // into "valid for 292 billion years".
         Need::Within(d) => {
             acc.expires_at.saturating_sub(now()) <= i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
         }
-        Need::Replace(stale) => &acc.access_token == stale || acc.expires_at - now() <= 0,
+        Need::Replace(stale) => &acc.access_token == stale || acc.expires_at <= now(),
         Need::Always => true,
     }
 }
@@ -86,11 +87,75 @@ pub fn token_url(ctx: &Ctx, acc: &Account) -> String {
     }
 }
 
+/// SPEC §2: an account is bound to the origins it was created with (`token_url`, `api_base`).
+/// `SPOTCTL_ACCOUNTS_BASE`/`SPOTCTL_API_BASE` (read for Spotify accounts) pointing at another
+/// origin are refused for it, exit 2 naming both: following them would hand its refresh token,
+/// client secret and access token to that server. Moving an account is a new login.
+pub fn check_origins(ctx: &Ctx, name: &str, acc: &Account) -> Result<()> {
+    if acc.provider != Provider::Spotify {
+        return Ok(());
+    }
+    let login = match acc.grant {
+        Grant::ClientCredentials => format!("spotctl login --client-credentials -a {name}"),
+        Grant::AuthorizationCode => format!("spotctl login -a {name}"),
+    };
+    if ctx.accounts_base_env.is_some() {
+        let env = token_url(ctx, acc);
+        let stored = &acc.token_url;
+        same_origin(
+            name,
+            "token endpoint",
+            stored,
+            &env,
+            "SPOTCTL_ACCOUNTS_BASE",
+            &login,
+        )?;
+    }
+    if let Some(env) = &ctx.api_base_env {
+        same_origin(
+            name,
+            "API",
+            &acc.api_base,
+            env.as_str(),
+            "SPOTCTL_API_BASE",
+            &login,
+        )?;
+    }
+    Ok(())
+}
+
+fn same_origin(
+    name: &str,
+    what: &str,
+    stored: &str,
+    env: &str,
+    var: &str,
+    login: &str,
+) -> Result<()> {
+    let origin = |u: &str| url::Url::parse(u).map(|u| u.origin());
+    match (origin(stored), origin(env)) {
+        // Opaque origins (unparseable) never compare equal, so they are refused too.
+        (Ok(a), Ok(b)) if a == b => Ok(()),
+        (a, b) => {
+            let show = |o: std::result::Result<url::Origin, _>, raw: &str| match o {
+                Ok(o) if o.is_tuple() => o.ascii_serialization(),
+                _ => crate::api::ids::shown(raw),
+            };
+            Err(Error::usage(format!(
+                "account \"{name}\" belongs to {} ({what}), but {var} points to {}: its tokens are never sent to another origin; unset {var}, or run `{login}` to log in there",
+                show(a, stored),
+                show(b, env)
+            )))
+        }
+    }
+}
+
 /// Makes sure the stored token satisfies `need`, refreshing under the lock if not. Returns the
 /// account as stored afterwards and whether this call refreshed it.
 pub async fn ensure(ctx: &Ctx, name: &str, need: Need<'_>) -> Result<(Account, bool)> {
     let store = &ctx.store;
     let acc = store.load(name)?.ok_or_else(|| no_account(name))?;
+    check_origins(ctx, name, &acc)?;
     if !needs(&acc, need) {
         return Ok((acc, false));
     }
@@ -113,7 +178,7 @@ pub async fn ensure(ctx: &Ctx, name: &str, need: Need<'_>) -> Result<(Account, b
     store.commit(name, &fresh, reserved)?;
     tracing::debug!(
         "account {name}: new access token, valid for {}",
-        crate::duration::human(fresh.expires_at - now())
+        crate::duration::human(fresh.expires_at.saturating_sub(now()))
     );
     Ok((fresh, true))
 }
@@ -209,6 +274,7 @@ impl Session {
     }
 
     pub fn from_account(ctx: Arc<Ctx>, name: &str, acc: Account) -> Result<Session> {
+        check_origins(&ctx, name, &acc)?;
         let api_base = match (&ctx.api_base_env, acc.provider) {
             (Some(env), Provider::Spotify) => env.clone(),
             _ => crate::context::check_base(&acc.api_base, &format!("API base of account {name}"))?,
@@ -216,7 +282,7 @@ impl Session {
         let fresh = acc
             .learned
             .page_limit_at
-            .is_some_and(|at| now() - at < PAGE_LIMIT_TTL);
+            .is_some_and(|at| (0..PAGE_LIMIT_TTL).contains(&now().saturating_sub(at)));
         let page_limit = acc
             .learned
             .page_limit

@@ -252,6 +252,10 @@ fn validate(raw: RawToken, label: &str) -> Result<TokenResponse> {
     let expires_in = secs(raw.expires_in, "expires_in")?.unwrap_or(3600);
     let refresh_token_expires_in = secs(raw.refresh_token_expires_in, "refresh_token_expires_in")?;
     let refresh_token = match raw.refresh_token {
+        // A control character would make the stored file corrupt (SPEC §2): refused on receipt.
+        Some(serde_json::Value::String(s)) if s.chars().any(char::is_control) => {
+            return Err(bad("refresh_token contains control characters"));
+        }
         Some(serde_json::Value::String(s)) if !s.is_empty() => Some(Secret::new(s)),
         None | Some(serde_json::Value::Null) => None,
         Some(serde_json::Value::String(_)) => None,
@@ -338,6 +342,7 @@ mod tests {
             r#"{"access_token":"a","expires_in":99999999999999}"#,
             r#"{"access_token":"a","token_type":"mac"}"#,
             r#"{"access_token":"a b"}"#,
+            r#"{"access_token":"a","refresh_token":"r\r\nX: y"}"#,
             r#"{"access_token":"abc"#,
             "<html>502</html>",
             "",

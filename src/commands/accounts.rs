@@ -10,7 +10,7 @@ use std::io::Write;
 use unicode_width::UnicodeWidthStr;
 
 fn expiry(at: i64) -> String {
-    let left = at - now();
+    let left = at.saturating_sub(now());
     if left <= 0 {
         "expired".into()
     } else {

@@ -31,7 +31,7 @@ pub async fn run(ctx: Arc<Ctx>, args: RefreshArgs) -> Result<()> {
         match ensure(&ctx, name, need).await {
             Ok((acc, refreshed)) => {
                 if ctx.verbose > 0 {
-                    let left = human(acc.expires_at - now());
+                    let left = human(acc.expires_at.saturating_sub(now()));
                     if refreshed {
                         eprintln!("spotctl: {name}: refreshed, valid for {left}");
                     } else {
@@ -61,7 +61,7 @@ fn warn_relogin(name: &str, acc: &Account) {
     let Some(end) = acc.refresh_token_expires_at else {
         return;
     };
-    let left = end - now();
+    let left = end.saturating_sub(now());
     if acc.refresh_token.is_some() && left < WARN_WITHIN {
         let when = httpdate::fmt_http_date(
             std::time::UNIX_EPOCH + std::time::Duration::from_secs(end.max(0) as u64),

@@ -26,7 +26,7 @@ pub async fn run(ctx: Arc<Ctx>, args: TokenArgs) -> Result<()> {
             "access_token": token,
             "token_type": acc.token_type,
             "expires_at": acc.expires_at,
-            "expires_in": (acc.expires_at - now()).max(0),
+            "expires_in": acc.expires_at.saturating_sub(now()).max(0),
             "scopes": acc.scopes,
         });
         format!("{v}\n")

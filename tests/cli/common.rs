@@ -227,7 +227,8 @@ impl FullDisk {
         let mnt = t.dir.path().join("small");
         std::fs::create_dir(&mnt).unwrap();
         let ok = std::process::Command::new("mount")
-            .args(["-t", "tmpfs", "-o", "size=64k", "tmpfs"])
+            // mode=0700: a tmpfs root is 1777 by default, a directory spotctl refuses (SPEC §2).
+            .args(["-t", "tmpfs", "-o", "size=64k,mode=0700", "tmpfs"])
             .arg(&mnt)
             .status()
             .is_ok_and(|s| s.success());

@@ -253,15 +253,24 @@ fn favicon_and_stray_requests_are_ignored() {
 #[test]
 fn state_mismatch_is_refused() {
     let t = T::new();
-    let mut l = start_login(&t, &["-a", "csrf", "--redirect-uri", ANY_PORT], &[]);
+    let mut l = start_login(
+        &t,
+        &["-a", "csrf", "--redirect-uri", ANY_PORT, "--wait", "2"],
+        &[],
+    );
     let url = l.url();
     let loc = t.fake.authorize_location(&url).unwrap();
     let state = query_param(&loc, "state").unwrap();
     let forged = loc.replace(&format!("state={state}"), "state=forged0000000000000000");
     assert_eq!(http_get(&forged).0, 400);
+    // Refused and ignored: the login keeps waiting for the real answer (here: until --wait).
     let (code, err) = l.finish();
     assert_eq!(code, 3, "{err}");
-    assert!(err.contains("does not match this login"), "{err}");
+    assert!(
+        err.contains("ignored a request to the login callback"),
+        "{err}"
+    );
+    assert!(err.contains("the login timed out after 2s"), "{err}");
     assert!(!t.account_path("csrf").exists());
     assert!(
         t.hits("/api/token").is_empty(),

@@ -8,6 +8,7 @@ mod support;
 mod common;
 
 mod accounts;
+mod attack;
 mod catalog;
 mod faults;
 mod load;

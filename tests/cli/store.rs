@@ -5,7 +5,7 @@ use crate::common::*;
 use std::os::unix::fs::PermissionsExt;
 use std::time::Duration;
 
-fn is_root() -> bool {
+pub fn is_root() -> bool {
     std::process::Command::new("id")
         .arg("-u")
         .output()
