@@ -24,6 +24,8 @@ pub struct Out {
     format: OutputFormat,
     shape: Shape,
     count: u64,
+    /// stdout is a terminal: JSON gets C1/DEL/bidi escaped (see `sanitize`).
+    terminal: bool,
 }
 
 fn field<'a>(v: &'a Value, key: &str) -> &'a Value {
@@ -38,9 +40,7 @@ fn cell(v: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+    crate::sanitize::cell(&s)
 }
 
 impl Out {
@@ -54,19 +54,20 @@ impl Out {
             format,
             shape,
             count: 0,
+            terminal: std::io::IsTerminal::is_terminal(&std::io::stdout()),
         }
     }
 
     pub fn item(&mut self, v: &Value) -> Result<()> {
         match self.format {
             OutputFormat::Jsonl => {
-                serde_json::to_writer(&mut self.w, v).map_err(std::io::Error::from)?;
+                self.json(v)?;
                 self.w.write_all(b"\n")?;
             }
             OutputFormat::Json => {
                 self.w
                     .write_all(if self.count == 0 { b"[\n" } else { b",\n" })?;
-                serde_json::to_writer(&mut self.w, v).map_err(std::io::Error::from)?;
+                self.json(v)?;
             }
             OutputFormat::Tsv => {
                 let cols = self.columns(v);
@@ -81,6 +82,18 @@ impl Out {
             }
         }
         self.count += 1;
+        Ok(())
+    }
+
+    /// One item as JSON: the service's bytes in a pipe, terminal-safe escapes on a terminal.
+    fn json(&mut self, v: &Value) -> Result<()> {
+        if self.terminal {
+            let text = serde_json::to_string(v).map_err(std::io::Error::from)?;
+            self.w
+                .write_all(crate::sanitize::json_for(text, true).as_bytes())?;
+        } else {
+            serde_json::to_writer(&mut self.w, v).map_err(std::io::Error::from)?;
+        }
         Ok(())
     }
 

@@ -457,6 +457,7 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
                 )
             })
             .unwrap_or_default();
+        let who = crate::sanitize::line(&who);
         eprintln!("spotctl: logged in{who}; stored as account \"{name}\"");
     }
     Ok(())

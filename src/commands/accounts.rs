@@ -55,15 +55,19 @@ pub fn run(ctx: &Ctx) -> Result<()> {
                     Ok(a) => items.push(summary(name, a)),
                     Err(e) => {
                         bad += 1;
-                        eprintln!("spotctl: {e}");
+                        eprintln!("spotctl: {}", crate::sanitize::line(&e.to_string()));
                     }
                 }
             }
+            // Account files hold what servers said (user ids, names, scopes): escaped for a
+            // terminal, byte for byte in a pipe.
+            let tty = std::io::IsTerminal::is_terminal(&std::io::stdout());
+            let safe = |v: serde_json::Value| crate::sanitize::json_for(v.to_string(), tty);
             if ctx.output == OutputFormat::Json {
-                writeln!(out, "{}", serde_json::Value::Array(items))?;
+                writeln!(out, "{}", safe(serde_json::Value::Array(items)))?;
             } else {
                 for i in items {
-                    writeln!(out, "{i}")?;
+                    writeln!(out, "{}", safe(i))?;
                 }
             }
         }
@@ -80,28 +84,32 @@ pub fn run(ctx: &Ctx) -> Result<()> {
             }
             for (name, acc) in &list {
                 match acc {
-                    Ok(a) => rows.push([
-                        name.clone(),
-                        a.provider.as_str().into(),
-                        a.grant.as_str().into(),
-                        a.user
-                            .as_ref()
-                            .map(|u| match &u.display_name {
-                                Some(d) => format!("{} ({d})", u.id),
-                                None => u.id.clone(),
-                            })
-                            .unwrap_or_else(|| "-".into()),
-                        expiry(a.expires_at),
-                        relogin(a),
-                        if a.scopes.is_empty() {
-                            "-".into()
-                        } else {
-                            a.scopes.join(" ")
-                        },
-                    ]),
+                    Ok(a) => rows.push(
+                        [
+                            name.clone(),
+                            a.provider.as_str().into(),
+                            a.grant.as_str().into(),
+                            a.user
+                                .as_ref()
+                                .map(|u| match &u.display_name {
+                                    Some(d) => format!("{} ({d})", u.id),
+                                    None => u.id.clone(),
+                                })
+                                .unwrap_or_else(|| "-".into()),
+                            expiry(a.expires_at),
+                            relogin(a),
+                            if a.scopes.is_empty() {
+                                "-".into()
+                            } else {
+                                a.scopes.join(" ")
+                            },
+                        ]
+                        // Server-provided text (user id, display name, scopes): no controls.
+                        .map(|c| crate::sanitize::cell(&c)),
+                    ),
                     Err(e) => {
                         bad += 1;
-                        eprintln!("spotctl: {e}");
+                        eprintln!("spotctl: {}", crate::sanitize::line(&e.to_string()));
                     }
                 }
             }

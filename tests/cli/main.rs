@@ -10,6 +10,7 @@ mod common;
 mod accounts;
 mod catalog;
 mod faults;
+mod hostile;
 mod login;
 mod options;
 mod security;
