@@ -376,7 +376,7 @@ fn accounts_show_hostile_user_ids_names_and_scopes_defanged() {
 }
 
 #[test]
-fn a_hostile_display_name_and_scope_from_the_service_are_defanged_at_login() {
+fn a_hostile_display_name_from_the_service_is_defanged_at_login() {
     let t = T::new();
     t.fake
         .set_display_name("alice", Some(&format!("Alice{EVIL}")));
