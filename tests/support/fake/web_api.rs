@@ -605,7 +605,8 @@ fn user_json(st: &mut State, v: &View, id: &str, private: bool) -> Value {
         "external_urls": {"spotify": format!("https://open.spotify.com/user/{id}")},
         "href": format!("{}/users/{id}", v.api),
         "id": id,
-        "images": [],
+        // User images can have null sizes (facts §9).
+        "images": [{"height": null, "url": format!("https://i.scdn.co/image/user-{id}"), "width": null}],
         "type": "user",
         "uri": format!("spotify:user:{id}"),
     });
