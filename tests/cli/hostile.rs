@@ -373,6 +373,20 @@ fn accounts_show_hostile_user_ids_names_and_scopes_defanged() {
     // Piped JSON is the data, byte for byte (jq decides what to do with it).
     let o = t.run(&["accounts", "-o", "jsonl"]);
     assert_eq!(jsonl(&o)[0]["user"]["display_name"], format!("name{EVIL}"));
+
+    // A scope as the token endpoint sends it on a refresh, stored, then listed.
+    t.user_account("evil2", "bob", &format!("granted{EVIL}"), 0);
+    let o = t.run(&["refresh", "-a", "evil2", "-v"]);
+    assert_code(&o, 0);
+    assert_no_raw_controls("refresh's stderr", &stderr(&o));
+    assert_eq!(
+        read_json(&t.account_path("evil2"))["scopes"][0],
+        format!("granted{EVIL}"),
+        "stored as sent"
+    );
+    let o = t.run(&["accounts", "-o", "table"]);
+    assert_no_raw_controls("accounts", &stdout(&o));
+    assert!(stdout(&o).contains("grantedx"), "{}", stdout(&o));
 }
 
 #[test]
@@ -500,7 +514,7 @@ fn an_api_error_that_echoes_the_bearer_token_is_redacted() {
     assert!(token.len() > 20);
     assert!(!stderr(&o).contains(&token[..16]), "{}", stderr(&o));
     assert!(
-        stderr(&o).contains("got Authorization: Bearer (redacted)"),
+        stderr(&o).contains("credential (redacted); got Authorization: Bearer (redacted)"),
         "{}",
         stderr(&o)
     );
@@ -517,7 +531,11 @@ fn a_token_endpoint_that_echoes_the_basic_header_gets_it_redacted() {
     let b64 =
         base64::engine::general_purpose::STANDARD.encode(format!("{CLIENT_ID}:{CLIENT_SECRET}"));
     assert!(!stderr(&o).contains(&b64[..12]), "{}", stderr(&o));
-    assert!(stderr(&o).contains("Basic (redacted)"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("\"message\":\"credential (redacted); got Authorization: "),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]

@@ -261,7 +261,8 @@ pub enum FaultKind {
         body: String,
     },
     /// An error with this status whose message echoes the request's `Authorization` header
-    /// verbatim (`Bearer …` or `Basic …`), as some proxies and debug builds do.
+    /// (its value alone, then verbatim with the scheme), as some proxies and debug builds do:
+    /// `credential B64; got Authorization: Basic B64`.
     EchoAuthorization(u16),
     /// 200 `application/json` that never ends: `{"items":[` then items forever, as fast as the
     /// client reads.

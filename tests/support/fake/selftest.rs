@@ -994,7 +994,9 @@ fn real_shapes_and_hostile_modes_are_served_as_documented() {
     let (status, _, body) = http_request("GET", &url, &[("authorization", &auth)], None);
     assert_eq!(status, 400);
     assert!(
-        body.contains(&format!("got Authorization: Bearer {token}")),
+        body.contains(&format!(
+            "credential {token}; got Authorization: Bearer {token}"
+        )),
         "{body}"
     );
 

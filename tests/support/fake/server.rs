@@ -295,7 +295,12 @@ async fn respond(
         }
         Some(FaultKind::EchoAuthorization(code)) => {
             let sent = header_str(&inc.headers, header::AUTHORIZATION).unwrap_or("");
-            web_api_error(code, &format!("got Authorization: {sent}"))
+            // Bare, then with its scheme (as a debug page listing credentials would).
+            let bare = sent.split_once(' ').map_or(sent, |(_, v)| v);
+            web_api_error(
+                code,
+                &format!("credential {bare}; got Authorization: {sent}"),
+            )
         }
         Some(FaultKind::EndlessBody) => {
             let chunk = Bytes::from(
