@@ -436,7 +436,10 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
     acc.user = match who(&http, &acc).await {
         Ok(u) => u,
         Err(e) => {
-            eprintln!("spotctl: warning: logged in, but could not look up who: {e}");
+            eprintln!(
+                "spotctl: warning: logged in, but could not look up who: {}",
+                crate::sanitize::line(&e.to_string())
+            );
             None
         }
     };
