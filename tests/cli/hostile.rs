@@ -269,23 +269,32 @@ fn a_huge_declared_body_is_refused_before_reading_it() {
 
 // ---- 5. loops ----
 
+/// A listing on `path` served one page at a time (no `total`), with `fault` on every page
+/// after the first `skip`; runs `args` with a 20 s limit (the old client never ended).
+fn looping(
+    t: &T,
+    path: &str,
+    fault: FaultKind,
+    skip: usize,
+    args: &[&str],
+) -> std::process::Output {
+    t.fake
+        .inject(Fault::new(path, FaultKind::NoTotal).times(usize::MAX));
+    t.fake
+        .inject(Fault::new(path, fault).skip(skip).times(usize::MAX));
+    t.cmd()
+        .timeout(Duration::from_secs(20))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
 #[test]
 fn a_next_link_pointing_back_is_exit_6_with_the_resume_hint() {
     let t = T::new();
-    // One page at a time (no total), and the third page's `next` points back at the first.
-    t.fake
-        .inject(Fault::new(ALBUMS, FaultKind::NoTotal).times(usize::MAX));
-    t.fake.inject(
-        Fault::new(ALBUMS, FaultKind::LoopingNext(0))
-            .skip(2)
-            .times(usize::MAX),
-    );
-    let o = t
-        .cmd()
-        .timeout(Duration::from_secs(20))
-        .args(["albums", "--artist", ARTIST_57, "-o", "tsv"])
-        .output()
-        .unwrap();
+    // The third page's `next` points back at the first.
+    let args = ["albums", "--artist", ARTIST_57, "-o", "tsv"];
+    let o = looping(&t, ALBUMS, FaultKind::LoopingNext(0), 2, &args);
     assert_code(&o, 6);
     assert_eq!(lines(&o).len(), 30);
     assert_eq!(
@@ -301,16 +310,8 @@ fn a_next_link_pointing_back_is_exit_6_with_the_resume_hint() {
 fn api_paginate_on_a_cursor_that_never_moves_is_exit_6() {
     let t = T::new();
     t.user_account("alice", "alice", "user-library-read", 3600);
-    t.fake
-        .inject(Fault::new("/me/tracks", FaultKind::NoTotal).times(usize::MAX));
-    t.fake
-        .inject(Fault::new("/me/tracks", FaultKind::SelfNext).times(usize::MAX));
-    let o = t
-        .cmd()
-        .timeout(Duration::from_secs(20))
-        .args(["api", "/me/tracks?limit=5", "--paginate", "-a", "alice"])
-        .output()
-        .unwrap();
+    let args = ["api", "/me/tracks?limit=5", "--paginate", "-a", "alice"];
+    let o = looping(&t, "/me/tracks", FaultKind::SelfNext, 0, &args);
     assert_code(&o, 6);
     assert_eq!(jsonl(&o).len(), 5, "the page once, never again");
     assert!(
@@ -324,22 +325,11 @@ fn api_paginate_on_a_cursor_that_never_moves_is_exit_6() {
 #[test]
 fn pages_that_add_nothing_new_end_the_listing_with_exit_6() {
     let t = T::new();
-    // No total (one page at a time), and every page after the first serves the first page's
-    // items again under a new offset: `next` goes on, the items never change. The old client
-    // printed the first 10 albums, dropped the rest as duplicates and exited 0.
-    t.fake
-        .inject(Fault::new(ALBUMS, FaultKind::NoTotal).times(usize::MAX));
-    t.fake.inject(
-        Fault::new(ALBUMS, FaultKind::ShiftBack(1_000_000))
-            .skip(1)
-            .times(usize::MAX),
-    );
-    let o = t
-        .cmd()
-        .timeout(Duration::from_secs(20))
-        .args(["albums", "--artist", ARTIST_57, "-o", "tsv"])
-        .output()
-        .unwrap();
+    // Every page after the first serves the first page's items again under a new offset:
+    // `next` goes on, the items never change. The old client printed the first 10 albums,
+    // dropped the rest as duplicates and exited 0.
+    let args = ["albums", "--artist", ARTIST_57, "-o", "tsv"];
+    let o = looping(&t, ALBUMS, FaultKind::ShiftBack(1_000_000), 1, &args);
     assert_code(&o, 6);
     assert_eq!(lines(&o).len(), 10);
     assert_eq!(
