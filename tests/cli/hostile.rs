@@ -421,7 +421,7 @@ fn hostile_error_messages_and_json_keys_never_reach_stderr_raw() {
         t.fake.api_base()
     );
     let page = format!(
-        "{{\"items\":[{{\"id\":\"a\"}}],\"next\":\"{next}\",\"total\":3,\"offset\":0,\"limit\":1}}"
+        "{{\"items\":[{{\"id\":\"a\"}},null],\"next\":\"{next}\",\"total\":3,\"offset\":0,\"limit\":1}}"
     );
     t.fake.inject(Fault::new(
         "/search",
@@ -439,6 +439,17 @@ fn hostile_error_messages_and_json_keys_never_reach_stderr_raw() {
     assert_code(&o, 6);
     assert_no_raw_controls("stderr", &stderr(&o));
     assert!(stderr(&o).contains("stopped at k"), "{}", stderr(&o));
+    // The same key in a warning line (logged, not returned): the log formatter sanitises too.
+    assert!(
+        stderr(&o).contains("spotctl: warning: kx"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(
+        stderr(&o).contains(": the service sent 1 empty (null) entry; they were skipped"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
