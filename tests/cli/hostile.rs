@@ -237,6 +237,27 @@ fn an_endless_api_body_is_exit_6_in_bounded_memory() {
 }
 
 #[test]
+fn eight_endless_bodies_at_once_stay_within_concurrency_times_the_cap() {
+    let t = T::new();
+    // The first page (after the page-size probe) is real; the 8 derived pages fetched at once
+    // never end.
+    t.fake.inject(
+        Fault::new(ALBUMS, FaultKind::EndlessBody)
+            .skip(2)
+            .times(usize::MAX),
+    );
+    let (code, err, rss_kb, _) = run_measured(&t, &["albums", "--artist", ARTIST_1000]);
+    assert_eq!(code, 6, "{err}");
+    assert!(err.contains("the response is larger than 8 MiB"), "{err}");
+    assert!(err.contains("rerun with --offset 10 to resume"), "{err}");
+    assert!(
+        rss_kb < 128 * 1024,
+        "8 x 8 MiB + baseline: peak RSS {rss_kb} kB"
+    );
+    eprintln!("8 endless API bodies at once: peak RSS {rss_kb} kB");
+}
+
+#[test]
 fn an_endless_token_body_is_exit_6_in_bounded_memory() {
     let t = T::new();
     t.fake
