@@ -450,6 +450,8 @@ async fn follow(
                     // The listing shrank (or the service misbehaves): stop, never loop.
                     return Ok(());
                 }
+                // A `total` of a billion over the same items again and again is a loop too.
+                progress.check_page(&next_url, &page)?;
                 last_next = page.next.clone();
                 if out.page(page).await.is_err() || out.done() {
                     return Ok(());

@@ -728,3 +728,31 @@ fn a_next_on_the_last_page_and_locale_in_next_links_end_right() {
         );
     }
 }
+
+#[test]
+fn a_huge_total_over_the_same_items_again_is_exit_6_not_endless() {
+    let t = T::new();
+    // Every page says there are 1,000,057 albums and serves the first page's items again: the
+    // derived pages would go on for 100,000 requests with nothing new (albums drops repeats, so
+    // the output would just stop growing).
+    t.fake
+        .inject(Fault::new(ALBUMS, FaultKind::TotalChanges(1_000_000)).times(usize::MAX));
+    t.fake.inject(
+        Fault::new(ALBUMS, FaultKind::ShiftBack(1_000_000_000))
+            .skip(1)
+            .times(usize::MAX),
+    );
+    let o = t
+        .cmd()
+        .timeout(Duration::from_secs(20))
+        .args(["albums", "--artist", ARTIST_57, "-o", "tsv", "-q"])
+        .output()
+        .unwrap();
+    assert_code(&o, 6);
+    assert!(
+        stderr(&o).contains("pages stopped adding new items"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(t.hits(ALBUMS).len() < 30, "{}", t.hits(ALBUMS).len());
+}
