@@ -55,7 +55,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
                     Ok(a) => items.push(summary(name, a)),
                     Err(e) => {
                         bad += 1;
-                        eprintln!("spotctl: {}", crate::sanitize::line(&e.to_string()));
+                        eprintln!("spotctl: {e}");
                     }
                 }
             }
@@ -84,32 +84,28 @@ pub fn run(ctx: &Ctx) -> Result<()> {
             }
             for (name, acc) in &list {
                 match acc {
-                    Ok(a) => rows.push(
-                        [
-                            name.clone(),
-                            a.provider.as_str().into(),
-                            a.grant.as_str().into(),
-                            a.user
-                                .as_ref()
-                                .map(|u| match &u.display_name {
-                                    Some(d) => format!("{} ({d})", u.id),
-                                    None => u.id.clone(),
-                                })
-                                .unwrap_or_else(|| "-".into()),
-                            expiry(a.expires_at),
-                            relogin(a),
-                            if a.scopes.is_empty() {
-                                "-".into()
-                            } else {
-                                a.scopes.join(" ")
-                            },
-                        ]
-                        // Server-provided text (user id, display name, scopes): no controls.
-                        .map(|c| crate::sanitize::cell(&c)),
-                    ),
+                    Ok(a) => rows.push([
+                        name.clone(),
+                        a.provider.as_str().into(),
+                        a.grant.as_str().into(),
+                        a.user
+                            .as_ref()
+                            .map(|u| match &u.display_name {
+                                Some(d) => format!("{} ({d})", u.id),
+                                None => u.id.clone(),
+                            })
+                            .unwrap_or_else(|| "-".into()),
+                        expiry(a.expires_at),
+                        relogin(a),
+                        if a.scopes.is_empty() {
+                            "-".into()
+                        } else {
+                            a.scopes.join(" ")
+                        },
+                    ]),
                     Err(e) => {
                         bad += 1;
-                        eprintln!("spotctl: {}", crate::sanitize::line(&e.to_string()));
+                        eprintln!("spotctl: {e}");
                     }
                 }
             }
@@ -118,6 +114,10 @@ pub fn run(ctx: &Ctx) -> Result<()> {
                     "spotctl: no accounts yet; run `spotctl login` (accounts live in {})",
                     ctx.store.dir().display()
                 );
+            }
+            // Server-provided text (user id, display name, scopes): no controls in a cell.
+            for c in rows.iter_mut().flatten() {
+                *c = crate::sanitize::cell(c);
             }
             let widths: Vec<usize> = (0..6)
                 .map(|i| rows.iter().map(|r| r[i].width()).max().unwrap_or(0))
