@@ -19,6 +19,7 @@ mod context;
 mod duration;
 mod error;
 mod output;
+mod sanitize;
 mod secret;
 mod store;
 
@@ -51,7 +52,8 @@ fn main() -> ExitCode {
         Ok(()) | Err(Error::BrokenPipe) => ExitCode::SUCCESS,
         Err(Error::Reported(c)) => ExitCode::from(c),
         Err(e) => {
-            eprintln!("spotctl: {e}");
+            // Messages quote servers and files: never raw controls, never a flood (SPEC §3).
+            eprintln!("spotctl: {}", sanitize::line(&e.to_string()));
             ExitCode::from(e.exit_code())
         }
     }
@@ -188,8 +190,12 @@ where
             tracing::Level::DEBUG => "debug: ",
             tracing::Level::TRACE => "trace: ",
         };
-        write!(writer, "spotctl: {level}")?;
-        ctx.field_format().format_fields(writer.by_ref(), event)?;
-        writeln!(writer)
+        // Formatted apart first: log lines quote servers too, and go through the sanitiser.
+        let mut text = String::new();
+        ctx.field_format().format_fields(
+            tracing_subscriber::fmt::format::Writer::new(&mut text),
+            event,
+        )?;
+        writeln!(writer, "spotctl: {level}{}", sanitize::line(&text))
     }
 }

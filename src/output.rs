@@ -33,7 +33,8 @@ pub struct Out {
     /// The page being formatted.
     w: Vec<u8>,
     /// stdout is a terminal: written directly (it does not stall), so rows and the progress
-    /// bar never overlap and warnings come after the rows they follow.
+    /// bar never overlap and warnings come after the rows they follow; and JSON gets
+    /// C1/DEL/bidi escaped (see `sanitize`).
     terminal: bool,
     writer: Option<Writer>,
     bar: Option<indicatif::ProgressBar>,
@@ -54,9 +55,7 @@ fn cell(v: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     };
-    s.chars()
-        .map(|c| if c.is_control() { ' ' } else { c })
-        .collect()
+    crate::sanitize::cell(&s)
 }
 
 impl Out {
@@ -79,13 +78,13 @@ impl Out {
     pub fn item(&mut self, v: &Value) -> Result<()> {
         match self.format {
             OutputFormat::Jsonl => {
-                serde_json::to_writer(&mut self.w, v).map_err(std::io::Error::from)?;
+                self.json(v)?;
                 self.w.write_all(b"\n")?;
             }
             OutputFormat::Json => {
                 self.w
                     .write_all(if self.count == 0 { b"[\n" } else { b",\n" })?;
-                serde_json::to_writer(&mut self.w, v).map_err(std::io::Error::from)?;
+                self.json(v)?;
             }
             OutputFormat::Tsv => {
                 let cols = self.columns(v);
@@ -100,6 +99,18 @@ impl Out {
             }
         }
         self.count += 1;
+        Ok(())
+    }
+
+    /// One item as JSON: the service's bytes in a pipe, terminal-safe escapes on a terminal.
+    fn json(&mut self, v: &Value) -> Result<()> {
+        if self.terminal {
+            let text = serde_json::to_string(v).map_err(std::io::Error::from)?;
+            self.w
+                .write_all(crate::sanitize::json_for(text, true).as_bytes())?;
+        } else {
+            serde_json::to_writer(&mut self.w, v).map_err(std::io::Error::from)?;
+        }
         Ok(())
     }
 

@@ -23,8 +23,12 @@ impl Api {
     pub fn url(&self, path_and_query: &str) -> Result<url::Url> {
         let base = self.base().as_str().trim_end_matches('/');
         let p = path_and_query.trim_start_matches('/');
-        url::Url::parse(&format!("{base}/{p}"))
-            .map_err(|e| Error::usage(format!("invalid API path {path_and_query}: {e}")))
+        url::Url::parse(&format!("{base}/{p}")).map_err(|e| {
+            Error::usage(format!(
+                "invalid API path {}: {e}",
+                crate::api::ids::shown(path_and_query)
+            ))
+        })
     }
 
     /// Refuses to send the token anywhere but the API's own origin (a `next` link pointing
@@ -58,14 +62,16 @@ impl Api {
         if body.iter().all(|b| b.is_ascii_whitespace()) {
             return Ok((status, Value::Null));
         }
-        serde_json::from_slice(&body)
-            .map(|v| (status, v))
-            .map_err(|_| {
-                Error::network(format!(
+        match serde_json::from_slice(&body) {
+            Ok(v) => Ok((status, v)),
+            Err(_) => {
+                let token = self.session.token().await;
+                Err(Error::network(format!(
                     "{label}: {status} but the body is not valid JSON: {}",
-                    crate::auth::token::excerpt(&body)
-                ))
-            })
+                    crate::auth::token::excerpt(&redact(&body, &token))
+                )))
+            }
+        }
     }
 
     /// One authenticated call; returns a 2xx status and its body as sent (`api` prints a
@@ -107,7 +113,7 @@ impl Api {
                 401 => {
                     return Err(Error::auth(format!(
                         "{label}: 401 {} even with a new access token; run `spotctl login -a {}`",
-                        service_message(&resp.body, 401),
+                        service_message(&redact(&resp.body, &token), 401),
                         self.session.name()
                     )));
                 }
@@ -123,12 +129,19 @@ impl Api {
                         method: req.method.to_string(),
                         path: req.url.path().to_string(),
                         status,
-                        message: service_message(&resp.body, status),
+                        // A proxy or debug page may echo the request's Authorization header.
+                        message: service_message(&redact(&resp.body, &token), status),
                     });
                 }
             }
         }
     }
+}
+
+/// A response body with the bearer token (and any `Bearer …`/`Basic …` value) removed,
+/// before any of it is cut into a message: a proxy or debug page may echo the header.
+fn redact(body: &[u8], token: &crate::secret::Secret) -> Vec<u8> {
+    crate::sanitize::redact(&String::from_utf8_lossy(body), &[token.expose()]).into_bytes()
 }
 
 /// The service's own words for an error: Spotify `{"error":{"message"}}`, OAuth

@@ -11,7 +11,11 @@
 //! - 500/502/503/504, connection errors and timeouts: exponential backoff with jitter, up to
 //!   `--max-retries`, for requests that are safe to repeat.
 //! - Redirects are never followed (a token endpoint that redirects is an error, not a hop).
-//! - `-vv` logs one line per request: method, path, status, time. Never headers or bodies.
+//! - `-vv` logs one line per request: method, path, status, time. Never headers or bodies;
+//!   query parameters whose name looks like a credential are masked (by pattern, any case).
+//! - Bodies are read as a stream with a cap ([`API_BODY_CAP`], [`TOKEN_BODY_CAP`]): a larger
+//!   one (declared or streamed) is exit 6 at once, never retried, never unbounded memory.
+//! - A URL too long for any server ([`MAX_URL`]) is a usage error (exit 2), never sent.
 
 use crate::error::{Error, Result};
 use crate::secret::Secret;
@@ -22,6 +26,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 use tokio::sync::{Semaphore, SemaphorePermit};
+
+/// Largest Web API response body read: a page of 50 full albums is ~150 KB and the largest
+/// real objects (a playlist with 100 tracks) under 1 MB; 8 MiB is far above any of them yet
+/// keeps a hostile server from costing more than concurrency × 8 MiB.
+pub const API_BODY_CAP: usize = 8 << 20;
+/// Largest token endpoint response read: real ones are under 2 KB (Kakao's with an id_token).
+pub const TOKEN_BODY_CAP: usize = 64 << 10;
+/// Longest URL sent. Common servers and proxies refuse request lines above 8–16 KB; the HTTP
+/// stack cannot send more than 64 KB at all.
+pub const MAX_URL: usize = 16 << 10;
 
 #[derive(Debug, Clone)]
 pub struct RetryPolicy {
@@ -89,7 +103,20 @@ impl Request {
     /// "GET /v1/artists/…/albums": what error messages and logs show. No query string (it may
     /// carry user input that is noise in a one-line error), never credentials.
     pub fn label(&self) -> String {
-        format!("{} {}", self.method, self.url.path())
+        format!(
+            "{} {}",
+            self.method,
+            crate::sanitize::cut_middle(self.url.path(), 200)
+        )
+    }
+
+    /// Requests with a bearer token are Web API calls; the token endpoint never gets one.
+    fn body_cap(&self) -> usize {
+        if self.bearer.is_some() {
+            API_BODY_CAP
+        } else {
+            TOKEN_BODY_CAP
+        }
     }
 
     /// The host a request goes to, for network errors ("could not connect … (api.spotify.com)").
@@ -102,23 +129,10 @@ impl Request {
     }
 
     /// The `-vv` line: the label with the query (offsets, page sizes, search terms). Spotify's
-    /// queries carry no credentials, but other APIs' `next` links may (`access_token=`, `key=`):
-    /// values of such parameters are masked.
+    /// queries carry no credentials, but other APIs' `next` links may (`access_token=`,
+    /// `X-Amz-Security-Token=`, `apiKey=`): values of parameters whose name looks like a
+    /// credential are masked, by pattern rather than a fixed list.
     pub fn log_line(&self) -> String {
-        const SENSITIVE: &[&str] = &[
-            "access_token",
-            "refresh_token",
-            "token",
-            "code",
-            "code_verifier",
-            "client_secret",
-            "key",
-            "api_key",
-            "apikey",
-            "sig",
-            "signature",
-            "password",
-        ];
         if self.url.query().is_none() {
             return self.label();
         }
@@ -126,7 +140,7 @@ impl Request {
             .url
             .query_pairs()
             .map(|(k, v)| {
-                if SENSITIVE.contains(&k.to_ascii_lowercase().as_str()) {
+                if looks_like_credential(&k) {
                     format!("{k}=(redacted)")
                 } else {
                     format!("{k}={v}")
@@ -135,6 +149,25 @@ impl Request {
             .collect();
         format!("{} {}?{}", self.method, self.url.path(), pairs.join("&"))
     }
+}
+
+/// A query parameter name that may carry a credential: it contains token, secret, code, key,
+/// signature, password/passwd, credential or auth, or is `sig`/`pw` (any case, any separator).
+fn looks_like_credential(name: &str) -> bool {
+    let n = name.to_ascii_lowercase();
+    const PARTS: &[&str] = &[
+        "token",
+        "secret",
+        "code",
+        "key",
+        "signature",
+        "password",
+        "passwd",
+        "credential",
+        "auth",
+        "session",
+    ];
+    PARTS.iter().any(|p| n.contains(p)) || matches!(n.as_str(), "sig" | "pw" | "pwd")
 }
 
 #[derive(Debug)]
@@ -200,6 +233,8 @@ impl Drop for Permit<'_> {
 enum Attempt {
     /// A response, and when the request was sent (after any pause and queueing).
     Done(Response, Instant),
+    /// The body is larger than the cap: not retried (the server would send it again).
+    TooLarge(String),
     /// Network-level failure; `sent` says whether the request may have reached the server.
     Failed { err: String, sent: bool },
 }
@@ -355,8 +390,20 @@ impl Http {
         };
         let status = resp.status().as_u16();
         let headers = resp.headers().clone();
-        match resp.bytes().await {
-            Ok(b) => {
+        match read_capped(resp, req.body_cap()).await {
+            Ok(None) => {
+                tracing::debug!("{} -> {status}, body over the cap", req.log_line());
+                let (cap, what) = if req.body_cap() == API_BODY_CAP {
+                    (format!("{} MiB", API_BODY_CAP >> 20), "page")
+                } else {
+                    (format!("{} KiB", TOKEN_BODY_CAP >> 10), "token response")
+                };
+                Attempt::TooLarge(format!(
+                    "{}: the response is larger than {cap}, far more than any real {what}; not reading more (a broken or hostile server?)",
+                    req.label()
+                ))
+            }
+            Ok(Some(b)) => {
                 tracing::debug!(
                     "{} -> {status} ({} bytes, {}ms)",
                     req.log_line(),
@@ -367,7 +414,7 @@ impl Http {
                     Response {
                         status,
                         headers,
-                        body: b.to_vec(),
+                        body: b,
                     },
                     started,
                 )
@@ -401,10 +448,19 @@ impl Http {
     /// Sends with the retry policy. Returns the final response for every status that is not
     /// retried (2xx, 3xx, 4xx other than 429); fails with exit 5 or 6 when retries run out.
     pub async fn send(&self, req: &Request) -> Result<Response> {
+        if req.url.as_str().len() > MAX_URL {
+            return Err(Error::usage(format!(
+                "{}: the request URL is {} bytes, more than the {} KB a server accepts; shorten it",
+                req.label(),
+                req.url.as_str().len(),
+                MAX_URL >> 10
+            )));
+        }
         let mut retries = 0u32;
         let gate = self.gate(&req.url);
         loop {
             let (why, wait) = match self.attempt(req, &gate).await {
+                Attempt::TooLarge(msg) => return Err(Error::network(msg)),
                 Attempt::Done(resp, sent) if resp.status == 429 => {
                     let wait = self.rate_limit_wait(req, &resp, retries)?;
                     gate.pause_until(Instant::now() + wait);
@@ -509,14 +565,35 @@ impl Http {
     }
 }
 
-/// `Retry-After` as seconds or an HTTP date (RFC 9110 §10.2.3). Garbage counts as absent.
+/// `Retry-After` as seconds or an HTTP date (RFC 9110 §10.2.3). Garbage counts as absent; a
+/// number of seconds too large for any integer is "very long", not absent.
 pub fn parse_retry_after(headers: &HeaderMap, now: SystemTime) -> Option<Duration> {
     let v = headers.get(RETRY_AFTER)?.to_str().ok()?.trim();
-    if let Ok(secs) = v.parse::<u64>() {
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        let secs = v.parse::<u64>().unwrap_or(u64::MAX);
         return Some(Duration::from_secs(secs.min(10 * 365 * 86400)));
     }
     let when = httpdate::parse_http_date(v).ok()?;
     Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+/// The body, read chunk by chunk up to `cap` bytes; `None` when it is (or says it is) larger.
+/// Memory never exceeds the cap, whatever the server streams.
+async fn read_capped(
+    mut resp: reqwest::Response,
+    cap: usize,
+) -> std::result::Result<Option<Vec<u8>>, reqwest::Error> {
+    if resp.content_length().is_some_and(|n| n > cap as u64) {
+        return Ok(None);
+    }
+    let mut body = Vec::with_capacity(resp.content_length().unwrap_or(0) as usize);
+    while let Some(chunk) = resp.chunk().await? {
+        if body.len() + chunk.len() > cap {
+            return Ok(None);
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(Some(body))
 }
 
 fn is_quota_exceeded(body: &[u8]) -> bool {
@@ -599,6 +676,11 @@ mod tests {
         assert_eq!(parse_retry_after(&h("0"), now), Some(Duration::ZERO));
         assert_eq!(parse_retry_after(&h("garbage"), now), None);
         assert_eq!(parse_retry_after(&h("-5"), now), None);
+        assert_eq!(
+            parse_retry_after(&h("99999999999999999999999999"), now),
+            Some(Duration::from_secs(10 * 365 * 86400)),
+            "beyond u64 is very long, not absent"
+        );
         assert_eq!(parse_retry_after(&HeaderMap::new(), now), None);
         let date = httpdate::fmt_http_date(now + Duration::from_secs(30));
         assert_eq!(
@@ -622,6 +704,39 @@ mod tests {
             l,
             "GET /v1/x?after=abc&access_token=(redacted)&limit=10&Key=(redacted)"
         );
+    }
+
+    #[test]
+    fn credential_looking_names_are_found_by_pattern() {
+        for n in [
+            "oauth_token",
+            "id_token",
+            "X-Amz-Security-Token",
+            "accessToken",
+            "client_secret",
+            "apiKey",
+            "Signature",
+            "sig",
+            "passWord",
+            "code",
+            "code_verifier",
+            "X-Goog-Credential",
+        ] {
+            assert!(looks_like_credential(n), "{n}");
+        }
+        for n in [
+            "offset",
+            "limit",
+            "q",
+            "query",
+            "type",
+            "market",
+            "locale",
+            "include_groups",
+            "after",
+        ] {
+            assert!(!looks_like_credential(n), "{n}");
+        }
     }
 
     #[test]

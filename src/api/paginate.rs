@@ -9,6 +9,12 @@
 //! page (never loops on an empty page that still has `next`), at `max_items`, and at the
 //! service's offset cap (search: 1000).
 //!
+//! Null items (Spotify's search sends them, sometimes a whole page) are positions: they count
+//! for offsets, `max_items` and "is this page empty", and are dropped only when a page is handed
+//! on, with a warning. `"items": null` is an empty page. A `next` link that goes back to a page
+//! already read, or pages that stop adding new items while `next` goes on, end the listing with
+//! exit 6 (and the resume hint) instead of looping.
+//!
 //! Several listings (`albums --artist -`) share the one HTTP client and its concurrency limit;
 //! the first pages of the next listings are fetched ahead while the current one finishes.
 //!
@@ -17,13 +23,14 @@
 //! still need that offset, and keeps their paging objects until their listing is written
 //! (at most the 1000-item search cap per type), so each offset is fetched once, not per type.
 //!
-//! The page size is the largest the service accepts: ask for 50; on `400 Invalid limit`, retry
-//! that page with 10, once per run, and remember it in the account.
+//! The page size is the largest the service accepts: ask for 50; on any 400 (Development Mode's
+//! "Invalid limit", sometimes an empty body), retry that page with 10, and remember 10 in the
+//! account only when that retry succeeds.
 
 use crate::api::client::Api;
 use crate::error::{Error, Result};
 use serde_json::Value;
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -156,11 +163,10 @@ pub fn parse_page(v: &mut Value, key: Option<&str>) -> Result<Page> {
         None => v,
     };
     let items = match obj.get_mut("items").map(Value::take) {
-        Some(Value::Array(items)) => items
-            .into_iter()
-            // Spotify sometimes sends null items in search results; they are not items.
-            .filter(|i| !i.is_null())
-            .collect(),
+        // Null items are kept as positions (dropped when the page is handed on).
+        Some(Value::Array(items)) => items,
+        // Reported for one search type among several (facts §9): an empty result for it.
+        Some(Value::Null) => Vec::new(),
         _ => {
             return Err(Error::network(
                 "the response is not a page of items (no \"items\" array)",
@@ -193,10 +199,11 @@ pub fn with_param(url: &url::Url, key: &str, value: u64) -> url::Url {
     with_text_param(url, key, &value.to_string())
 }
 
-/// Spotify's answer to a page size above what the app may use (facts §3.3): decided by the
-/// status and the exact message, the only signal there is.
+/// Spotify's answer to a page size above what the app may use (facts §3.3, §9): a 400, with
+/// "Invalid limit" or an empty body. Any 400 qualifies (never match on message text); whether
+/// it was the page size is settled by the retry at 10.
 fn is_invalid_limit(e: &Error) -> bool {
-    matches!(e, Error::Api { status: 400, message, .. } if message.trim().eq_ignore_ascii_case("invalid limit"))
+    matches!(e, Error::Api { status: 400, .. })
 }
 
 /// The listings whose page-size cap is the Development Mode one worth remembering.
@@ -205,9 +212,9 @@ fn learnable(url: &url::Url) -> bool {
     p.ends_with("/search") || (p.contains("/artists/") && p.ends_with("/albums"))
 }
 
-/// GETs a first page, applying the run's page size; on `400 Invalid limit` retries once with
-/// the small page size and, for the catalog listings, remembers it (for this run and, best
-/// effort, in the account).
+/// GETs a first page, applying the run's page size; on a 400 above the small page size retries
+/// once with it and, when that works, for the catalog listings, remembers it (for this run and,
+/// best effort, in the account).
 pub async fn get_first(api: &Api, url: &url::Url) -> Result<Value> {
     let mut url = url.clone();
     // The learned size applies to the listings it was learned on; an explicit `limit=` in an
@@ -223,15 +230,16 @@ pub async fn get_first(api: &Api, url: &url::Url) -> Result<Value> {
     match api.get(url.clone()).await {
         Err(e) if is_invalid_limit(&e) && query_u64(&url, "limit").unwrap_or(0) > SMALL_PAGE => {
             tracing::info!(
-                "the service refused page size {}; using {SMALL_PAGE} (Development Mode)",
+                "the service refused page size {}; trying {SMALL_PAGE} (Development Mode)",
                 query_u64(&url, "limit").unwrap_or(0)
             );
+            let v = api.get(with_param(&url, "limit", SMALL_PAGE)).await?;
             if learnable(&url)
                 && let Err(e) = api.session.remember_page_limit(SMALL_PAGE).await
             {
                 tracing::warn!("could not remember the page size in the account: {e}");
             }
-            api.get(with_param(&url, "limit", SMALL_PAGE)).await
+            Ok(v)
         }
         r => r,
     }
@@ -341,11 +349,14 @@ async fn run(
 
 struct Emitter<'a> {
     tx: &'a mpsc::Sender<Result<Event>>,
+    /// Positions handed on (null items included: they count, as Spotify's `limit` does).
     emitted: u64,
     max: u64,
     next_offset: u64,
     /// The `next` link of the last page handed on: where to continue.
     next_link: Option<String>,
+    /// Null items dropped so far in this listing.
+    nulls: u64,
 }
 
 impl Emitter<'_> {
@@ -363,21 +374,25 @@ impl Emitter<'_> {
         let n = page.items.len() as u64;
         self.emitted += n;
         // Where the next page starts is what the service's `next` says: a page can cover more
-        // positions than it holds items (nulls dropped), and resuming at `offset + items`
-        // would read some again.
+        // positions than it holds items, and resuming at `offset + items` would read some again.
         self.next_offset = page
             .next
             .as_deref()
             .and_then(|l| url::Url::parse(l).ok())
             .and_then(|u| query_u64(&u, "offset"))
-            .filter(|_| !cut)
+            // A link going back (a looping server) is no place to resume from.
+            .filter(|&o| !cut && o > page.offset)
             .unwrap_or(page.offset + n);
         self.next_link = page.next.clone();
-        if n == 0 {
+        // Nulls are positions (counted above), not items: dropped here, and counted for the
+        // end-of-listing warning.
+        let items: Vec<Value> = page.items.into_iter().filter(|i| !i.is_null()).collect();
+        self.nulls += n - items.len() as u64;
+        if items.is_empty() {
             return Ok(());
         }
         self.tx
-            .send(Ok(Event::Items { items: page.items }))
+            .send(Ok(Event::Items { items }))
             .await
             .map_err(|_| ())
     }
@@ -497,9 +512,19 @@ async fn run_listing(
         max: listing.max_items.unwrap_or(u64::MAX),
         next_offset: start,
         next_link: None,
+        nulls: 0,
     };
     let r = follow(api, listing, page0, &mut out, share).await;
     let next_offset = out.next_offset;
+    if out.nulls > 0 {
+        // Fewer items than asked for: say why, never truncate silently.
+        tracing::warn!(
+            "{}: the service sent {} empty (null) {}; they were skipped",
+            listing.label,
+            out.nulls,
+            if out.nulls == 1 { "entry" } else { "entries" }
+        );
+    }
     match r {
         Ok(()) => {
             let _ = tx.send(Ok(Event::End { listing: idx })).await;
@@ -523,6 +548,7 @@ async fn follow(
     share: &Share,
 ) -> Result<()> {
     let mut next = page0.next.clone();
+    let mut progress = Progress::new(&page0);
     let total = page0.total;
     let page_len = page0.limit.unwrap_or(page0.items.len() as u64);
     let empty = page0.items.is_empty();
@@ -553,6 +579,7 @@ async fn follow(
             loop {
                 while offset < end && queue.len() < api.http.concurrency_for(&next_url) {
                     let limit = page_len.min(hard_end - offset);
+                    progress.offset_read(offset);
                     let url = with_param(&with_param(&next_url, "offset", offset), "limit", limit);
                     let kept = key.as_ref().and_then(|k| {
                         let mut pages = share.pages.lock().unwrap_or_else(|e| e.into_inner());
@@ -593,6 +620,8 @@ async fn follow(
                     // The listing shrank (or the service misbehaves): stop, never loop.
                     return Ok(());
                 }
+                // A `total` of a billion over the same items again and again is a loop too.
+                progress.check_page(&next_url, &page)?;
                 last_next = page.next.clone();
                 if out.page(page).await.is_err() || out.done() {
                     return Ok(());
@@ -614,7 +643,9 @@ async fn follow(
         if query_u64(&url, "offset").is_some_and(|o| o >= cap) {
             break;
         }
-        let page = fetch_page(api.clone(), url, key.clone()).await?;
+        progress.check_link(&url)?;
+        let page = fetch_page(api.clone(), url.clone(), key.clone()).await?;
+        progress.check_page(&url, &page)?;
         let empty = page.items.is_empty();
         next = page.next.clone();
         if out.page(page).await.is_err() || empty || out.done() {
@@ -622,6 +653,96 @@ async fn follow(
         }
     }
     Ok(())
+}
+
+/// Pages that stop adding new items for this many `next` links in a row end the listing.
+const STALE_PAGES: u32 = 3;
+
+/// What a listing has read so far, to tell a `next` link that makes progress from a loop.
+struct Progress {
+    urls: HashSet<String>,
+    /// Highest offset fetched (first page, derived pages, followed links).
+    max_offset: u64,
+    /// Hashes of the items seen (their `id`, or their JSON when they have none).
+    items: HashSet<u64>,
+    stale: u32,
+}
+
+impl Progress {
+    fn new(page0: &Page) -> Progress {
+        let mut p = Progress {
+            urls: HashSet::new(),
+            max_offset: page0.offset,
+            items: HashSet::new(),
+            stale: 0,
+        };
+        for i in &page0.items {
+            p.is_new(i);
+        }
+        p
+    }
+
+    fn offset_read(&mut self, offset: u64) {
+        self.max_offset = self.max_offset.max(offset);
+    }
+
+    /// True when the item was not seen before in this listing (nulls never are new).
+    fn is_new(&mut self, item: &Value) -> bool {
+        use std::hash::{Hash, Hasher};
+        if item.is_null() {
+            return false;
+        }
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        match item.get("id").and_then(Value::as_str) {
+            Some(id) => id.hash(&mut h),
+            None => item.to_string().hash(&mut h),
+        }
+        self.items.insert(h.finish())
+    }
+
+    /// Before following `url`: refuses a link already followed, or one going back to an
+    /// offset already read.
+    fn check_link(&mut self, url: &url::Url) -> Result<()> {
+        let label = format!("GET {}", crate::sanitize::cut_middle(url.path(), 200));
+        if let Some(o) = query_u64(url, "offset")
+            && o <= self.max_offset
+        {
+            return Err(Error::network(format!(
+                "{label}: the service's next link goes back to offset {o}, a page already read; stopping instead of looping"
+            )));
+        }
+        if !self.urls.insert(url.as_str().to_string()) {
+            return Err(Error::network(format!(
+                "{label}: the service's next link repeats a page already read; stopping instead of looping"
+            )));
+        }
+        if let Some(o) = query_u64(url, "offset") {
+            self.max_offset = o;
+        }
+        Ok(())
+    }
+
+    /// After a followed page: counts pages in a row that added no new item (a page of nulls
+    /// counts only when there is no offset to show progress).
+    fn check_page(&mut self, url: &url::Url, page: &Page) -> Result<()> {
+        let mut new = false;
+        for i in &page.items {
+            new |= self.is_new(i);
+        }
+        let all_null = !page.items.is_empty() && page.items.iter().all(Value::is_null);
+        if new || page.items.is_empty() || (all_null && query_u64(url, "offset").is_some()) {
+            self.stale = 0;
+            return Ok(());
+        }
+        self.stale += 1;
+        if self.stale >= STALE_PAGES {
+            return Err(Error::network(format!(
+                "GET {}: pages stopped adding new items while the service's next link goes on ({STALE_PAGES} pages in a row); stopping instead of looping",
+                crate::sanitize::cut_middle(url.path(), 200)
+            )));
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -643,7 +764,7 @@ mod tests {
     }
 
     #[test]
-    fn only_the_exact_invalid_limit_answer_teaches_the_page_size() {
+    fn any_400_is_a_page_size_candidate() {
         let api_err = |status, m: &str| Error::Api {
             method: "GET".into(),
             path: "/v1/search".into(),
@@ -651,7 +772,8 @@ mod tests {
             message: m.into(),
         };
         assert!(is_invalid_limit(&api_err(400, "Invalid limit")));
-        assert!(!is_invalid_limit(&api_err(
+        assert!(is_invalid_limit(&api_err(400, "")));
+        assert!(is_invalid_limit(&api_err(
             400,
             "limit must be below 20 for this endpoint"
         )));
@@ -667,7 +789,14 @@ mod tests {
     fn pages_parse() {
         let mut v: Value = serde_json::from_str(r#"{"artists":{"items":[{"id":"a"},null],"next":null,"total":1,"offset":0,"limit":10}}"#).unwrap();
         let p = parse_page(&mut v, Some("artists")).unwrap();
-        assert_eq!(p.items.len(), 1);
+        assert_eq!(p.items.len(), 2, "a null item is a position");
+        let mut v = serde_json::json!({"playlists": {"items": null, "next": null, "total": 0}});
+        assert!(
+            parse_page(&mut v, Some("playlists"))
+                .unwrap()
+                .items
+                .is_empty()
+        );
         assert_eq!(p.total, Some(1));
         assert!(parse_page(&mut serde_json::json!({"items": 5}), None).is_err());
     }

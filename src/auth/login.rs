@@ -447,7 +447,10 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
     acc.user = match who(&http, &acc).await {
         Ok(u) => u,
         Err(e) => {
-            eprintln!("spotctl: warning: logged in, but could not look up who: {e}");
+            eprintln!(
+                "spotctl: warning: logged in, but could not look up who: {}",
+                crate::sanitize::line(&e.to_string())
+            );
             None
         }
     };
@@ -468,6 +471,7 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
                 )
             })
             .unwrap_or_default();
+        let who = crate::sanitize::line(&who);
         eprintln!("spotctl: logged in{who}; stored as account \"{name}\"");
     }
     Ok(())

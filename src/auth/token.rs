@@ -94,6 +94,13 @@ impl TokenClient<'_> {
         }
         if let Some(s) = self.client_secret {
             secrets.push(s.expose().to_string());
+            // The Basic header carries it base64-encoded: an echo of the header is redacted too.
+            use base64::Engine;
+            secrets.push(base64::engine::general_purpose::STANDARD.encode(format!(
+                "{}:{}",
+                self.client_id,
+                s.expose()
+            )));
         }
         let req = Request {
             method: reqwest::Method::POST,
@@ -134,11 +141,8 @@ impl TokenClient<'_> {
 }
 
 fn redact(msg: &str, secrets: &[String]) -> String {
-    let mut out = msg.to_string();
-    for s in secrets.iter().filter(|s| s.len() >= 4) {
-        out = out.replace(s.as_str(), "(redacted)");
-    }
-    out
+    let secrets: Vec<&str> = secrets.iter().map(String::as_str).collect();
+    crate::sanitize::redact(msg, &secrets)
 }
 
 fn redact_err(e: Error, secrets: &[String]) -> Error {

@@ -59,11 +59,15 @@ pub fn run(ctx: &Ctx) -> Result<()> {
                     }
                 }
             }
+            // Account files hold what servers said (user ids, names, scopes): escaped for a
+            // terminal, byte for byte in a pipe.
+            let tty = std::io::IsTerminal::is_terminal(&std::io::stdout());
+            let safe = |v: serde_json::Value| crate::sanitize::json_for(v.to_string(), tty);
             if ctx.output == OutputFormat::Json {
-                writeln!(out, "{}", serde_json::Value::Array(items))?;
+                writeln!(out, "{}", safe(serde_json::Value::Array(items)))?;
             } else {
                 for i in items {
-                    writeln!(out, "{i}")?;
+                    writeln!(out, "{}", safe(i))?;
                 }
             }
         }
@@ -110,6 +114,10 @@ pub fn run(ctx: &Ctx) -> Result<()> {
                     "spotctl: no accounts yet; run `spotctl login` (accounts live in {})",
                     ctx.store.dir().display()
                 );
+            }
+            // Server-provided text (user id, display name, scopes): no controls in a cell.
+            for c in rows.iter_mut().flatten() {
+                *c = crate::sanitize::cell(c);
             }
             let widths: Vec<usize> = (0..6)
                 .map(|i| rows.iter().map(|r| r[i].width()).max().unwrap_or(0))

@@ -89,6 +89,13 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
         ));
     }
     let body = body(&args)?;
+    if args.path.len() > crate::api::http::MAX_URL - 512 {
+        return Err(Error::usage(format!(
+            "PATH is {} bytes, more than a request can carry (\"{}\"); shorten it",
+            args.path.len(),
+            crate::api::ids::shown(&args.path)
+        )));
+    }
     let is_url = args.path.starts_with("https://") || args.path.starts_with("http://");
     if !is_url && !args.path.starts_with('/') {
         return Err(Error::usage(format!(
@@ -102,12 +109,12 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
         session,
     });
     let url = if is_url {
-        let u =
-            url::Url::parse(&args.path).map_err(|e| Error::usage(format!("{}: {e}", args.path)))?;
+        let u = url::Url::parse(&args.path)
+            .map_err(|e| Error::usage(format!("{}: {e}", crate::api::ids::shown(&args.path))))?;
         api.check_origin(&u).map_err(|_| {
             Error::usage(format!(
                 "{} is not under the account's API base {}",
-                args.path,
+                crate::api::ids::shown(&args.path),
                 api.base()
             ))
         })?;
@@ -135,7 +142,7 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
         if keys.is_empty() {
             return Err(Error::usage(format!(
                 "--paginate: {} did not answer with a page of items",
-                args.path
+                crate::api::ids::shown(&args.path)
             )));
         }
         let offset_cap = url
@@ -148,7 +155,9 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
                 first: Source::Page(paginate::parse_page(&mut first, key.as_deref())?),
                 max_items: None,
                 offset_cap,
-                label: key.clone().unwrap_or_else(|| args.path.clone()),
+                label: key
+                    .clone()
+                    .unwrap_or_else(|| crate::api::ids::shown(&args.path)),
                 resume: Resume::NextUrl,
                 key,
             });
@@ -190,6 +199,7 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
         serde_json::to_string(&value)
     }
     .map_err(|e| Error::Internal(e.to_string()))?;
+    let text = crate::sanitize::json_for(text, std::io::stdout().is_terminal());
     let mut out = std::io::stdout().lock();
     writeln!(out, "{text}")?;
     out.flush()?;

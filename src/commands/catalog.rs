@@ -123,6 +123,7 @@ pub async fn write(
                         } else {
                             String::new()
                         };
+                        let name = crate::sanitize::line(name);
                         eprintln!(
                             "spotctl: warning: {name}: wrote {written} items but the service said \
                              {t}{why}; the catalog may have changed while it was read"

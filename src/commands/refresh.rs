@@ -44,7 +44,7 @@ pub async fn run(ctx: Arc<Ctx>, args: RefreshArgs) -> Result<()> {
             }
             Err(e) if !args.all => return Err(e),
             Err(e) => {
-                eprintln!("spotctl: {name}: {e}");
+                eprintln!("spotctl: {name}: {}", crate::sanitize::line(&e.to_string()));
                 if first_err.is_none() {
                     first_err = Some(e);
                 }

@@ -26,6 +26,16 @@ pub async fn run(ctx: Arc<Ctx>, args: SearchArgs) -> Result<()> {
     if query.is_empty() {
         return Err(Error::usage("the search query is empty"));
     }
+    // Checked before any request (even the token's): a query no server accepts is a usage error.
+    let encoded = url::form_urlencoded::byte_serialize(query.as_bytes())
+        .map(str::len)
+        .sum::<usize>();
+    if encoded > crate::api::http::MAX_URL - 512 {
+        return Err(Error::usage(format!(
+            "the search query is {} bytes ({encoded} encoded), more than a request can carry; shorten it",
+            query.len()
+        )));
+    }
     let types = catalog::list(&args.types, TYPES, "--type")?;
     let market = catalog::market(args.market.as_deref())?;
     if args.offset >= OFFSET_CAP {

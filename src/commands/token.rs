@@ -29,7 +29,9 @@ pub async fn run(ctx: Arc<Ctx>, args: TokenArgs) -> Result<()> {
             "expires_in": acc.expires_at.saturating_sub(now()).max(0),
             "scopes": acc.scopes,
         });
-        format!("{v}\n")
+        // Scopes are what the token endpoint said: escaped for a terminal, bytes for a pipe.
+        let tty = std::io::IsTerminal::is_terminal(&std::io::stdout());
+        format!("{}\n", crate::sanitize::json_for(v.to_string(), tty))
     } else {
         format!("{token}\n")
     };

@@ -11,6 +11,7 @@ mod accounts;
 mod attack;
 mod catalog;
 mod faults;
+mod hostile;
 mod load;
 mod login;
 mod options;

@@ -277,7 +277,7 @@ impl Catalog {
         let artist = &self.artists[a];
         let mut o = self.artist_simple(a, v);
         o["genres"] = json!(artist.genres);
-        o["images"] = json!([]);
+        o["images"] = images(&artist.id);
         if v.full_fields() {
             o["followers"] = json!({"href": null, "total": artist.followers});
             o["popularity"] = json!(artist.popularity);
@@ -294,7 +294,7 @@ impl Catalog {
             "external_urls": {"spotify": format!("https://open.spotify.com/album/{}", album.id)},
             "href": format!("{}/albums/{}", v.api, album.id),
             "id": album.id,
-            "images": [],
+            "images": images(&album.id),
             "name": album.name,
             "release_date": album.release_date,
             "release_date_precision": album.precision,
@@ -393,6 +393,20 @@ fn love_name(n: usize) -> String {
 }
 
 /// A deterministic Spotify-shaped id: 22 base62 characters derived from a seed.
+/// Cover art as Spotify sends it: three sizes, largest first (facts §9).
+fn images(id: &str) -> Value {
+    json!(
+        [640, 300, 64]
+            .iter()
+            .map(|px| json!({
+                "height": px,
+                "url": format!("https://i.scdn.co/image/ab67616d0000{px:04}{}", id.to_lowercase()),
+                "width": px,
+            }))
+            .collect::<Vec<_>>()
+    )
+}
+
 pub(crate) fn make_id(seed: &str) -> String {
     const B62: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
     let digest = Sha256::digest(seed.as_bytes());

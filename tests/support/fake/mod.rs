@@ -247,11 +247,40 @@ pub enum FaultKind {
     ForeignNext,
     /// Handle normally but report `total` changed by this much.
     TotalChanges(i64),
-    /// The page's first N items are `null` (Spotify sends nulls for items it cannot show), so
-    /// the page holds fewer items than the positions it covers.
-    NullItems(usize),
     /// Add this many milliseconds before answering.
     Latency(u64),
+    // ---- real shapes recorded from Spotify (facts §9) and hostile servers ----
+    /// A listing page whose first `n` items are `null` (Spotify's search does this; `n` at least
+    /// the page size makes a whole page of nulls). Positions are kept: `offset`/`next` unchanged.
+    NullItems(usize),
+    /// Search only: the paging object of this type (`playlist`) says `"items": null`.
+    ItemsNull(String),
+    /// Exactly this response: status, headers (sent as given, e.g. a lowercase `retry-after`,
+    /// or none at all) and body (empty, plain text, HTML, pretty-printed JSON, escape
+    /// sequences…).
+    Raw {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: String,
+    },
+    /// An error with this status whose message echoes the request's `Authorization` header
+    /// (its value alone, then verbatim with the scheme), as some proxies and debug builds do:
+    /// `credential B64; got Authorization: Basic B64`.
+    EchoAuthorization(u16),
+    /// 200 `application/json` that never ends: `{"items":[` then items forever, as fast as the
+    /// client reads.
+    EndlessBody,
+    /// 200 declaring `Content-Length: 1 TB`, then a few bytes and nothing more.
+    HugeDeclaredBody,
+    /// A listing page whose `next` points at this offset (an earlier page: a loop).
+    LoopingNext(usize),
+    /// A page whose `next` is the same URL as the page itself (a cursor that never moves).
+    SelfNext,
+    /// The last page keeps a non-null `next` (a 2024 recording shows one).
+    NextOnLastPage,
+    /// `next` links in the 2024–25 order with a `locale`:
+    /// `offset&limit&query&type&market&locale=en-US,en;q%3D0.9`.
+    LocaleNext,
 }
 
 /// A running fake; it stops when dropped.
@@ -360,6 +389,12 @@ impl FakeSpotify {
     /// 22-character base62 id derived from the name.
     pub fn add_artist(&self, name: &str, albums: usize) -> String {
         self.shared.lock().catalog.add_artist(name, albums)
+    }
+
+    /// Sets (or, with `None`, nulls: real profiles can say `"display_name": null`) the display
+    /// name `/me` reports for `user_id`.
+    pub fn set_display_name(&self, user_id: &str, name: Option<&str>) {
+        self.shared.lock().user(user_id).display_name = name.map(str::to_string);
     }
 
     /// Every access token issued so far becomes invalid (401).

@@ -914,3 +914,116 @@ fn added_artists_get_stable_valid_ids_and_many_albums() {
     assert_eq!(page["items"][9]["name"], "Prolific Album 10000");
     assert!(page["next"].is_null());
 }
+
+#[test]
+fn real_shapes_and_hostile_modes_are_served_as_documented() {
+    let fake = FakeSpotify::start();
+    let token = fake.issue_app_token();
+    let albums = |q: &str| {
+        get(
+            &format!("{}/artists/{ARTIST_57}/albums?limit=10{q}", fake.api_base()),
+            &token,
+        )
+        .1
+    };
+    let search = |q: &str| {
+        get(
+            &format!("{}/search?q=Big%20Catalog&limit=10{q}", fake.api_base()),
+            &token,
+        )
+        .1
+    };
+
+    fake.inject(Fault::new("/albums", FaultKind::NullItems(3)));
+    let page = albums("");
+    let items = page["items"].as_array().unwrap();
+    assert_eq!(items.len(), 10, "positions kept");
+    assert!(items[..3].iter().all(Value::is_null) && items[3].is_object());
+    assert_eq!(page["offset"], 0);
+
+    fake.inject(Fault::new(
+        "/search",
+        FaultKind::ItemsNull("playlist".into()),
+    ));
+    let both = search("&type=album,playlist");
+    assert!(both["playlists"]["items"].is_null());
+    assert_eq!(both["albums"]["items"].as_array().map(Vec::len), Some(10));
+
+    fake.inject(Fault::new("/albums", FaultKind::LoopingNext(0)));
+    let page = albums("&offset=20");
+    assert_eq!(
+        page["next"],
+        format!(
+            "{}/artists/{ARTIST_57}/albums?offset=0&limit=10",
+            fake.api_base()
+        )
+    );
+    fake.inject(Fault::new("/albums", FaultKind::SelfNext));
+    assert_eq!(albums("&offset=20")["next"], albums("&offset=20")["href"]);
+    fake.inject(Fault::new("/albums", FaultKind::NextOnLastPage));
+    assert!(
+        albums("&offset=50")["next"].is_string(),
+        "57 albums: 50 is the last page"
+    );
+    assert!(albums("&offset=50")["next"].is_null(), "one-shot");
+
+    fake.inject(Fault::new("/search", FaultKind::LocaleNext));
+    assert_eq!(
+        search("&type=album")["albums"]["next"],
+        format!(
+            "{}/search?offset=10&limit=10&query=Big%20Catalog&type=album&locale=en-US,en;q%3D0.9",
+            fake.api_base()
+        )
+    );
+
+    fake.inject(Fault::new(
+        "/albums",
+        FaultKind::Raw {
+            status: 429,
+            headers: vec![("retry-after".into(), "0".into())],
+            body: String::new(),
+        },
+    ));
+    let url = format!("{}/artists/{ARTIST_57}/albums", fake.api_base());
+    let auth = format!("Bearer {token}");
+    let (status, headers, body) = http_request("GET", &url, &[("authorization", &auth)], None);
+    assert_eq!((status, body.as_str()), (429, ""));
+    assert!(headers.iter().any(|(k, v)| k == "retry-after" && v == "0"));
+
+    fake.inject(Fault::new("/albums", FaultKind::EchoAuthorization(400)));
+    let (status, _, body) = http_request("GET", &url, &[("authorization", &auth)], None);
+    assert_eq!(status, 400);
+    assert!(
+        body.contains(&format!(
+            "credential {token}; got Authorization: Bearer {token}"
+        )),
+        "{body}"
+    );
+
+    fake.set_display_name("alice", None);
+    let user = fake.issue_user_tokens("alice", "", false);
+    let (_, me) = get(&format!("{}/me", fake.api_base()), &user.access_token);
+    assert!(me["display_name"].is_null());
+}
+
+#[test]
+fn endless_and_huge_declared_bodies_never_end() {
+    let fake = FakeSpotify::start();
+    let url = format!("{}/artists/{ARTIST_57}/albums", fake.api_base());
+    fake.inject(Fault::new("/albums", FaultKind::HugeDeclaredBody));
+    fake.inject(Fault::new("/albums", FaultKind::EndlessBody));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let client = reqwest::Client::new();
+        let resp = client.get(&url).send().await.unwrap();
+        assert_eq!(resp.content_length(), Some(1_000_000_000_000));
+        let mut resp = client.get(&url).send().await.unwrap();
+        let mut read = 0usize;
+        while read < (4 << 20) {
+            read += resp.chunk().await.unwrap().expect("never ends").len();
+        }
+    });
+}

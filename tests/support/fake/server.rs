@@ -280,6 +280,66 @@ async fn respond(
             let status = normal.status().as_u16();
             return (cut_mid_body(normal, conn).await, status);
         }
+        Some(FaultKind::Raw {
+            status,
+            headers,
+            body,
+        }) => {
+            let mut r = Response::new(Body::from(body));
+            *r.status_mut() = status_code(status);
+            for (k, v) in &headers {
+                if let Ok(name) = HeaderName::from_bytes(k.as_bytes()) {
+                    set_header(&mut r, name, v);
+                }
+            }
+            r
+        }
+        Some(FaultKind::EchoAuthorization(code)) => {
+            let sent = header_str(&inc.headers, header::AUTHORIZATION).unwrap_or("");
+            // Bare, then with its scheme (as a debug page listing credentials would).
+            let bare = sent.split_once(' ').map_or(sent, |(_, v)| v);
+            web_api_error(
+                code,
+                &format!("credential {bare}; got Authorization: {sent}"),
+            )
+        }
+        Some(FaultKind::EndlessBody) => {
+            let chunk = Bytes::from(
+                "{\"id\":\"0123456789abcdefghijkl\",\"name\":\"endless\"},".repeat(256),
+            );
+            let head = futures::stream::iter([Ok::<Bytes, io::Error>(Bytes::from_static(
+                b"{\"items\":[",
+            ))]);
+            let body = head.chain(futures::stream::repeat_with(move || Ok(chunk.clone())));
+            let mut r = Response::new(Body::from_stream(body));
+            set_header(
+                &mut r,
+                header::CONTENT_TYPE,
+                "application/json; charset=utf-8",
+            );
+            r
+        }
+        Some(FaultKind::HugeDeclaredBody) => {
+            let body = futures::stream::iter([Ok::<Bytes, io::Error>(Bytes::from_static(
+                b"{\"items\":[",
+            ))])
+            .chain(futures::stream::once(async {
+                // Then nothing: the client must decide from the header alone.
+                tokio::time::sleep(Duration::from_secs(30)).await;
+                Err(io::Error::other("never finished"))
+            }));
+            let mut r = Response::new(Body::from_stream(body));
+            set_header(
+                &mut r,
+                header::CONTENT_TYPE,
+                "application/json; charset=utf-8",
+            );
+            r.headers_mut().insert(
+                header::CONTENT_LENGTH,
+                HeaderValue::from(1_000_000_000_000u64),
+            );
+            r
+        }
         // Modifiers never end up as the terminal fault (see `State::plan`); Hang was handled.
         Some(_) => route(shared, inc),
     };

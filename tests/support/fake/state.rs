@@ -60,7 +60,8 @@ impl Shared {
 }
 
 pub(crate) struct User {
-    pub display_name: String,
+    /// `None`: the profile says `"display_name": null` (facts §9).
+    pub display_name: Option<String>,
     /// Saved tracks, newest first, with their `added_at`.
     pub saved: Vec<(String, TrackRef)>,
 }
@@ -146,12 +147,17 @@ impl FaultKind {
                 | FaultKind::ShiftBack(_)
                 | FaultKind::ForeignNext
                 | FaultKind::NullItems(_)
+                | FaultKind::ItemsNull(_)
+                | FaultKind::LoopingNext(_)
+                | FaultKind::SelfNext
+                | FaultKind::NextOnLastPage
+                | FaultKind::LocaleNext
         )
     }
 }
 
 /// Changes to a normal response that faults ask for.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Tweaks {
     pub total_delta: i64,
     pub empty_page: bool,
@@ -159,6 +165,11 @@ pub(crate) struct Tweaks {
     pub shift_back: usize,
     pub foreign_next: bool,
     pub null_items: usize,
+    pub items_null: Option<String>,
+    pub looping_next: Option<usize>,
+    pub self_next: bool,
+    pub next_on_last_page: bool,
+    pub locale_next: bool,
 }
 
 /// What the faults decided for one request.
@@ -203,14 +214,14 @@ impl State {
         users.insert(
             "alice".to_string(),
             User {
-                display_name: "Alice".to_string(),
+                display_name: Some("Alice".to_string()),
                 saved,
             },
         );
         users.insert(
             "bob".to_string(),
             User {
-                display_name: "Bob ✨".to_string(),
+                display_name: Some("Bob ✨".to_string()),
                 saved: Vec::new(),
             },
         );
@@ -243,7 +254,7 @@ impl State {
     /// Users other than alice and bob spring into existence on first use (any login works).
     pub(crate) fn user(&mut self, id: &str) -> &mut User {
         self.users.entry(id.to_string()).or_insert_with(|| User {
-            display_name: id.to_string(),
+            display_name: Some(id.to_string()),
             saved: Vec::new(),
         })
     }
@@ -376,12 +387,17 @@ impl State {
             if !slot.fault.kind.shapes_pages() || !slot.matches(method, path) || !slot.count() {
                 continue;
             }
-            match slot.fault.kind {
+            match &slot.fault.kind {
                 FaultKind::TotalChanges(delta) => tweaks.total_delta += delta,
+                FaultKind::NullItems(n) => tweaks.null_items = tweaks.null_items.max(*n),
+                FaultKind::ItemsNull(t) => tweaks.items_null = Some(t.clone()),
+                FaultKind::LoopingNext(o) => tweaks.looping_next = Some(*o),
+                FaultKind::SelfNext => tweaks.self_next = true,
+                FaultKind::NextOnLastPage => tweaks.next_on_last_page = true,
+                FaultKind::LocaleNext => tweaks.locale_next = true,
                 FaultKind::NoTotal => tweaks.no_total = true,
-                FaultKind::ShiftBack(n) => tweaks.shift_back += n,
+                FaultKind::ShiftBack(n) => tweaks.shift_back += *n,
                 FaultKind::ForeignNext => tweaks.foreign_next = true,
-                FaultKind::NullItems(n) => tweaks.null_items += n,
                 _ => tweaks.empty_page = true,
             }
         }

@@ -323,6 +323,16 @@ impl Link {
         }
         url
     }
+
+    /// The 2024–25 recordings' order: `offset&limit&query&type&market&locale=…` (facts §9).
+    fn at_with_locale(&self, offset: usize, limit: usize) -> String {
+        let mut url = format!("{}?offset={offset}&limit={limit}", self.base);
+        for (k, v) in self.lead.iter().chain(&self.trail) {
+            url.push_str(&format!("&{k}={v}"));
+        }
+        url.push_str("&locale=en-US,en;q%3D0.9");
+        url
+    }
 }
 
 /// A paging object. `cap` is the largest offset + limit the endpoint serves (search: 1000).
@@ -336,7 +346,19 @@ fn page(
     tweaks: Tweaks,
 ) -> Value {
     let end = offset.saturating_add(limit);
-    let next = (tweaks.empty_page || end < total.min(cap)).then(|| link.at(end, limit));
+    let more = tweaks.empty_page || tweaks.next_on_last_page || end < total.min(cap);
+    let next = more.then(|| {
+        if tweaks.locale_next {
+            link.at_with_locale(end, limit)
+        } else {
+            link.at(end, limit)
+        }
+    });
+    let next = match (tweaks.looping_next, tweaks.self_next) {
+        (Some(to), _) => Some(link.at(to, limit)),
+        (None, true) => Some(link.at(offset, limit)),
+        _ => next,
+    };
     let next = match next {
         Some(n) if tweaks.foreign_next => {
             let path = n.split_once("/v1/").map_or("", |(_, p)| p);
@@ -555,15 +577,18 @@ fn search(st: &mut State, v: &View, inc: &Incoming) -> ApiResult {
         // Each type pages on its own, and its `next` names only that type (facts §3.1).
         let mut link = Link::new(format!("{}/search", v.api)).keep_market(inc);
         link.lead = vec![("query", encode(q, "")), ("type", t.to_string())];
-        let page = page(
+        let mut page = page(
             &link,
             items,
             offset,
             limit,
             total,
             SEARCH_OFFSET_CAP,
-            tweaks,
+            tweaks.clone(),
         );
+        if tweaks.items_null.as_deref() == Some(t) {
+            page["items"] = Value::Null;
+        }
         out.insert(format!("{t}s"), page);
     }
     Ok(json_response(200, &Value::Object(out)))
@@ -579,7 +604,8 @@ fn user_json(st: &mut State, v: &View, id: &str, private: bool) -> Value {
         "external_urls": {"spotify": format!("https://open.spotify.com/user/{id}")},
         "href": format!("{}/users/{id}", v.api),
         "id": id,
-        "images": [],
+        // User images can have null sizes (facts §9).
+        "images": [{"height": null, "url": format!("https://i.scdn.co/image/user-{id}"), "width": null}],
         "type": "user",
         "uri": format!("spotify:user:{id}"),
     });
