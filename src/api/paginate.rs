@@ -447,11 +447,24 @@ fn resume_hint(
             format!("offset {offset}")
         };
         // Printed whole (cut, it would not work); a parsed URL is percent-encoded, so the
-        // service's text cannot smuggle control characters onto the terminal.
-        let next = url::Url::parse(next)
-            .map(|u| u.to_string())
-            .unwrap_or_else(|_| crate::api::ids::shown(next));
-        format!("stopped at {at}; continue with `spotctl api --paginate '{next}'`")
+        // service's text cannot smuggle control characters onto the terminal. A link carrying
+        // credentials (`access_token=`, as some APIs' links do) is never printed.
+        match url::Url::parse(next) {
+            Ok(u)
+                if crate::api::http::Request::get(u.clone())
+                    .log_line()
+                    .contains("(redacted)") =>
+            {
+                format!(
+                    "stopped at {at}; the next link carries credentials, so it is not shown: run the listing again"
+                )
+            }
+            Ok(u) => format!("stopped at {at}; continue with `spotctl api --paginate '{u}'`"),
+            Err(_) => format!(
+                "stopped at {at}; the service's next link is not a URL: {}",
+                crate::api::ids::shown(next)
+            ),
+        }
     } else if n > 1 {
         format!(
             "stopped at {label} (listing {} of {n}) at offset {offset}; the listings after it were not read",
@@ -661,6 +674,23 @@ mod tests {
         assert!(learnable(&u("/artists/3qNVuliS40BLgXGxhdBdqu/albums")));
         assert!(!learnable(&u("/me/tracks")));
         assert!(!learnable(&u("/albums/3qNVuliS40BLgXGxhdBdqu/tracks")));
+    }
+
+    #[test]
+    fn resume_hints_give_the_next_link_but_never_one_with_credentials() {
+        let e = || Error::network("GET /v1/x: 503");
+        let hint = |next: &str| resume_hint(e(), 20, "/x", (0, 1), Some(next)).to_string();
+        assert_eq!(
+            hint("https://api.example/v1/x?offset=20&limit=10"),
+            "GET /v1/x: 503 (stopped at offset 20; continue with `spotctl api --paginate 'https://api.example/v1/x?offset=20&limit=10'`)"
+        );
+        let h = hint("https://api.example/v1/x?after=abc&access_token=SECRET1");
+        assert!(!h.contains("SECRET1"), "{h}");
+        assert!(h.contains("carries credentials"), "{h}");
+        assert_eq!(
+            resume_hint(e(), 20, "artist A", (0, 1), None).to_string(),
+            "GET /v1/x: 503 (stopped at offset 20; rerun with --offset 20 to resume)"
+        );
     }
 
     #[test]
