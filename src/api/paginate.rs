@@ -413,6 +413,47 @@ async fn fetch_shared(
     parse_page(&mut v, key.as_deref())
 }
 
+/// Starts fetching the derived page at `offset` of listing `key`, or hands on the one an
+/// earlier listing's request brought along. A `full` page of a search also asks for the later
+/// listings' types that still need this offset.
+fn spawn_page(
+    api: &Arc<Api>,
+    url: url::Url,
+    key: &Option<String>,
+    offset: u64,
+    full: bool,
+    share: &Share,
+) -> JoinHandle<Result<Page>> {
+    let kept = key.as_ref().and_then(|k| {
+        let mut pages = share.pages.lock().unwrap_or_else(|e| e.into_inner());
+        pages.remove(&(k.clone(), offset))
+    });
+    if let Some(page) = kept {
+        return tokio::spawn(async move { Ok(page) });
+    }
+    let others: Vec<&Sharer> = share
+        .later
+        .iter()
+        .filter(|l| full && offset < l.end)
+        .collect();
+    match (others.is_empty(), query_text(&url, "type"), key.as_deref()) {
+        (false, Some(_), Some(own)) => {
+            let mut kinds = vec![own.trim_end_matches('s').to_string()];
+            kinds.extend(others.iter().map(|l| l.kind.clone()));
+            let url = with_text_param(&url, "type", &kinds.join(","));
+            let others = others.iter().map(|l| l.key.clone()).collect();
+            tokio::spawn(fetch_shared(
+                api.clone(),
+                url,
+                key.clone(),
+                others,
+                share.pages.clone(),
+            ))
+        }
+        _ => tokio::spawn(fetch_page(api.clone(), url, key.clone())),
+    }
+}
+
 /// The same URL with `key` set to the text `value` (other parameters kept, in order).
 fn with_text_param(url: &url::Url, key: &str, value: &str) -> url::Url {
     let mut pairs: Vec<(String, String)> = url
@@ -567,36 +608,7 @@ async fn follow(
                 while offset < end && queue.len() < api.http.concurrency_for(&next_url) {
                     let limit = page_len.min(hard_end - offset);
                     let url = with_param(&with_param(&next_url, "offset", offset), "limit", limit);
-                    let kept = key.as_ref().and_then(|k| {
-                        let mut pages = share.pages.lock().unwrap_or_else(|e| e.into_inner());
-                        pages.remove(&(k.clone(), offset))
-                    });
-                    let task = match kept {
-                        // An earlier listing's request brought this page along.
-                        Some(page) => tokio::spawn(async move { Ok(page) }),
-                        None => {
-                            let others: Vec<&Sharer> = share
-                                .later
-                                .iter()
-                                .filter(|l| offset < l.end && limit == page_len)
-                                .collect();
-                            match (others.is_empty(), query_text(&url, "type"), key.as_deref()) {
-                                (false, Some(_), Some(own)) => {
-                                    let mut kinds = vec![own.trim_end_matches('s').to_string()];
-                                    kinds.extend(others.iter().map(|l| l.kind.clone()));
-                                    let url = with_text_param(&url, "type", &kinds.join(","));
-                                    tokio::spawn(fetch_shared(
-                                        api.clone(),
-                                        url,
-                                        key.clone(),
-                                        others.iter().map(|l| l.key.clone()).collect(),
-                                        share.pages.clone(),
-                                    ))
-                                }
-                                _ => tokio::spawn(fetch_page(api.clone(), url, key.clone())),
-                            }
-                        }
-                    };
+                    let task = spawn_page(api, url, &key, offset, limit == page_len, share);
                     queue.push_back(Task(task));
                     offset += limit;
                 }
