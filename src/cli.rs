@@ -313,10 +313,11 @@ pub struct ApiArgs {
     /// HTTP method
     #[arg(short = 'X', long, default_value = "GET", value_name = "METHOD")]
     pub method: String,
-    /// JSON request body: a string, @file, or - for stdin
+    /// JSON request body: a string, @file, or - for stdin (at most 16 MiB)
     #[arg(long, value_name = "JSON", conflicts_with = "form")]
     pub data: Option<String>,
-    /// Form field k=v or k=@file (repeatable); sends application/x-www-form-urlencoded
+    /// Form field k=v or k=@file (repeatable, a file at most 16 MiB); sends
+    /// application/x-www-form-urlencoded
     #[arg(long, value_name = "K=V")]
     pub form: Vec<String>,
     /// Follow `next` links and print every item (jsonl)

@@ -32,7 +32,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 fn main() -> ExitCode {
-    fill_closed_standard_fds();
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => return clap_error(e),
@@ -70,27 +69,6 @@ async fn run(ctx: Arc<Ctx>, command: Command) -> error::Result<()> {
         Command::Albums(a) => commands::albums::run(ctx, a).await,
         Command::Api(a) => commands::api::run(ctx, a).await,
         Command::Completions { shell } => commands::completions::run(shell),
-    }
-}
-
-/// Started with stdin, stdout or stderr closed (`2>&-`), the next file opened (an account, its
-/// lock) would get that number, and messages meant for stderr would be written into it. Opening
-/// /dev/null until a number above 2 comes back fills the gaps first.
-fn fill_closed_standard_fds() {
-    #[cfg(unix)]
-    {
-        use std::os::fd::{AsRawFd, IntoRawFd};
-        while let Ok(f) = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open("/dev/null")
-        {
-            if f.as_raw_fd() > 2 {
-                break;
-            }
-            // Keep it open for the rest of the run: it now stands in for the closed one.
-            let _ = f.into_raw_fd();
-        }
     }
 }
 

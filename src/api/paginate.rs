@@ -428,6 +428,47 @@ async fn fetch_shared(
     parse_page(&mut v, key.as_deref())
 }
 
+/// Starts fetching the derived page at `offset` of listing `key`, or hands on the one an
+/// earlier listing's request brought along. A `full` page of a search also asks for the later
+/// listings' types that still need this offset.
+fn spawn_page(
+    api: &Arc<Api>,
+    url: url::Url,
+    key: &Option<String>,
+    offset: u64,
+    full: bool,
+    share: &Share,
+) -> JoinHandle<Result<Page>> {
+    let kept = key.as_ref().and_then(|k| {
+        let mut pages = share.pages.lock().unwrap_or_else(|e| e.into_inner());
+        pages.remove(&(k.clone(), offset))
+    });
+    if let Some(page) = kept {
+        return tokio::spawn(async move { Ok(page) });
+    }
+    let others: Vec<&Sharer> = share
+        .later
+        .iter()
+        .filter(|l| full && offset < l.end)
+        .collect();
+    match (others.is_empty(), query_text(&url, "type"), key.as_deref()) {
+        (false, Some(_), Some(own)) => {
+            let mut kinds = vec![own.trim_end_matches('s').to_string()];
+            kinds.extend(others.iter().map(|l| l.kind.clone()));
+            let url = with_text_param(&url, "type", &kinds.join(","));
+            let others = others.iter().map(|l| l.key.clone()).collect();
+            tokio::spawn(fetch_shared(
+                api.clone(),
+                url,
+                key.clone(),
+                others,
+                share.pages.clone(),
+            ))
+        }
+        _ => tokio::spawn(fetch_page(api.clone(), url, key.clone())),
+    }
+}
+
 /// The same URL with `key` set to the text `value` (other parameters kept, in order).
 fn with_text_param(url: &url::Url, key: &str, value: &str) -> url::Url {
     let mut pairs: Vec<(String, String)> = url
@@ -462,11 +503,24 @@ fn resume_hint(
             format!("offset {offset}")
         };
         // Printed whole (cut, it would not work); a parsed URL is percent-encoded, so the
-        // service's text cannot smuggle control characters onto the terminal.
-        let next = url::Url::parse(next)
-            .map(|u| u.to_string())
-            .unwrap_or_else(|_| crate::api::ids::shown(next));
-        format!("stopped at {at}; continue with `spotctl api --paginate '{next}'`")
+        // service's text cannot smuggle control characters onto the terminal. A link carrying
+        // credentials (`access_token=`, as some APIs' links do) is never printed.
+        match url::Url::parse(next) {
+            Ok(u)
+                if crate::api::http::Request::get(u.clone())
+                    .log_line()
+                    .contains("(redacted)") =>
+            {
+                format!(
+                    "stopped at {at}; the next link carries credentials, so it is not shown: run the listing again"
+                )
+            }
+            Ok(u) => format!("stopped at {at}; continue with `spotctl api --paginate '{u}'`"),
+            Err(_) => format!(
+                "stopped at {at}; the service's next link is not a URL: {}",
+                crate::api::ids::shown(next)
+            ),
+        }
     } else if n > 1 {
         format!(
             "stopped at {label} (listing {} of {n}) at offset {offset}; the listings after it were not read",
@@ -581,36 +635,7 @@ async fn follow(
                     let limit = page_len.min(hard_end - offset);
                     progress.offset_read(offset);
                     let url = with_param(&with_param(&next_url, "offset", offset), "limit", limit);
-                    let kept = key.as_ref().and_then(|k| {
-                        let mut pages = share.pages.lock().unwrap_or_else(|e| e.into_inner());
-                        pages.remove(&(k.clone(), offset))
-                    });
-                    let task = match kept {
-                        // An earlier listing's request brought this page along.
-                        Some(page) => tokio::spawn(async move { Ok(page) }),
-                        None => {
-                            let others: Vec<&Sharer> = share
-                                .later
-                                .iter()
-                                .filter(|l| offset < l.end && limit == page_len)
-                                .collect();
-                            match (others.is_empty(), query_text(&url, "type"), key.as_deref()) {
-                                (false, Some(_), Some(own)) => {
-                                    let mut kinds = vec![own.trim_end_matches('s').to_string()];
-                                    kinds.extend(others.iter().map(|l| l.kind.clone()));
-                                    let url = with_text_param(&url, "type", &kinds.join(","));
-                                    tokio::spawn(fetch_shared(
-                                        api.clone(),
-                                        url,
-                                        key.clone(),
-                                        others.iter().map(|l| l.key.clone()).collect(),
-                                        share.pages.clone(),
-                                    ))
-                                }
-                                _ => tokio::spawn(fetch_page(api.clone(), url, key.clone())),
-                            }
-                        }
-                    };
+                    let task = spawn_page(api, url, &key, offset, limit == page_len, share);
                     queue.push_back(Task(task));
                     offset += limit;
                 }
@@ -783,6 +808,23 @@ mod tests {
         assert!(learnable(&u("/artists/3qNVuliS40BLgXGxhdBdqu/albums")));
         assert!(!learnable(&u("/me/tracks")));
         assert!(!learnable(&u("/albums/3qNVuliS40BLgXGxhdBdqu/tracks")));
+    }
+
+    #[test]
+    fn resume_hints_give_the_next_link_but_never_one_with_credentials() {
+        let e = || Error::network("GET /v1/x: 503");
+        let hint = |next: &str| resume_hint(e(), 20, "/x", (0, 1), Some(next)).to_string();
+        assert_eq!(
+            hint("https://api.example/v1/x?offset=20&limit=10"),
+            "GET /v1/x: 503 (stopped at offset 20; continue with `spotctl api --paginate 'https://api.example/v1/x?offset=20&limit=10'`)"
+        );
+        let h = hint("https://api.example/v1/x?after=abc&access_token=SECRET1");
+        assert!(!h.contains("SECRET1"), "{h}");
+        assert!(h.contains("carries credentials"), "{h}");
+        assert_eq!(
+            resume_hint(e(), 20, "artist A", (0, 1), None).to_string(),
+            "GET /v1/x: 503 (stopped at offset 20; rerun with --offset 20 to resume)"
+        );
     }
 
     #[test]
