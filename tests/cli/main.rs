@@ -11,6 +11,7 @@ mod accounts;
 mod catalog;
 mod faults;
 mod login;
+mod newcomer;
 mod options;
 mod security;
 mod speed;
