@@ -61,6 +61,19 @@ fn body(args: &ApiArgs) -> Result<Body> {
     Ok(Body::Form(fields))
 }
 
+/// `path` relative to the API base: a path that already starts with the base's own path
+/// (`/v1/me` under `https://api.spotify.com/v1`, as copied from Spotify's documentation) is
+/// taken as meant, not sent as `/v1/v1/me`.
+fn under_base<'a>(base: &url::Url, path: &'a str) -> &'a str {
+    let prefix = base.path().trim_end_matches('/');
+    match path.strip_prefix(prefix) {
+        Some(rest) if !prefix.is_empty() && (rest.is_empty() || rest.starts_with(['/', '?'])) => {
+            rest
+        }
+        _ => path,
+    }
+}
+
 pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
     let method =
         reqwest::Method::from_bytes(args.method.to_ascii_uppercase().as_bytes()).map_err(|_| {
@@ -102,7 +115,7 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
         })?;
         u
     } else {
-        api.url(&args.path)?
+        api.url(under_base(api.base(), &args.path))?
     };
 
     if args.paginate {
@@ -122,10 +135,16 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
                 .unwrap_or_default()
         };
         if keys.is_empty() {
-            return Err(Error::usage(format!(
-                "--paginate: {} did not answer with a page of items",
-                args.path
-            )));
+            // Not a listing: the request was sent and answered, so print the answer (as `gh
+            // api --paginate` does) rather than call it a usage error after the fact.
+            tracing::warn!(
+                "--paginate: {} is not a listing (no `items`); printed the response as it is",
+                crate::api::ids::shown(&args.path)
+            );
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{first}")?;
+            out.flush()?;
+            return Ok(());
         }
         let offset_cap = url
             .path()

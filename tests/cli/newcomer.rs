@@ -53,8 +53,6 @@ fn the_readmes_first_command_lists_57_albums_with_no_credentials_and_no_network(
         .env_remove("SPOTCTL_API_BASE")
         .env_remove("SPOTCTL_ACCOUNTS_BASE")
         .stdin(Stdio::null());
-    // `cargo run` prints its own progress on stderr; only the demo's lines matter here.
-    c.arg("-q");
     let o = c.output().expect("cargo runs");
     let err = stderr(&o);
     assert_code(&o, 0);
