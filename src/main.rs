@@ -217,7 +217,9 @@ mod tests {
             "error: invalid value 'x' for '--output <FORMAT>' (possible values: table, tsv); tip: a similar value exists: 'tsv'"
         );
         assert_eq!(
-            one_line("error: unexpected argument '--x' found\n\nUsage: spotctl [OPTIONS]\n  more usage\n"),
+            one_line(
+                "error: unexpected argument '--x' found\n\nUsage: spotctl [OPTIONS]\n  more usage\n"
+            ),
             "error: unexpected argument '--x' found"
         );
     }

@@ -14,20 +14,31 @@ fn needed_scopes(method: &str, rel: &str) -> Option<&'static [&'static str]> {
     let seg: Vec<&str> = rel.trim_matches('/').split('/').collect();
     let read = method == "GET";
     Some(match (seg.as_slice(), read) {
-        (["me", "tracks" | "albums" | "shows" | "episodes" | "audiobooks", ..], true)
+        (
+            [
+                "me",
+                "tracks" | "albums" | "shows" | "episodes" | "audiobooks",
+                ..,
+            ],
+            true,
+        )
         | (["me", "library", "contains"], true) => &["user-library-read"],
-        (["me", "tracks" | "albums" | "shows" | "episodes" | "audiobooks" | "library", ..], false) => {
-            &["user-library-modify"]
-        }
+        (
+            [
+                "me",
+                "tracks" | "albums" | "shows" | "episodes" | "audiobooks" | "library",
+                ..,
+            ],
+            false,
+        ) => &["user-library-modify"],
         (["me", "playlists"], false) => &["playlist-modify-public", "playlist-modify-private"],
         (["me", "top", ..], true) => &["user-top-read"],
         (["me", "following", ..], true) => &["user-follow-read"],
         (["me", "following", ..], false) => &["user-follow-modify"],
         (["me", "player", "recently-played"], true) => &["user-read-recently-played"],
-        (["me", "player", "currently-playing"], true) => &[
-            "user-read-currently-playing",
-            "user-read-playback-state",
-        ],
+        (["me", "player", "currently-playing"], true) => {
+            &["user-read-currently-playing", "user-read-playback-state"]
+        }
         (["me", "player", ..], true) => &["user-read-playback-state"],
         (["me", "player", ..], false) => &["user-modify-playback-state"],
         _ => return None,

@@ -30,7 +30,10 @@ fn readme_two_commands() -> Vec<String> {
 fn the_readmes_first_command_lists_57_albums_with_no_credentials_and_no_network() {
     let cmds = readme_two_commands();
     assert_eq!(cmds.len(), 2, "{cmds:?}");
-    assert_eq!(cmds[1], "cargo test", "the second command stays `cargo test`");
+    assert_eq!(
+        cmds[1], "cargo test",
+        "the second command stays `cargo test`"
+    );
     let words: Vec<&str> = cmds[0].split_whitespace().collect();
     assert_eq!(words[0], "cargo", "{cmds:?}");
     assert!(words.contains(&"3qNVuliS40BLgXGxhdBdqu"), "{cmds:?}");
@@ -104,7 +107,14 @@ fn a_403_for_a_missing_scope_names_the_scopes_and_the_login_that_adds_it() {
 fn a_403_names_the_known_scope_or_lists_the_ones_the_account_has() {
     let t = T::new();
     t.user_account("alice", "alice", "user-read-email", 3600);
-    let o = t.run(&["api", "-a", "alice", "-X", "PUT", "/me/library?uris=spotify:track:x"]);
+    let o = t.run(&[
+        "api",
+        "-a",
+        "alice",
+        "-X",
+        "PUT",
+        "/me/library?uris=spotify:track:x",
+    ]);
     assert_code(&o, 4);
     assert_eq!(
         stderr(&o),
@@ -188,8 +198,9 @@ fn a_busy_callback_port_is_a_usage_error_with_the_free_port_way_out() {
     assert_code(&o, 2);
     let err = stderr(&o);
     assert!(
-        err.starts_with(&format!("spotctl: port {port} on 127.0.0.1 is already in use"))
-            && err.contains("--redirect-uri http://127.0.0.1/callback"),
+        err.starts_with(&format!(
+            "spotctl: port {port} on 127.0.0.1 is already in use"
+        )) && err.contains("--redirect-uri http://127.0.0.1/callback"),
         "{err}"
     );
     assert_eq!(err.lines().count(), 1, "{err}");
@@ -324,7 +335,10 @@ fn is_rfc3339_utc(s: &str) -> bool {
 fn accounts_table_fits_100_columns_and_tsv_and_json_carry_rfc3339_times() {
     let t = T::new();
     // The app account a catalog command creates: `app-<32 hex>`.
-    assert_code(&t.run(&["albums", "--artist", ARTIST_57, "--limit", "1"]), 0);
+    assert_code(
+        &t.run(&["albums", "--artist", ARTIST_57, "--limit", "1"]),
+        0,
+    );
     t.user_account(
         "a-rather-long-account-name-for-the-team",
         "31l2ueafbkqgbjkz4yeq6rmw7yxm",
