@@ -5,6 +5,7 @@
 use crate::api::client::Api;
 use crate::api::http::Body;
 use crate::api::paginate::{self, Listing, Source};
+use crate::auth::session::Session;
 use crate::cli::{ApiArgs, OutputFormat};
 use crate::commands::catalog;
 use crate::context::Ctx;
@@ -74,6 +75,21 @@ fn under_base<'a>(base: &url::Url, path: &'a str) -> &'a str {
     }
 }
 
+/// The URL `path` names under the account's API base: a full URL must be on the base's origin.
+fn target(api: &Api, path: &str, is_url: bool) -> Result<url::Url> {
+    if !is_url {
+        return api.url(under_base(api.base(), path));
+    }
+    let u = url::Url::parse(path).map_err(|e| Error::usage(format!("{path}: {e}")))?;
+    api.check_origin(&u).map_err(|_| {
+        Error::usage(format!(
+            "{path} is not under the account's API base {}",
+            api.base()
+        ))
+    })?;
+    Ok(u)
+}
+
 pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
     let method =
         reqwest::Method::from_bytes(args.method.to_ascii_uppercase().as_bytes()).map_err(|_| {
@@ -98,25 +114,21 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
             crate::api::ids::shown(&args.path)
         )));
     }
+    // The target is checked against the account's API base before anything is sent: opening
+    // the session may refresh the token.
+    if let Some(acc) = ctx.store.load(ctx.account_name())? {
+        let probe = Api {
+            http: ctx.http()?,
+            session: Session::from_account(ctx.clone(), ctx.account_name(), acc)?,
+        };
+        target(&probe, &args.path, is_url)?;
+    }
     let session = crate::auth::named_session(ctx.clone()).await?;
     let api = Arc::new(Api {
         http: ctx.http()?,
         session,
     });
-    let url = if is_url {
-        let u =
-            url::Url::parse(&args.path).map_err(|e| Error::usage(format!("{}: {e}", args.path)))?;
-        api.check_origin(&u).map_err(|_| {
-            Error::usage(format!(
-                "{} is not under the account's API base {}",
-                args.path,
-                api.base()
-            ))
-        })?;
-        u
-    } else {
-        api.url(under_base(api.base(), &args.path))?
-    };
+    let url = target(&api, &args.path, is_url)?;
 
     if args.paginate {
         let mut first = paginate::get_first(&api, &url).await?;

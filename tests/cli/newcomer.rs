@@ -188,6 +188,20 @@ fn paginate_on_a_single_object_prints_it_and_is_not_a_usage_error() {
 }
 
 #[test]
+fn an_api_url_on_another_host_is_refused_before_the_token_is_refreshed() {
+    let t = T::new();
+    t.user_account("alice", "alice", "", -10);
+    let o = t.run(&["api", "-a", "alice", "https://elsewhere.example/v1/me"]);
+    assert_code(&o, 2);
+    assert!(
+        stderr(&o).contains("is not under the account's API base"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(t.fake.requests().is_empty(), "nothing was sent");
+}
+
+#[test]
 fn a_busy_callback_port_is_a_usage_error_with_the_free_port_way_out() {
     let t = T::new();
     let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
