@@ -117,7 +117,27 @@ fn spotctl_binary() -> Result<PathBuf, String> {
     let bin = profile_dir.join(format!("spotctl{}", std::env::consts::EXE_SUFFIX));
     if let Some(cargo) = std::env::var_os("CARGO") {
         let mut build = Command::new(cargo);
-        build.args(["build", "--quiet", "--bin", "spotctl", "--manifest-path"]);
+        // The variables `cargo run` set for us describe this example, not the build we ask for;
+        // some build scripts watch them (ring: CARGO_MANIFEST_DIR), and inheriting them would
+        // make every demo rebuild half the dependency tree, and the next plain build again.
+        for (k, _) in std::env::vars_os() {
+            if let Some(k) = k.to_str()
+                && (k.starts_with("CARGO_PKG_")
+                    || matches!(
+                        k,
+                        "CARGO_MANIFEST_DIR"
+                            | "CARGO_MANIFEST_PATH"
+                            | "CARGO_CRATE_NAME"
+                            | "CARGO_BIN_NAME"
+                            | "CARGO_PRIMARY_PACKAGE"
+                            | "CARGO_TARGET_TMPDIR"
+                    ))
+            {
+                build.env_remove(k);
+            }
+        }
+        // Not --quiet: the first build takes minutes, and cargo's progress shows it is working.
+        build.args(["build", "--bin", "spotctl", "--manifest-path"]);
         build.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"));
         match profile_dir.file_name().and_then(|n| n.to_str()) {
             Some("debug") | None => {}
