@@ -117,21 +117,10 @@ fn spotctl_binary() -> Result<PathBuf, String> {
     let bin = profile_dir.join(format!("spotctl{}", std::env::consts::EXE_SUFFIX));
     if let Some(cargo) = std::env::var_os("CARGO") {
         let mut build = Command::new(cargo);
-        // The variables `cargo run` set for us describe this example, not the build we ask for;
-        // some build scripts watch them (ring: CARGO_MANIFEST_DIR), and inheriting them would
-        // make every demo rebuild half the dependency tree, and the next plain build again.
+        // The variables `cargo run` set for us describe this example, not the build we ask for.
         for (k, _) in std::env::vars_os() {
             if let Some(k) = k.to_str()
-                && (k.starts_with("CARGO_PKG_")
-                    || matches!(
-                        k,
-                        "CARGO_MANIFEST_DIR"
-                            | "CARGO_MANIFEST_PATH"
-                            | "CARGO_CRATE_NAME"
-                            | "CARGO_BIN_NAME"
-                            | "CARGO_PRIMARY_PACKAGE"
-                            | "CARGO_TARGET_TMPDIR"
-                    ))
+                && support::is_cargo_run_var(k)
             {
                 build.env_remove(k);
             }

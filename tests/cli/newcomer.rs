@@ -46,17 +46,7 @@ fn the_readmes_first_command_lists_57_albums_with_no_credentials_and_no_network(
     // As from a shell: not the variables `cargo test` set for this test binary (build scripts
     // watch some of them, and inheriting them would rebuild dependencies).
     for (k, _) in std::env::vars() {
-        if k.starts_with("CARGO_PKG_")
-            || matches!(
-                k.as_str(),
-                "CARGO_MANIFEST_DIR"
-                    | "CARGO_MANIFEST_PATH"
-                    | "CARGO_CRATE_NAME"
-                    | "CARGO_BIN_NAME"
-                    | "CARGO_PRIMARY_PACKAGE"
-                    | "CARGO_TARGET_TMPDIR"
-            )
-        {
+        if crate::support::is_cargo_run_var(&k) {
             c.env_remove(k);
         }
     }
