@@ -130,7 +130,9 @@ Examples:
     )]
     Accounts,
     /// Delete an account's stored tokens
-    #[command(after_help = "Examples:\n  spotctl logout -a bob\n  spotctl logout --all")]
+    #[command(
+        after_help = "Examples:\n  spotctl logout -a bob\n  spotctl logout --all          # asks first\n  spotctl logout --all --yes    # in a script"
+    )]
     Logout(LogoutArgs),
     /// Search the catalog
     #[command(after_help = "Examples:
@@ -264,9 +266,12 @@ pub struct TokenArgs {
 
 #[derive(Debug, Args)]
 pub struct LogoutArgs {
-    /// Delete every account
+    /// Delete every account (asks first on a terminal; needs --yes otherwise)
     #[arg(long)]
     pub all: bool,
+    /// Do not ask before `--all` deletes every account
+    #[arg(long, short = 'y')]
+    pub yes: bool,
 }
 
 #[derive(Debug, Args)]

@@ -1,5 +1,6 @@
 //! Parses the short durations users type for `--if-expires-within`: `90s`, `40m`, `2h`, `1d`, or
-//! plain seconds. Ten lines of code do not earn a crate.
+//! plain seconds, and writes times for people ("41m") and for scripts (RFC 3339). Ten lines of
+//! code do not earn a crate (the RFC 3339 writer is checked against `httpdate` below).
 
 use std::time::Duration;
 
@@ -41,6 +42,17 @@ pub fn human(secs: i64) -> String {
     }
 }
 
+/// Unix seconds as an RFC 3339 UTC timestamp, `2026-11-27T07:21:53Z` (for `accounts -o tsv`
+/// and `-o json`: scripts compare and parse these, not "in 41m"), by humantime. A hand-edited
+/// file can hold any `i64`: times are clamped to what RFC 3339 can write (years 1970–9999, so
+/// a long-expired token stays in the past and a far one in the future).
+pub fn rfc3339(unix: i64) -> String {
+    const MAX: i64 = 253_402_300_799; // 9999-12-31T23:59:59Z
+    let secs = unix.clamp(0, MAX) as u64;
+    humantime::format_rfc3339_seconds(std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs))
+        .to_string()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -63,5 +75,19 @@ mod tests {
         assert_eq!(human(86400), "1d");
         assert_eq!(human(3600 * 3 + 1200), "3h 20m");
         assert_eq!(human(5), "5s");
+    }
+}
+
+#[cfg(test)]
+mod rfc3339_tests {
+    use super::rfc3339;
+
+    #[test]
+    fn known_instants_and_clamped_extremes() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_795_757_713), "2026-11-27T05:35:13Z");
+        assert_eq!(rfc3339(i64::MIN), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(i64::MAX), "9999-12-31T23:59:59Z");
     }
 }

@@ -97,17 +97,56 @@ fn clap_error(e: clap::Error) -> ExitCode {
         .ok()
         .and_then(|m| m.subcommand_name().map(str::to_string));
     let help = sub.map_or_else(|| "spotctl".to_string(), |s| format!("spotctl {s}"));
-    let parts: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|l| {
-            !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more information")
-        })
-        .collect();
-    let msg = parts.join("; ");
+    let msg = one_line(&text);
     let msg = msg.strip_prefix("error: ").unwrap_or(&msg);
     eprintln!("spotctl: {msg} (see `{help} --help`)");
     ExitCode::from(code::USAGE)
+}
+
+/// clap's multi-line error as one sentence: a list under a line ending in `:` joins it with
+/// commas, `[possible values: …]` becomes a parenthesis, a `tip:` follows after `;`. The usage
+/// block and the "For more information" line go (the message points at `--help` instead).
+fn one_line(text: &str) -> String {
+    let mut out = String::new();
+    let mut in_list = false;
+    let mut in_usage = false;
+    for raw in text.lines() {
+        let line = raw.trim();
+        if line.is_empty() {
+            in_usage = false;
+            in_list = false;
+            continue;
+        }
+        if line.starts_with("Usage:") {
+            in_usage = true;
+            continue;
+        }
+        if in_usage || line.starts_with("For more information") {
+            continue;
+        }
+        let item = raw.starts_with(' ') && !line.starts_with("tip:");
+        if out.is_empty() {
+            out.push_str(line);
+        } else if let Some(inner) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            out.push_str(" (");
+            out.push_str(inner);
+            out.push(')');
+        } else if item && out.ends_with(':') {
+            out.push(' ');
+            out.push_str(line);
+            in_list = true;
+            continue;
+        } else if item && in_list {
+            out.push_str(", ");
+            out.push_str(line);
+            continue;
+        } else {
+            out.push_str("; ");
+            out.push_str(line);
+        }
+        in_list = false;
+    }
+    out
 }
 
 /// Logs go to stderr: warnings by default, `-v` info, `-vv` debug (one line per HTTP request),
@@ -175,5 +214,32 @@ where
             event,
         )?;
         writeln!(writer, "spotctl: {level}{}", sanitize::line(&text))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::one_line;
+
+    #[test]
+    fn clap_errors_become_one_sentence() {
+        assert_eq!(
+            one_line(
+                "error: the following required arguments were not provided:\n  <QUERY>\n  --artist <ARTIST>\n\nUsage: spotctl search <QUERY>\n\nFor more information, try '--help'.\n"
+            ),
+            "error: the following required arguments were not provided: <QUERY>, --artist <ARTIST>"
+        );
+        assert_eq!(
+            one_line(
+                "error: invalid value 'x' for '--output <FORMAT>'\n  [possible values: table, tsv]\n\n  tip: a similar value exists: 'tsv'\n\nFor more information, try '--help'.\n"
+            ),
+            "error: invalid value 'x' for '--output <FORMAT>' (possible values: table, tsv); tip: a similar value exists: 'tsv'"
+        );
+        assert_eq!(
+            one_line(
+                "error: unexpected argument '--x' found\n\nUsage: spotctl [OPTIONS]\n  more usage\n"
+            ),
+            "error: unexpected argument '--x' found"
+        );
     }
 }

@@ -47,6 +47,20 @@ pub fn line(s: &str) -> String {
     cut_middle(&escaped, MAX_LINE)
 }
 
+/// Multi-line text for a terminal (a non-JSON body `api` prints): like [`line`], but newlines
+/// and tabs are kept and nothing is cut.
+pub fn text(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if dangerous(c) && c != '\n' && c != '\t' {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 /// `s` cut to `max` characters by dropping the middle (`…` marks the cut).
 pub fn cut_middle(s: &str, max: usize) -> String {
     let n = s.chars().count();

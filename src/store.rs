@@ -707,9 +707,17 @@ mod os {
 /// Parses an account file's bytes. Never guesses: anything unexpected is exit 7 naming the file.
 pub fn parse_account(bytes: &[u8], path: &Path) -> Result<Account> {
     let corrupt = |why: String| {
+        // Offer the previous version only when there is one (the first save keeps none).
+        let mut bak = path.as_os_str().to_owned();
+        bak.push(".bak");
+        let bak = Path::new(&bak);
+        let restore = if bak.is_file() {
+            format!(", restore the previous version {} over it", bak.display())
+        } else {
+            String::new()
+        };
         Error::store(format!(
-            "account file {} is corrupt ({why}); it was left untouched: fix it, restore {}.bak, or delete it and log in again",
-            path.display(),
+            "account file {} is corrupt ({why}); it was left untouched: fix it{restore}, or delete it and log in again",
             path.display()
         ))
     };

@@ -3,9 +3,11 @@
 //! cause one renewal, not eight), and turns error statuses into messages. Retries, pacing and
 //! rate limits are below, in `http.rs`.
 
+use crate::api::hints;
 use crate::api::http::{Body, Http, Replay, Request};
 use crate::auth::session::Session;
 use crate::error::{Error, Result};
+use crate::store::Grant;
 use serde_json::Value;
 use std::sync::Arc;
 
@@ -29,6 +31,15 @@ impl Api {
                 crate::api::ids::shown(path_and_query)
             ))
         })
+    }
+
+    /// `url`'s path relative to the API base (`/v1/me/tracks` → `/me/tracks`).
+    pub fn relative(&self, url: &url::Url) -> String {
+        let base = self.base().path().trim_end_matches('/');
+        match url.path().strip_prefix(base) {
+            Some(r) if r.starts_with('/') => r.to_string(),
+            _ => url.path().to_string(),
+        }
     }
 
     /// Refuses to send the token anywhere but the API's own origin (a `next` link pointing
@@ -111,10 +122,16 @@ impl Api {
                     renewed = true;
                 }
                 401 => {
+                    let name = self.session.name();
+                    let way_out = if self.session.account().await.grant == Grant::ClientCredentials
+                    {
+                        hints::app_only(name)
+                    } else {
+                        format!("run `spotctl login -a {name}`")
+                    };
                     return Err(Error::auth(format!(
-                        "{label}: 401 {} even with a new access token; run `spotctl login -a {}`",
+                        "{label}: 401 {} even with a new access token; {way_out}",
                         service_message(&redact(&resp.body, &token), 401),
-                        self.session.name()
                     )));
                 }
                 200..=299 => return Ok((resp.status, resp.body)),
@@ -125,12 +142,22 @@ impl Api {
                     )));
                 }
                 status => {
+                    // A proxy or debug page may echo the request's Authorization header.
+                    let mut message = service_message(&redact(&resp.body, &token), status);
+                    if status == 403 {
+                        let acc = self.session.account().await;
+                        let rel = self.relative(&req.url);
+                        if let Some(h) =
+                            hints::forbidden(self.session.name(), &acc, req.method.as_str(), &rel)
+                        {
+                            message = format!("{message}; {h}");
+                        }
+                    }
                     return Err(Error::Api {
                         method: req.method.to_string(),
                         path: req.url.path().to_string(),
                         status,
-                        // A proxy or debug page may echo the request's Authorization header.
-                        message: service_message(&redact(&resp.body, &token), status),
+                        message,
                     });
                 }
             }

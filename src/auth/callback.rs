@@ -226,8 +226,11 @@ pub async fn start(ip: IpAddr, port: u16, path: &str, state: &str) -> Result<Ser
     }
     let listener = tokio::net::TcpListener::bind((ip, port)).await.map_err(|e| {
         if e.kind() == std::io::ErrorKind::AddrInUse {
-            Error::auth(format!(
-                "port {port} on {ip} is already in use (another login running?); stop it, or use --redirect-uri with another registered port (or register http://127.0.0.1/callback without a port to get a free one)"
+            // Nothing was sent yet: a usage error, with the way out that always works.
+            let host = std::net::SocketAddr::new(ip, 0).to_string();
+            let host = host.trim_end_matches(":0");
+            Error::usage(format!(
+                "port {port} on {ip} is already in use (another login running?); stop it, or log in with `--redirect-uri http://{host}{path}` to get a free port (register that URI, without a port, in the app's dashboard)"
             ))
         } else {
             Error::auth(format!("cannot listen on {ip}:{port} for the login callback: {e}"))

@@ -3,7 +3,7 @@
 
 use crate::cli::OutputFormat;
 use crate::context::Ctx;
-use crate::duration::human;
+use crate::duration::{human, rfc3339};
 use crate::error::{Error, Result};
 use crate::store::{Account, now};
 use std::io::Write;
@@ -27,6 +27,73 @@ fn relogin(a: &Account) -> String {
         .unwrap_or_else(|| "-".into())
 }
 
+/// Widest a NAME or USER cell gets in the table; longer ones lose their middle (`app-<32 hex>`
+/// stays recognisable by both ends).
+const CELL_MAX: usize = 20;
+/// The table fits this many columns: SCOPES gets what the other columns leave.
+const TABLE_WIDTH: usize = 100;
+
+/// `s` in at most `max` screen columns, its middle replaced by `…`.
+fn middle(s: &str, max: usize) -> String {
+    if s.width() <= max || max < 3 {
+        return s.to_string();
+    }
+    let room = max - 1;
+    let (head_max, tail_max) = (room - room / 2, room / 2);
+    let mut head = String::new();
+    for c in s.chars() {
+        if head.width() + c.to_string().width() > head_max {
+            break;
+        }
+        head.push(c);
+    }
+    let mut tail: Vec<char> = Vec::new();
+    for c in s.chars().rev() {
+        let w: usize = tail.iter().map(|c| c.to_string().width()).sum();
+        if w + c.to_string().width() > tail_max {
+            break;
+        }
+        tail.push(c);
+    }
+    tail.reverse();
+    format!("{head}…{}", tail.into_iter().collect::<String>())
+}
+
+/// As many whole scopes as fit in `max` columns, then how many more (`a b +3`).
+fn fit_scopes(scopes: &[String], max: usize) -> String {
+    let all = scopes.join(" ");
+    if all.width() <= max {
+        return all;
+    }
+    let mut shown = String::new();
+    for (i, s) in scopes.iter().enumerate() {
+        let more = format!(" +{}", scopes.len() - i - 1);
+        let next = if shown.is_empty() {
+            s.clone()
+        } else {
+            format!("{shown} {s}")
+        };
+        let rest = if i + 1 == scopes.len() { "" } else { &more };
+        if next.width() + rest.width() > max {
+            let more = format!(" +{}", scopes.len() - i);
+            if shown.is_empty() {
+                return format!("{}{more}", middle(s, max.saturating_sub(more.len()).max(3)));
+            }
+            return format!("{shown}{more}");
+        }
+        shown = next;
+    }
+    shown
+}
+
+/// The table says "user" or "app"; tsv and json keep the grant's name.
+fn grant_short(a: &Account) -> &'static str {
+    match a.grant {
+        crate::store::Grant::AuthorizationCode => "user",
+        crate::store::Grant::ClientCredentials => "app",
+    }
+}
+
 fn summary(name: &str, a: &Account) -> serde_json::Value {
     serde_json::json!({
         "name": name,
@@ -35,10 +102,10 @@ fn summary(name: &str, a: &Account) -> serde_json::Value {
         "client_id": a.client_id,
         "user": a.user.as_ref().map(|u| serde_json::json!({"id": u.id, "display_name": u.display_name})),
         "scopes": a.scopes,
-        "expires_at": a.expires_at,
+        "expires_at": rfc3339(a.expires_at),
         "has_refresh_token": a.refresh_token.is_some(),
-        "refresh_token_expires_at": a.refresh_token_expires_at,
-        "authorized_at": a.authorized_at,
+        "refresh_token_expires_at": a.refresh_token_expires_at.map(rfc3339),
+        "authorized_at": a.authorized_at.map(rfc3339),
         "api_base": a.api_base,
     })
 }
@@ -74,6 +141,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
         OutputFormat::Table | OutputFormat::Tsv => {
             let tsv = ctx.output == OutputFormat::Tsv;
             let mut rows: Vec<[String; 7]> = Vec::new();
+            let mut scopes: Vec<Vec<String>> = Vec::new();
             if !tsv {
                 rows.push(
                     [
@@ -84,25 +152,48 @@ pub fn run(ctx: &Ctx) -> Result<()> {
             }
             for (name, acc) in &list {
                 match acc {
-                    Ok(a) => rows.push([
-                        name.clone(),
-                        a.provider.as_str().into(),
-                        a.grant.as_str().into(),
-                        a.user
+                    Ok(a) => {
+                        let user = a
+                            .user
                             .as_ref()
                             .map(|u| match &u.display_name {
                                 Some(d) => format!("{} ({d})", u.id),
                                 None => u.id.clone(),
                             })
-                            .unwrap_or_else(|| "-".into()),
-                        expiry(a.expires_at),
-                        relogin(a),
-                        if a.scopes.is_empty() {
-                            "-".into()
+                            .unwrap_or_else(|| "-".into());
+                        // Scripts get full values and timestamps; people get a table that
+                        // fits the screen (SCOPES is fitted below, once widths are known).
+                        rows.push(if tsv {
+                            [
+                                name.clone(),
+                                a.provider.as_str().into(),
+                                a.grant.as_str().into(),
+                                user,
+                                rfc3339(a.expires_at),
+                                a.refresh_token_expires_at
+                                    .filter(|_| a.refresh_token.is_some())
+                                    .map(rfc3339)
+                                    .unwrap_or_else(|| "-".into()),
+                                if a.scopes.is_empty() {
+                                    "-".into()
+                                } else {
+                                    a.scopes.join(" ")
+                                },
+                            ]
                         } else {
-                            a.scopes.join(" ")
-                        },
-                    ]),
+                            [
+                                middle(name, CELL_MAX),
+                                a.provider.as_str().into(),
+                                grant_short(a).into(),
+                                middle(&user, CELL_MAX),
+                                expiry(a.expires_at),
+                                relogin(a),
+                                String::new(),
+                            ]
+                        });
+                        // Sanitised here: the table fills SCOPES after the cells are cleaned.
+                        scopes.push(a.scopes.iter().map(|s| crate::sanitize::cell(s)).collect());
+                    }
                     Err(e) => {
                         bad += 1;
                         eprintln!("spotctl: {e}");
@@ -122,6 +213,18 @@ pub fn run(ctx: &Ctx) -> Result<()> {
             let widths: Vec<usize> = (0..6)
                 .map(|i| rows.iter().map(|r| r[i].width()).max().unwrap_or(0))
                 .collect();
+            if !tsv {
+                let room = TABLE_WIDTH
+                    .saturating_sub(widths.iter().map(|w| w + 2).sum::<usize>())
+                    .max(12);
+                for (r, sc) in rows.iter_mut().skip(1).zip(&scopes) {
+                    r[6] = if sc.is_empty() {
+                        "-".into()
+                    } else {
+                        fit_scopes(sc, room)
+                    };
+                }
+            }
             for r in &rows {
                 let line = if tsv {
                     r.join("\t")

@@ -5,6 +5,7 @@
 use crate::api::client::Api;
 use crate::api::http::Body;
 use crate::api::paginate::{self, Listing, Resume, Source};
+use crate::auth::session::Session;
 use crate::cli::{ApiArgs, OutputFormat};
 use crate::commands::catalog;
 use crate::context::Ctx;
@@ -72,6 +73,35 @@ fn body(args: &ApiArgs) -> Result<Body> {
     Ok(Body::Form(fields))
 }
 
+/// `path` relative to the API base: a path that already starts with the base's own path
+/// (`/v1/me` under `https://api.spotify.com/v1`, as copied from Spotify's documentation) is
+/// taken as meant, not sent as `/v1/v1/me`.
+fn under_base<'a>(base: &url::Url, path: &'a str) -> &'a str {
+    let prefix = base.path().trim_end_matches('/');
+    match path.strip_prefix(prefix) {
+        Some(rest) if !prefix.is_empty() && (rest.is_empty() || rest.starts_with(['/', '?'])) => {
+            rest
+        }
+        _ => path,
+    }
+}
+
+/// The URL `path` names under the account's API base: a full URL must be on the base's origin.
+fn target(api: &Api, path: &str, is_url: bool) -> Result<url::Url> {
+    if !is_url {
+        return api.url(under_base(api.base(), path));
+    }
+    let shown = crate::api::ids::shown(path);
+    let u = url::Url::parse(path).map_err(|e| Error::usage(format!("{shown}: {e}")))?;
+    api.check_origin(&u).map_err(|_| {
+        Error::usage(format!(
+            "{shown} is not under the account's API base {}",
+            api.base()
+        ))
+    })?;
+    Ok(u)
+}
+
 pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
     let method =
         reqwest::Method::from_bytes(args.method.to_ascii_uppercase().as_bytes()).map_err(|_| {
@@ -103,25 +133,21 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
             crate::api::ids::shown(&args.path)
         )));
     }
+    // The target is checked against the account's API base before anything is sent: opening
+    // the session may refresh the token.
+    if let Some(acc) = ctx.store.load(ctx.account_name())? {
+        let probe = Api {
+            http: ctx.http()?,
+            session: Session::from_account(ctx.clone(), ctx.account_name(), acc)?,
+        };
+        target(&probe, &args.path, is_url)?;
+    }
     let session = crate::auth::named_session(ctx.clone()).await?;
     let api = Arc::new(Api {
         http: ctx.http()?,
         session,
     });
-    let url = if is_url {
-        let u = url::Url::parse(&args.path)
-            .map_err(|e| Error::usage(format!("{}: {e}", crate::api::ids::shown(&args.path))))?;
-        api.check_origin(&u).map_err(|_| {
-            Error::usage(format!(
-                "{} is not under the account's API base {}",
-                crate::api::ids::shown(&args.path),
-                api.base()
-            ))
-        })?;
-        u
-    } else {
-        api.url(&args.path)?
-    };
+    let url = target(&api, &args.path, is_url)?;
 
     if args.paginate {
         let mut first = paginate::get_first(&api, &url).await?;
@@ -140,10 +166,18 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
                 .unwrap_or_default()
         };
         if keys.is_empty() {
-            return Err(Error::usage(format!(
-                "--paginate: {} did not answer with a page of items",
+            // Not a listing: the request was sent and answered, so print the answer (as `gh
+            // api --paginate` does) rather than call it a usage error after the fact.
+            tracing::warn!(
+                "--paginate: {} is not a listing (no `items`); printed the response as it is",
                 crate::api::ids::shown(&args.path)
-            )));
+            );
+            let text =
+                crate::sanitize::json_for(first.to_string(), std::io::stdout().is_terminal());
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "{text}")?;
+            out.flush()?;
+            return Ok(());
         }
         let offset_cap = url
             .path()
@@ -180,7 +214,12 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
     // reported as a failure (that would invite sending a POST twice).
     let Ok(value) = serde_json::from_slice::<serde_json::Value>(&raw) else {
         let mut out = std::io::stdout().lock();
-        out.write_all(&raw)?;
+        // Bytes as sent to a pipe; on a terminal, nothing that could drive it.
+        if out.is_terminal() {
+            out.write_all(crate::sanitize::text(&String::from_utf8_lossy(&raw)).as_bytes())?;
+        } else {
+            out.write_all(&raw)?;
+        }
         if !raw.ends_with(b"\n") {
             out.write_all(b"\n")?;
         }

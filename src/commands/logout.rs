@@ -1,10 +1,11 @@
 //! `spotctl logout`: delete an account's stored tokens (under its lock, so a concurrent
-//! refresh cannot write it back).
+//! refresh cannot write it back). `--all` asks first on a terminal and needs `--yes` otherwise.
 
 use crate::auth::session::lock_wait;
 use crate::cli::LogoutArgs;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
+use std::io::{IsTerminal, Write};
 
 pub async fn run(ctx: &Ctx, args: LogoutArgs) -> Result<()> {
     let names: Vec<String> = if args.all {
@@ -12,6 +13,10 @@ pub async fn run(ctx: &Ctx, args: LogoutArgs) -> Result<()> {
     } else {
         vec![ctx.account_name().to_string()]
     };
+    if args.all && !args.yes && !names.is_empty() && !confirmed(&names)? {
+        eprintln!("spotctl: nothing was deleted");
+        return Ok(());
+    }
     for name in &names {
         if !ctx.store.path(name).exists() && !args.all {
             return Err(Error::auth(format!(
@@ -30,4 +35,39 @@ pub async fn run(ctx: &Ctx, args: LogoutArgs) -> Result<()> {
         eprintln!("spotctl: no accounts to log out");
     }
     Ok(())
+}
+
+/// `--all` deletes browser logins that take a person to redo: ask on a terminal, and without
+/// one refuse unless `--yes` was given (SPEC §1), before anything is touched.
+fn confirmed(names: &[String]) -> Result<bool> {
+    const SHOWN: usize = 6;
+    let mut list = names
+        .iter()
+        .take(SHOWN)
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
+    if names.len() > SHOWN {
+        list.push_str(", …");
+    }
+    let what = match names.len() {
+        1 => format!("1 account ({list})"),
+        n => format!("{n} accounts ({list})"),
+    };
+    let stdin = std::io::stdin();
+    if !stdin.is_terminal() {
+        return Err(Error::usage(format!(
+            "`logout --all` would delete {what}; add --yes to confirm (stdin is not a terminal to ask on)"
+        )));
+    }
+    eprint!("Delete {what}? [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    stdin
+        .read_line(&mut answer)
+        .map_err(|e| Error::usage(format!("reading the answer: {e}")))?;
+    Ok(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
 }

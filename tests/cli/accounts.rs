@@ -270,7 +270,7 @@ fn logout_deletes_one_or_all() {
     assert!(!t.account_path("bob").with_extension("json.bak").exists());
     let o = t.run(&["logout", "-a", "bob"]);
     assert_code(&o, 3);
-    let o = t.run(&["logout", "--all"]);
+    let o = t.run(&["logout", "--all", "--yes"]);
     assert_code(&o, 0);
     assert!(!t.account_path("alice").exists());
 }

@@ -527,10 +527,13 @@ fn extreme_stored_times_saturate_instead_of_wrapping() {
         v["refresh_token_expires_at"] = i64::MIN.into();
         v["learned"] = serde_json::json!({"page_limit": 10, "page_limit_at": i64::MIN});
     });
+    let o = t.run(&["accounts", "-o", "table"]);
+    assert_code(&o, 0);
+    assert!(stdout(&o).contains(" expired "), "{}", stdout(&o));
     let o = t.run(&["accounts", "-o", "tsv"]);
     assert_code(&o, 0);
     assert!(
-        stdout(&o).contains("\texpired\texpired\t"),
+        stdout(&o).contains("\t1970-01-01T00:00:00Z\t1970-01-01T00:00:00Z\t"),
         "{}",
         stdout(&o)
     );

@@ -398,7 +398,7 @@ fn account_names_with_path_tricks_are_usage_errors() {
 }
 
 #[test]
-fn port_already_in_use_is_exit_3() {
+fn port_already_in_use_is_exit_2() {
     let t = T::new();
     let busy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = busy.local_addr().unwrap().port();
@@ -409,7 +409,7 @@ fn port_already_in_use_is_exit_3() {
         .args(["login", "--no-browser", "-a", "p", "--redirect-uri", &uri])
         .output()
         .unwrap();
-    assert_code(&o, 3);
+    assert_code(&o, 2);
     assert!(
         stderr(&o).contains(&format!("port {port} on 127.0.0.1 is already in use")),
         "{}",

@@ -14,6 +14,7 @@ mod faults;
 mod hostile;
 mod load;
 mod login;
+mod newcomer;
 mod options;
 mod security;
 mod speed;
