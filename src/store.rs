@@ -17,7 +17,42 @@ use crate::secret::Secret;
 use serde::{Deserialize, Serialize};
 use std::fs::{self, DirBuilder, File, OpenOptions};
 use std::io::Write;
+#[cfg(unix)]
 use std::os::unix::fs::{DirBuilderExt, MetadataExt, OpenOptionsExt};
+#[cfg(not(unix))]
+use temp_windows_stub::*;
+
+/// TEMP (dropped by the lead; #9 makes this module portable): no-op modes so the crate builds
+/// for Windows while #11 works on the rest.
+#[cfg(not(unix))]
+mod temp_windows_stub {
+    pub trait DirBuilderExt {
+        fn mode(&mut self, _: u32) -> &mut Self {
+            self
+        }
+    }
+    impl DirBuilderExt for std::fs::DirBuilder {}
+    pub trait OpenOptionsExt {
+        fn mode(&mut self, _: u32) -> &mut Self {
+            self
+        }
+    }
+    impl OpenOptionsExt for std::fs::OpenOptions {}
+    pub trait MetadataExt {
+        fn mode(&self) -> u32 {
+            0o600
+        }
+    }
+    impl MetadataExt for std::fs::Metadata {}
+    pub trait PermissionsExt {
+        fn from_mode(_: u32) -> Self;
+    }
+    impl PermissionsExt for std::fs::Permissions {
+        fn from_mode(_: u32) -> Self {
+            unreachable!("TEMP stub")
+        }
+    }
+}
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -182,6 +217,7 @@ impl Store {
         {
             // A directory others can list or enter (made by hand, or by an old tool): close it.
             if meta.mode() & 0o077 != 0 {
+                #[cfg(unix)]
                 use std::os::unix::fs::PermissionsExt;
                 tracing::warn!(
                     "{} was accessible to other users; setting it to 0700",
@@ -535,6 +571,7 @@ mod tests {
         }
     }
 
+    #[cfg(unix)]
     #[test]
     fn save_load_roundtrip_modes_and_backup() {
         let tmp = tempfile::tempdir().unwrap();
@@ -560,6 +597,7 @@ mod tests {
         assert!(leftovers.is_empty());
     }
 
+    #[cfg(unix)]
     #[test]
     fn refuses_open_permissions_and_corrupt_files() {
         use std::os::unix::fs::PermissionsExt;
