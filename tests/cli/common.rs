@@ -115,20 +115,20 @@ impl T {
 }
 
 pub fn write_account(path: &std::path::Path, v: &serde_json::Value) {
+    #[cfg(unix)]
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     let dir = path.parent().unwrap();
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .unwrap();
+    let mut d = std::fs::DirBuilder::new();
+    d.recursive(true);
+    #[cfg(unix)]
+    d.mode(0o700);
+    d.create(dir).unwrap();
     let _ = std::fs::remove_file(path);
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .unwrap();
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    o.mode(0o600);
+    let mut f = o.open(path).unwrap();
     std::io::Write::write_all(&mut f, serde_json::to_string_pretty(v).unwrap().as_bytes()).unwrap();
 }
 
