@@ -120,8 +120,11 @@ fn init_tracing(g: &cli::GlobalArgs) {
             }
             f
         }
-        // Our own logs at the chosen level; libraries' warnings only.
-        None => tracing_subscriber::EnvFilter::new(format!("warn,spotctl={level}")),
+        // Our own logs at the chosen level; libraries' warnings only. The platform verifier
+        // logs a refused certificate as an error: spotctl reports it itself (api/tls.rs).
+        None => tracing_subscriber::EnvFilter::new(format!(
+            "warn,rustls_platform_verifier=off,spotctl={level}"
+        )),
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)

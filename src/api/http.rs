@@ -189,11 +189,14 @@ enum Attempt {
         err: String,
         sent: bool,
     },
+    /// Will not get better by retrying (an untrusted certificate).
+    Fatal(Error),
 }
 
 impl Http {
     pub fn new(policy: RetryPolicy, concurrency: usize) -> Result<Http> {
-        let client = reqwest::Client::builder()
+        let builder = super::tls::configure(reqwest::Client::builder())?;
+        let client = builder
             .redirect(reqwest::redirect::Policy::none())
             .timeout(policy.timeout)
             .connect_timeout(policy.timeout.min(Duration::from_secs(10)))
@@ -292,6 +295,10 @@ impl Http {
         let resp = match rb.send().await {
             Ok(r) => r,
             Err(e) => {
+                if let Some(why) = super::tls::certificate_error(&e) {
+                    tracing::debug!("{} -> certificate refused: {why}", req.log_line());
+                    return Attempt::Fatal(super::tls::untrusted(&req.label(), &req.host(), &why));
+                }
                 let sent = !e.is_connect();
                 tracing::debug!(
                     "{} -> error after {}ms: {}",
@@ -398,6 +405,7 @@ impl Http {
                     (why, self.backoff(retries))
                 }
                 Attempt::Done(resp) => return Ok(resp),
+                Attempt::Fatal(e) => return Err(e),
                 Attempt::Failed { err, sent } => {
                     let replayable = req.replay == Replay::Safe || !sent;
                     if !replayable {

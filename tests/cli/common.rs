@@ -41,6 +41,17 @@ impl T {
             "SPOTIPY_REDIRECT_URI",
             "SPOTIFY_REDIRECT_URI",
             "BROWSER",
+            // The developer's own proxy and CA settings must not reach the fake.
+            "HTTPS_PROXY",
+            "https_proxy",
+            "HTTP_PROXY",
+            "http_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+            "NO_PROXY",
+            "no_proxy",
+            "SSL_CERT_FILE",
+            "SSL_CERT_DIR",
         ] {
             c.env_remove(v);
         }

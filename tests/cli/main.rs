@@ -17,3 +17,4 @@ mod speed;
 // The store under stress relies on Unix: modes, `kill -9`, `/dev/full`, read-only directories.
 #[cfg(unix)]
 mod store;
+mod transport;

@@ -430,13 +430,7 @@ fn arguments_that_are_not_utf8_or_out_of_range_are_usage_errors() {
     #[cfg(windows)]
     let bad: std::ffi::OsString = std::os::windows::ffi::OsStringExt::from_wide(&[0xD800]);
     let t = T::new();
-    let o = t
-        .cmd()
-        .arg("-a")
-        .arg(bad)
-        .arg("token")
-        .output()
-        .unwrap();
+    let o = t.cmd().arg("-a").arg(bad).arg("token").output().unwrap();
     assert_code(&o, 2);
     assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
     let o = t.run(&["--max-retry-wait", "18446744073709551615", "token"]);
