@@ -57,6 +57,7 @@ async fn run(ctx: Arc<Ctx>, command: Command) -> error::Result<()> {
         Command::Albums(a) => commands::albums::run(ctx, a).await,
         Command::Api(a) => commands::api::run(ctx, a).await,
         Command::Completions { shell } => commands::completions::run(shell),
+        Command::Man => commands::man::run(),
     }
 }
 
@@ -113,7 +114,15 @@ fn init_tracing(g: &cli::GlobalArgs) {
     {
         // The HTTP stack's debug/trace output is not audited for secrets: never below info.
         Some(mut f) => {
-            for lib in ["hyper", "hyper_util", "reqwest", "h2", "rustls", "axum"] {
+            for lib in [
+                "hyper",
+                "hyper_util",
+                "reqwest",
+                "h2",
+                "rustls",
+                "rustls_platform_verifier",
+                "axum",
+            ] {
                 if let Ok(d) = format!("{lib}=info").parse() {
                     f = f.add_directive(d);
                 }

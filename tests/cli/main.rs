@@ -9,6 +9,7 @@ mod common;
 
 mod accounts;
 mod catalog;
+mod docs;
 mod faults;
 mod login;
 mod options;
