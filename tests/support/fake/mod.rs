@@ -532,6 +532,12 @@ impl Drop for FakeSpotify {
     }
 }
 
+/// reqwest is built without a default crypto provider (spotctl installs ring in `api/tls.rs`):
+/// clients made by tests and the fake's self-tests install the same one first.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// GET `url` without following redirects: `(status, headers, body)`. A transport error gives
 /// status 0 and the error text as the body. Blocking (a throwaway runtime): call it from plain
 /// `#[test]`s, not from async code.
@@ -555,6 +561,7 @@ pub fn http_request(
         Err(e) => return failed(&e),
     };
     rt.block_on(async {
+        install_crypto_provider();
         let client = match reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()
