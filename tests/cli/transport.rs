@@ -73,6 +73,12 @@ fn https_through_ssl_cert_file_speaks_http2_with_several_streams_on_one_connecti
     assert_eq!(conns.len(), 1);
     let streams = most_in_flight(&api);
     assert!(streams >= 3, "at most {streams} requests in flight at once");
+    eprintln!(
+        "HTTP/2: {} requests ({} pages) on {} connection, up to {streams} streams at once",
+        t.fake.requests().len(),
+        api.len(),
+        t.fake.connections()
+    );
 
     // The same listing over plain HTTP/1.1: the same bytes.
     let plain = T::new();
