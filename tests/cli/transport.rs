@@ -91,6 +91,10 @@ fn https_through_ssl_cert_file_speaks_http2_with_several_streams_on_one_connecti
             .iter()
             .all(|r| r.version == "HTTP/1.1")
     );
+    eprintln!(
+        "HTTP/1.1: the same listing on {} connections",
+        plain.fake.connections()
+    );
     assert!(!o.stdout.is_empty());
     assert_eq!(
         o.stdout, o1.stdout,
