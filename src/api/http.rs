@@ -307,7 +307,11 @@ impl Http {
                     describe(&e)
                 );
                 return Attempt::Failed {
-                    err: format!("{} ({})", describe(&e), req.host()),
+                    err: format!(
+                        "{} ({})",
+                        describe(&e),
+                        super::tls::host_and_proxy(&req.url, req.host())
+                    ),
                     sent,
                 };
             }

@@ -1,4 +1,5 @@
-//! Which certificates spotctl trusts, and what a certificate failure tells the user (SPEC §3 "TLS").
+//! Which certificates spotctl trusts, what a certificate failure tells the user, and which proxy a
+//! failed connection went through (SPEC §3 "TLS").
 //!
 //! - The operating system's verifier (rustls-platform-verifier through reqwest): the system
 //!   store on Windows and macOS, the distribution's bundle on Linux.
@@ -8,6 +9,8 @@
 //!   and macOS they are added to the system store.
 //! - A certificate the chain cannot be built to is not retried: exit 6 naming the host and how to
 //!   trust a CA.
+//! - A network error names the proxy the request went through, if any (reqwest's own matcher
+//!   decides), so a wrong `HTTPS_PROXY` is not mistaken for Spotify being down.
 //!
 //! ring is the crypto provider (installed once per process here): it is what rustls used before
 //! the move to reqwest 0.13 and cross-compiles for Windows with MinGW alone.
@@ -102,6 +105,29 @@ fn refused(err: &(dyn std::error::Error + 'static)) -> Option<String> {
     }
     let inner = err.downcast_ref::<std::io::Error>()?.get_ref()?;
     refused(inner)
+}
+
+/// "api.spotify.com", or "api.spotify.com, through the proxy proxy.corp:3128" when a proxy
+/// setting (`HTTPS_PROXY`… or, on Windows and macOS, the system's) applies to `url`: a refused
+/// connection is then the proxy's. Never the proxy's user name or password.
+pub fn host_and_proxy(url: &url::Url, host: String) -> String {
+    let proxy = url
+        .as_str()
+        .parse::<http::Uri>()
+        .ok()
+        .and_then(|uri| hyper_util::client::proxy::matcher::Matcher::from_system().intercept(&uri))
+        .and_then(|i| {
+            let p = i.uri();
+            let h = p.host()?;
+            Some(match p.port_u16() {
+                Some(port) => format!("{h}:{port}"),
+                None => h.to_string(),
+            })
+        });
+    match proxy {
+        Some(p) => format!("{host}, through the proxy {p}"),
+        None => host,
+    }
 }
 
 /// The exit-6 message for a refused certificate.

@@ -220,3 +220,33 @@ fn http_proxy_carries_plain_http_requests() {
         "{seen:?}"
     );
 }
+
+#[test]
+fn a_proxy_that_cannot_be_reached_is_named_without_its_password() {
+    let (t, ca) = https(Alpn::H2AndHttp11);
+    // A port nobody listens on any more.
+    let dead = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let o = t
+        .cmd()
+        .env("SSL_CERT_FILE", &ca)
+        .env(
+            "HTTPS_PROXY",
+            format!("http://bob:PROXY-PASSWORD@127.0.0.1:{dead}"),
+        )
+        .args(["--max-retries", "0", "albums", "--artist", ARTIST_57])
+        .output()
+        .unwrap();
+    assert_code(&o, 6);
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "spotctl: POST /api/token: could not connect: Connection refused (os error 111) (127.0.0.1:{}, through the proxy 127.0.0.1:{dead}) (after 0 retries)\n",
+            t.fake.port()
+        )
+    );
+    assert!(t.fake.requests().is_empty());
+}
