@@ -203,7 +203,7 @@ impl Http {
             .pool_max_idle_per_host(concurrency.max(1))
             .user_agent(concat!("spotctl/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| Error::Internal(format!("building the HTTP client: {e}")))?;
+            .map_err(|e| super::tls::setup_failed(&e))?;
         Ok(Http {
             client,
             policy,

@@ -52,6 +52,7 @@ fn extra_roots(
         certs.extend(found);
     }
     if let Some(dirs) = dirs {
+        let before = certs.len();
         for dir in std::env::split_paths(&dirs) {
             let entries = std::fs::read_dir(&dir).map_err(|e| {
                 Error::usage(format!(
@@ -65,6 +66,12 @@ fn extra_roots(
                     certs.extend(found);
                 }
             }
+        }
+        if certs.len() == before {
+            return Err(Error::usage(format!(
+                "SSL_CERT_DIR={}: no PEM certificate in it; point it at a directory of PEM CA certificates, or unset it",
+                std::path::Path::new(&dirs).display()
+            )));
         }
     }
     Ok(certs)
@@ -130,6 +137,18 @@ pub fn host_and_proxy(url: &url::Url, host: String) -> String {
     }
 }
 
+/// Building the client fails only when TLS cannot be set up: no CA certificate at all (a minimal
+/// container without the system's bundle), or one that rustls refuses as a trust anchor.
+pub fn setup_failed(e: &reqwest::Error) -> Error {
+    let mut root: &dyn std::error::Error = e;
+    while let Some(s) = root.source() {
+        root = s;
+    }
+    Error::network(format!(
+        "cannot set up TLS ({root}): check SSL_CERT_FILE and SSL_CERT_DIR, or install the system's CA certificates (Debian, Ubuntu: the ca-certificates package)"
+    ))
+}
+
 /// The exit-6 message for a refused certificate.
 pub fn untrusted(label: &str, host: &str, why: &str) -> Error {
     Error::network(format!(
@@ -156,11 +175,9 @@ mod tests {
         assert!(e.to_string().contains("no PEM certificate"), "{e}");
         let e = extra_roots(None, Some(missing.into())).unwrap_err();
         assert!(e.to_string().starts_with("SSL_CERT_DIR="), "{e}");
-        // A directory of unrelated files is simply empty.
-        assert!(
-            extra_roots(None, Some(tmp.path().into()))
-                .unwrap()
-                .is_empty()
-        );
+        // A directory of unrelated files trusts nothing: on Linux it would replace the system's
+        // bundle with nothing.
+        let e = extra_roots(None, Some(tmp.path().into())).unwrap_err();
+        assert!(e.to_string().contains("no PEM certificate in it"), "{e}");
     }
 }

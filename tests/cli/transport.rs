@@ -250,3 +250,25 @@ fn a_proxy_that_cannot_be_reached_is_named_without_its_password() {
     );
     assert!(t.fake.requests().is_empty());
 }
+
+#[test]
+fn a_ca_file_that_tls_cannot_use_is_exit_6_saying_what_to_check() {
+    let t = T::new();
+    // PEM armour around bytes that are no certificate: read fine, refused as a trust anchor.
+    let bad = t.dir.path().join("bad-ca.pem");
+    std::fs::write(
+        &bad,
+        "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n",
+    )
+    .unwrap();
+    let o = albums_57(&t, Some(&bad), "tsv");
+    assert_code(&o, 6);
+    let err = stderr(&o);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.starts_with("spotctl: cannot set up TLS ("), "{err}");
+    assert!(
+        err.ends_with("): check SSL_CERT_FILE and SSL_CERT_DIR, or install the system's CA certificates (Debian, Ubuntu: the ca-certificates package)\n"),
+        "{err}"
+    );
+    assert!(t.fake.requests().is_empty());
+}
