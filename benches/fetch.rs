@@ -71,7 +71,7 @@ impl Bench {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn spotctl");
-        let (status, rss_kb) = wait_rusage(child.id() as i32);
+        let (status, rss_kb) = wait_rusage(child);
         let wall = start.elapsed();
         assert_eq!(status, 0, "{what} failed");
         let lines = std::fs::read(&out_path)
@@ -90,7 +90,9 @@ impl Bench {
 
 /// Waits for the child and returns its exit status and peak RSS in kB (`wait4`'s rusage: the
 /// child alone, measured by the kernel).
-fn wait_rusage(pid: i32) -> (i32, i64) {
+#[cfg(unix)]
+fn wait_rusage(child: std::process::Child) -> (i32, i64) {
+    let pid = child.id() as i32;
     let mut status = 0;
     // SAFETY: rusage is plain old data; wait4 fills it for our own child.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -102,6 +104,13 @@ fn wait_rusage(pid: i32) -> (i32, i64) {
         -1
     };
     (code, usage.ru_maxrss)
+}
+
+/// Elsewhere there is no `wait4`: the exit status only, peak memory shown as 0.
+#[cfg(not(unix))]
+fn wait_rusage(mut child: std::process::Child) -> (i32, i64) {
+    let status = child.wait().expect("wait for spotctl");
+    (status.code().unwrap_or(-1), 0)
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {

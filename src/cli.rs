@@ -23,6 +23,8 @@ Environment:
   SPOTCTL_API_BASE (default https://api.spotify.com/v1)
   SPOTCTL_ACCOUNTS_BASE (default https://accounts.spotify.com)
   SPOTCTL_KAKAO_AUTH_BASE, SPOTCTL_KAKAO_API_BASE (default https://kauth.kakao.com, https://kapi.kakao.com)
+  SSL_CERT_FILE, SSL_CERT_DIR (extra CA certificates, e.g. a company proxy's, PEM)
+  HTTPS_PROXY, HTTP_PROXY, NO_PROXY (proxies, as curl reads them)
 
 Examples:
   spotctl search taeyeon --type artist --limit 3
@@ -170,6 +172,11 @@ Examples:
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+    /// Print the manual page (roff): every command, option and example
+    #[command(after_help = "Examples:
+  spotctl man | man -l -
+  spotctl man > ~/.local/share/man/man1/spotctl.1")]
+    Man,
 }
 
 const LOGIN_HELP: &str =

@@ -69,6 +69,7 @@ async fn run(ctx: Arc<Ctx>, command: Command) -> error::Result<()> {
         Command::Albums(a) => commands::albums::run(ctx, a).await,
         Command::Api(a) => commands::api::run(ctx, a).await,
         Command::Completions { shell } => commands::completions::run(shell),
+        Command::Man => commands::man::run(),
     }
 }
 
@@ -164,15 +165,26 @@ fn init_tracing(g: &cli::GlobalArgs) {
     {
         // The HTTP stack's debug/trace output is not audited for secrets: never below info.
         Some(mut f) => {
-            for lib in ["hyper", "hyper_util", "reqwest", "h2", "rustls", "axum"] {
+            for lib in [
+                "hyper",
+                "hyper_util",
+                "reqwest",
+                "h2",
+                "rustls",
+                "rustls_platform_verifier",
+                "axum",
+            ] {
                 if let Ok(d) = format!("{lib}=info").parse() {
                     f = f.add_directive(d);
                 }
             }
             f
         }
-        // Our own logs at the chosen level; libraries' warnings only.
-        None => tracing_subscriber::EnvFilter::new(format!("warn,spotctl={level}")),
+        // Our own logs at the chosen level; libraries' warnings only. The platform verifier
+        // logs a refused certificate as an error: spotctl reports it itself (api/tls.rs).
+        None => tracing_subscriber::EnvFilter::new(format!(
+            "warn,rustls_platform_verifier=off,spotctl={level}"
+        )),
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)

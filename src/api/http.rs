@@ -237,18 +237,21 @@ enum Attempt {
     TooLarge(String),
     /// Network-level failure; `sent` says whether the request may have reached the server.
     Failed { err: String, sent: bool },
+    /// Will not get better by retrying (an untrusted certificate).
+    Fatal(Error),
 }
 
 impl Http {
     pub fn new(policy: RetryPolicy, concurrency: usize) -> Result<Http> {
-        let client = reqwest::Client::builder()
+        let builder = super::tls::configure(reqwest::Client::builder())?;
+        let client = builder
             .redirect(reqwest::redirect::Policy::none())
             .timeout(policy.timeout)
             .connect_timeout(policy.timeout.min(Duration::from_secs(10)))
             .pool_max_idle_per_host(concurrency.max(1))
             .user_agent(concat!("spotctl/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| Error::Internal(format!("building the HTTP client: {e}")))?;
+            .map_err(|e| super::tls::setup_failed(&e))?;
         Ok(Http {
             client,
             policy,
@@ -375,6 +378,10 @@ impl Http {
         let resp = match rb.send().await {
             Ok(r) => r,
             Err(e) => {
+                if let Some(why) = super::tls::certificate_error(&e) {
+                    tracing::debug!("{} -> certificate refused: {why}", req.log_line());
+                    return Attempt::Fatal(super::tls::untrusted(&req.label(), &req.host(), &why));
+                }
                 let sent = !e.is_connect();
                 tracing::debug!(
                     "{} -> error after {}ms: {}",
@@ -383,7 +390,11 @@ impl Http {
                     describe(&e)
                 );
                 return Attempt::Failed {
-                    err: format!("{} ({})", describe(&e), req.host()),
+                    err: format!(
+                        "{} ({})",
+                        describe(&e),
+                        super::tls::host_and_proxy(&req.url, req.host())
+                    ),
                     sent,
                 };
             }
@@ -503,6 +514,7 @@ impl Http {
                     (why, self.backoff(retries))
                 }
                 Attempt::Done(resp, _) => return Ok(resp),
+                Attempt::Fatal(e) => return Err(e),
                 Attempt::Failed { err, sent } => {
                     let replayable = req.replay == Replay::Safe || !sent;
                     if !replayable {

@@ -6,6 +6,7 @@ pub mod api;
 pub mod catalog;
 pub mod completions;
 pub mod logout;
+pub mod man;
 pub mod refresh;
 pub mod search;
 pub mod token;

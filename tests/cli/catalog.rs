@@ -343,19 +343,22 @@ fn login_client_credentials_stores_an_app_account() {
     let acc = read_json(&t.account_path("myapp"));
     assert_eq!(acc["grant"], "client_credentials");
     assert_eq!(acc["client_id"], CLIENT_ID);
-    use std::os::unix::fs::PermissionsExt;
-    let mode = std::fs::metadata(t.account_path("myapp"))
-        .unwrap()
-        .permissions()
-        .mode()
-        & 0o777;
-    assert_eq!(mode, 0o600);
-    let dmode = std::fs::metadata(t.config().join("accounts"))
-        .unwrap()
-        .permissions()
-        .mode()
-        & 0o777;
-    assert_eq!(dmode, 0o700);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(t.account_path("myapp"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o600);
+        let dmode = std::fs::metadata(t.config().join("accounts"))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(dmode, 0o700);
+    }
     // Used by name, without the environment's credentials.
     let o = t
         .cmd()

@@ -41,6 +41,17 @@ impl T {
             "SPOTIPY_REDIRECT_URI",
             "SPOTIFY_REDIRECT_URI",
             "BROWSER",
+            // The developer's own proxy and CA settings must not reach the fake.
+            "HTTPS_PROXY",
+            "https_proxy",
+            "HTTP_PROXY",
+            "http_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+            "NO_PROXY",
+            "no_proxy",
+            "SSL_CERT_FILE",
+            "SSL_CERT_DIR",
         ] {
             c.env_remove(v);
         }
@@ -115,20 +126,20 @@ impl T {
 }
 
 pub fn write_account(path: &std::path::Path, v: &serde_json::Value) {
+    #[cfg(unix)]
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
     let dir = path.parent().unwrap();
-    std::fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .unwrap();
+    let mut d = std::fs::DirBuilder::new();
+    d.recursive(true);
+    #[cfg(unix)]
+    d.mode(0o700);
+    d.create(dir).unwrap();
     let _ = std::fs::remove_file(path);
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)
-        .unwrap();
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true).create_new(true);
+    #[cfg(unix)]
+    o.mode(0o600);
+    let mut f = o.open(path).unwrap();
     std::io::Write::write_all(&mut f, serde_json::to_string_pretty(v).unwrap().as_bytes()).unwrap();
 }
 

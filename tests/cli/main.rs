@@ -10,6 +10,7 @@ mod common;
 mod accounts;
 mod attack;
 mod catalog;
+mod docs;
 mod faults;
 mod hostile;
 mod load;
@@ -18,4 +19,7 @@ mod newcomer;
 mod options;
 mod security;
 mod speed;
+// The store under stress relies on Unix: modes, `kill -9`, `/dev/full`, read-only directories.
+#[cfg(unix)]
 mod store;
+mod transport;

@@ -233,6 +233,8 @@ fn output_defaults_to_table_on_a_terminal_and_jsonl_in_a_pipe_with_progress_only
     );
 }
 
+// `$BROWSER` is a shell script here.
+#[cfg(unix)]
 #[test]
 fn redirect_uri_from_the_environment_and_browser_from_browser() {
     let t = T::new();
@@ -422,15 +424,13 @@ fn a_stored_redirect_uri_wins_over_the_environment_on_a_new_login() {
 
 #[test]
 fn arguments_that_are_not_utf8_or_out_of_range_are_usage_errors() {
-    use std::os::unix::ffi::OsStrExt;
+    #[cfg(unix)]
+    let bad = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(b"\xff");
+    // An unpaired surrogate: Windows' way of not being Unicode.
+    #[cfg(windows)]
+    let bad: std::ffi::OsString = std::os::windows::ffi::OsStringExt::from_wide(&[0xD800]);
     let t = T::new();
-    let o = t
-        .cmd()
-        .arg("-a")
-        .arg(std::ffi::OsStr::from_bytes(b"\xff"))
-        .arg("token")
-        .output()
-        .unwrap();
+    let o = t.cmd().arg("-a").arg(bad).arg("token").output().unwrap();
     assert_code(&o, 2);
     assert_eq!(stderr(&o).lines().count(), 1, "{}", stderr(&o));
     let o = t.run(&["--max-retry-wait", "18446744073709551615", "token"]);

@@ -194,6 +194,7 @@ fn the_callback_listens_on_loopback_only_and_once() {
     );
 }
 
+#[cfg(unix)]
 #[test]
 fn account_files_are_0600_from_the_start() {
     let t = T::new();

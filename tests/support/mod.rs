@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fake;
+pub mod proxy;
 
 /// Whether `cargo run`/`cargo test` set `var` for the program it started (describing that
 /// target). A cargo started from there must not inherit these: build scripts watch some of them

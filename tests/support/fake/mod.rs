@@ -17,7 +17,10 @@ mod kakao;
 mod net;
 mod server;
 mod state;
+mod tls;
 mod web_api;
+
+pub use tls::{Alpn, TestCa};
 
 use std::sync::Arc;
 use std::sync::mpsc;
@@ -140,6 +143,8 @@ pub struct Req {
     pub headers: Vec<(String, String)>,
     /// Arrival order, 1-based; unique for the fake's life (survives `clear_log`).
     pub seq: u64,
+    /// "HTTP/1.1" or "HTTP/2.0".
+    pub version: String,
 }
 
 impl Req {
@@ -303,13 +308,32 @@ impl FakeSpotify {
 
     /// Listens on `127.0.0.1:port` (0: any free port).
     pub fn start_on(port: u16, mode: Mode) -> std::io::Result<FakeSpotify> {
+        FakeSpotify::start_inner(port, mode, None)
+    }
+
+    /// Serves HTTPS (every base URL is `https://`) with a certificate from `ca`, offering the
+    /// protocols of `alpn`.
+    pub fn start_https(mode: Mode, ca: &TestCa, alpn: Alpn) -> FakeSpotify {
+        FakeSpotify::start_inner(0, mode, Some(ca.server_config(alpn)))
+            .expect("fake Spotify: cannot listen on 127.0.0.1")
+    }
+
+    fn start_inner(
+        port: u16,
+        mode: Mode,
+        tls: Option<Arc<rustls::ServerConfig>>,
+    ) -> std::io::Result<FakeSpotify> {
         // Bind here, in the caller's thread, so the port is known and the socket is accepting
         // before this function returns: no start-up race for the test.
         let listener = std::net::TcpListener::bind(("127.0.0.1", port))?;
         listener.set_nonblocking(true)?;
         let port = listener.local_addr()?.port();
         let (shutdown, shutdown_rx) = watch::channel(false);
-        let shared = Arc::new(Shared::new(port, mode, shutdown_rx));
+        let mut shared = Shared::new(port, mode, shutdown_rx);
+        if tls.is_some() {
+            shared.scheme = "https";
+        }
+        let shared = Arc::new(shared);
         let (stopped_tx, stopped) = mpsc::channel();
         let server_shared = shared.clone();
         let thread = std::thread::Builder::new()
@@ -319,7 +343,7 @@ impl FakeSpotify {
                     .enable_all()
                     .build()
                 {
-                    rt.block_on(server::serve(listener, server_shared));
+                    rt.block_on(server::serve(listener, server_shared, tls));
                     rt.shutdown_timeout(Duration::from_millis(200));
                 }
                 let _ = stopped_tx.send(());
@@ -343,12 +367,12 @@ impl FakeSpotify {
 
     /// `http://127.0.0.1:PORT` (`/authorize`, `/api/token`).
     pub fn accounts_base(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port())
+        format!("{}://127.0.0.1:{}", self.shared.scheme, self.port())
     }
 
     /// `http://127.0.0.1:PORT/kakao` (`/oauth/authorize`, `/oauth/token`).
     pub fn kakao_auth_base(&self) -> String {
-        format!("http://127.0.0.1:{}/kakao", self.port())
+        format!("{}://127.0.0.1:{}/kakao", self.shared.scheme, self.port())
     }
 
     /// `http://127.0.0.1:PORT/kakao` (`/v2/user/me`, `/v2/api/talk/memo/default/send`).
@@ -549,6 +573,12 @@ impl Drop for FakeSpotify {
     }
 }
 
+/// reqwest is built without a default crypto provider (spotctl installs ring in `api/tls.rs`):
+/// clients made by tests and the fake's self-tests install the same one first.
+pub fn install_crypto_provider() {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// GET `url` without following redirects: `(status, headers, body)`. A transport error gives
 /// status 0 and the error text as the body. Blocking (a throwaway runtime): call it from plain
 /// `#[test]`s, not from async code.
@@ -572,6 +602,7 @@ pub fn http_request(
         Err(e) => return failed(&e),
     };
     rt.block_on(async {
+        install_crypto_provider();
         let client = match reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .no_proxy()

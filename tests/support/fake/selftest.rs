@@ -398,6 +398,7 @@ fn reset_faults_break_the_tcp_connection() {
         .build()
         .unwrap();
     rt.block_on(async {
+        crate::support::fake::install_crypto_provider();
         let client = reqwest::Client::builder().no_proxy().build().unwrap();
         let err = client
             .get(&url)
@@ -533,6 +534,7 @@ fn connections_are_counted_and_reused() {
         .build()
         .unwrap();
     rt.block_on(async {
+        crate::support::fake::install_crypto_provider();
         let client = reqwest::Client::builder().no_proxy().build().unwrap();
         for _ in 0..3 {
             let resp = client.get(&url).send().await.unwrap();

@@ -23,6 +23,7 @@ use tokio::sync::watch;
 
 use super::net::{ConnInfo, CountingListener};
 use super::state::{Plan, Shared};
+use super::tls::TlsListener;
 use super::{FaultKind, Req, accounts, kakao, web_api};
 
 /// Request bodies larger than this are cut off (the fake only ever needs small forms and JSON).
@@ -133,7 +134,11 @@ fn header_str(headers: &HeaderMap, name: HeaderName) -> Option<&str> {
 
 /// Serves until `shutdown` turns true (or its sender is dropped), then gives in-flight requests
 /// [`SHUTDOWN_GRACE`] to finish and returns even if some did not.
-pub(crate) async fn serve(listener: std::net::TcpListener, shared: Arc<Shared>) {
+pub(crate) async fn serve(
+    listener: std::net::TcpListener,
+    shared: Arc<Shared>,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) {
     let Ok(listener) = tokio::net::TcpListener::from_std(listener) else {
         return;
     };
@@ -143,7 +148,23 @@ pub(crate) async fn serve(listener: std::net::TcpListener, shared: Arc<Shared>) 
         .fallback(entry)
         .with_state(shared)
         .into_make_service_with_connect_info::<ConnInfo>();
-    let server = axum::serve(listener, app).with_graceful_shutdown(stopped(shutdown.clone()));
+    // Plain HTTP/1.1, or TLS where ALPN picks HTTP/2 or HTTP/1.1.
+    let server_shutdown = shutdown.clone();
+    let server = async move {
+        match tls {
+            None => {
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(stopped(server_shutdown))
+                    .await;
+            }
+            Some(config) => {
+                let listener = TlsListener::new(listener, config);
+                let _ = axum::serve(listener, app)
+                    .with_graceful_shutdown(stopped(server_shutdown))
+                    .await;
+            }
+        }
+    };
     tokio::select! {
         _ = server => {}
         _ = async {
@@ -198,6 +219,7 @@ async fn entry(
                 })
                 .collect(),
             seq: 0,
+            version: format!("{:?}", parts.version),
         });
         let plan = st.plan(&inc.method, &inc.path);
         let latency = st.latency_ms.saturating_add(plan.extra_latency_ms);

@@ -26,6 +26,8 @@ pub(crate) struct Shared {
     pub connections: Arc<AtomicUsize>,
     pub started: Instant,
     pub port: u16,
+    /// "http", or "https" for a fake started with TLS.
+    pub scheme: &'static str,
     /// Flips to `true` when the `FakeSpotify` handle is dropped; `Hang` faults wait on it.
     pub shutdown: watch::Receiver<bool>,
 }
@@ -37,6 +39,7 @@ impl Shared {
             connections: Arc::new(AtomicUsize::new(0)),
             started: Instant::now(),
             port,
+            scheme: "http",
             shutdown,
         }
     }
@@ -47,7 +50,7 @@ impl Shared {
     }
 
     pub(crate) fn api_base(&self) -> String {
-        format!("http://127.0.0.1:{}/v1", self.port)
+        format!("{}://127.0.0.1:{}/v1", self.scheme, self.port)
     }
 
     pub(crate) fn elapsed_ms(&self) -> u64 {
