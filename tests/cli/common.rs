@@ -219,11 +219,13 @@ pub fn max_in_flight(reqs: &[Req]) -> usize {
 /// A config directory on a 64 KiB tmpfs holding one account (a copy of `name` from the test's
 /// own config), filled to the last byte; unmounted when dropped. `None` when not root or
 /// mounting is not possible here (the test then skips).
+#[cfg(unix)]
 pub struct FullDisk {
     /// The config directory (`SPOTCTL_CONFIG_DIR`) on the small disk.
     pub dir: PathBuf,
 }
 
+#[cfg(unix)]
 impl FullDisk {
     pub fn new(t: &T, name: &str) -> Option<FullDisk> {
         use std::os::unix::fs::PermissionsExt;
@@ -271,6 +273,7 @@ impl FullDisk {
     }
 }
 
+#[cfg(unix)]
 impl Drop for FullDisk {
     fn drop(&mut self) {
         let _ = std::process::Command::new("umount").arg(&self.dir).status();

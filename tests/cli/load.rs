@@ -499,6 +499,7 @@ fn a_backup_left_linked_to_the_account_by_a_killed_save_leaves_no_temporary_file
 /// Logs in as account `b` through a `$BROWSER` script and the loopback callback, with stdin
 /// the file `input` (a dup sharing its offset) and `extra` arguments; returns how far spotctl
 /// read stdin.
+#[cfg(unix)]
 fn login_through_the_browser_with_stdin(t: &T, extra: &[&str]) -> u64 {
     use std::io::Seek;
     let seen = t.dir.path().join("browser-url");
@@ -563,6 +564,8 @@ fn login_through_the_browser_with_stdin(t: &T, extra: &[&str]) -> u64 {
     file.stream_position().unwrap()
 }
 
+// $BROWSER as a shell script.
+#[cfg(unix)]
 #[test]
 fn login_leaves_stdin_alone_unless_it_is_a_terminal_or_no_browser_says_so() {
     let t = T::new();
@@ -672,6 +675,7 @@ fn the_resume_offset_counts_positions_read_not_items_written() {
     assert_eq!(ids(&jsonl(&o)), all[20..].to_vec());
 }
 
+#[cfg(unix)]
 #[test]
 fn a_full_disk_during_a_rotating_refresh_keeps_a_working_refresh_token() {
     let t = T::new();
