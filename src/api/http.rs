@@ -7,6 +7,8 @@
 //!   saying `QUOTA_EXCEEDED`, fails at once (exit 5) instead of hanging (spotipy's top complaint).
 //! - 500/502/503/504, connection errors and timeouts: exponential backoff with jitter, up to
 //!   `--max-retries`, for requests that are safe to repeat.
+//! - `--rate`: every attempt's start waits for the run's token bucket (`rate.rs`), after the
+//!   concurrency permit, so queued requests never bunch up; 429s are still honoured on top.
 //! - Redirects are never followed (a token endpoint that redirects is an error, not a hop).
 //! - `-vv` logs one line per request: method, path, status, time. Never headers or bodies.
 
@@ -153,6 +155,8 @@ pub struct Http {
     debt: AtomicUsize,
     concurrency: AtomicUsize,
     wait_hook: Mutex<Option<WaitHook>>,
+    /// `--rate`: spaces request starts for the whole run.
+    rate: Option<crate::api::rate::Limiter>,
 }
 
 struct Permit<'a> {
@@ -209,7 +213,14 @@ impl Http {
             debt: AtomicUsize::new(0),
             concurrency: AtomicUsize::new(concurrency.max(1)),
             wait_hook: Mutex::new(None),
+            rate: None,
         })
+    }
+
+    /// Caps request starts for the whole run (`--rate`).
+    pub fn with_rate(mut self, rate: Option<crate::api::rate::Rate>) -> Http {
+        self.rate = rate.map(crate::api::rate::Limiter::new);
+        self
     }
 
     pub fn set_wait_hook(&self, hook: WaitHook) {
@@ -274,6 +285,9 @@ impl Http {
 
     async fn attempt(&self, req: &Request) -> Attempt {
         let _permit = self.ready().await;
+        if let Some(rate) = &self.rate {
+            rate.wait().await;
+        }
         let started = Instant::now();
         let mut rb = self.client.request(req.method.clone(), req.url.clone());
         if let Some(t) = &req.bearer {

@@ -9,8 +9,16 @@
 //! page (never loops on an empty page that still has `next`), at `max_items`, and at the
 //! service's offset cap (search: 1000).
 //!
-//! Several listings (`albums --artist -`) share the one HTTP client and its concurrency limit;
-//! the first pages of the next listings are fetched ahead while the current one finishes.
+//! Several listings share the one HTTP client and its concurrency limit. For a batch
+//! ([`stream_batch`]: `albums A B C`, `--artist -`) that is one budget for the whole run: as soon
+//! as a request slot is free, the next listing's first page is asked for, while the output stays
+//! in input order. Memory stays bounded: listings ahead of the one being written may hold at most
+//! [`batch::ahead_pages`] pages (`2 × --concurrency`, in flight or fetched) between them, and at most that
+//! many listings run at once; the listing being written holds at most `--concurrency` pages
+//! queued plus one in its channel. So at most `3 × --concurrency + 1` pages (and the writer's
+//! channel of 4) are in memory, however many artists stream through. The first listing's first
+//! page is fetched alone, so the page size is settled (Development Mode's refused 50 is asked
+//! once, not once per artist). Search's types ([`stream`]) fetch the next two first pages ahead.
 //!
 //! The page size is the largest the service accepts: ask for 50; on `400 Invalid limit`, retry
 //! that page with 10, once per run, and remember it in the account.
@@ -22,6 +30,10 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+
+mod batch;
+use batch::Budget;
+pub use batch::{BadInput, stream_batch};
 
 /// Development Mode's page size since 2026 (SPEC §3).
 pub const SMALL_PAGE: u64 = 10;
@@ -81,6 +93,14 @@ pub enum Event {
     },
     End {
         listing: usize,
+        /// The listing's label ("artist ID"), for warnings.
+        label: String,
+    },
+    /// A batch listing failed (`stream_batch` only): the batch goes on or stops, the caller
+    /// decides; the items it already sent stay written.
+    Failed {
+        label: String,
+        error: Error,
     },
 }
 
@@ -276,7 +296,7 @@ async fn run(
                 prefetched.insert(j, spawn_first(&api, u));
             }
         }
-        run_listing(&api, (idx, n), &listing, page0, tx).await?;
+        run_listing(&api, (idx, n), &listing, page0, tx, None).await?;
     }
     Ok(())
 }
@@ -286,6 +306,8 @@ struct Emitter<'a> {
     emitted: u64,
     max: u64,
     next_offset: u64,
+    /// A batch listing's share of the pages held ahead of the output.
+    budget: Option<Budget>,
 }
 
 impl Emitter<'_> {
@@ -293,8 +315,18 @@ impl Emitter<'_> {
         self.emitted >= self.max
     }
 
+    /// Waits until this listing may fetch one more page (batch listings ahead of the output).
+    async fn slot(&mut self) {
+        if let Some(b) = &mut self.budget {
+            b.slot().await;
+        }
+    }
+
     /// Sends a page; Err(()) when the reader has gone away.
     async fn page(&mut self, mut page: Page) -> std::result::Result<(), ()> {
+        if let Some(b) = &mut self.budget {
+            b.release_if_head();
+        }
         let room = self.max - self.emitted;
         if page.items.len() as u64 > room {
             page.items.truncate(room as usize);
@@ -319,7 +351,13 @@ async fn fetch_page(api: Arc<Api>, url: url::Url, key: Option<String>) -> Result
 
 /// Where a stopped run got to, so the user can resume without refetching (or skipping) items.
 fn resume_hint(e: Error, offset: u64, label: &str, (idx, n): (usize, usize)) -> Error {
-    let hint = if n > 1 {
+    let hint = if n == 0 {
+        // A batch (`stream_batch`): the batch's stop line says which listing and what was left.
+        if offset == 0 {
+            return e;
+        }
+        format!("stopped at offset {offset}")
+    } else if n > 1 {
         format!(
             "stopped at {label} (listing {} of {n}) at offset {offset}; the listings after it were not read",
             idx + 1
@@ -342,6 +380,7 @@ async fn run_listing(
     listing: &Listing,
     page0: Page,
     tx: &mpsc::Sender<Result<Event>>,
+    budget: Option<Budget>,
 ) -> Result<()> {
     if tx
         .send(Ok(Event::Begin {
@@ -362,12 +401,22 @@ async fn run_listing(
         emitted: 0,
         max: listing.max_items.unwrap_or(u64::MAX),
         next_offset: start,
+        budget,
     };
     let r = follow(api, listing, page0, &mut out).await;
     let next_offset = out.next_offset;
+    if let Some(b) = &mut out.budget {
+        // Its pages wait in its channel until the output reaches it: keep them counted.
+        b.until_head().await;
+    }
     match r {
         Ok(()) => {
-            let _ = tx.send(Ok(Event::End { listing: idx })).await;
+            let _ = tx
+                .send(Ok(Event::End {
+                    listing: idx,
+                    label: listing.label.clone(),
+                }))
+                .await;
             Ok(())
         }
         Err(e) => Err(resume_hint(e, next_offset, &listing.label, (idx, n))),
@@ -410,6 +459,7 @@ async fn follow(
             let mut last_next = None;
             loop {
                 while offset < end && queue.len() < api.http.concurrency() {
+                    out.slot().await;
                     let limit = page_len.min(hard_end - offset);
                     let url = with_param(&with_param(&next_url, "offset", offset), "limit", limit);
                     queue.push_back(Task(tokio::spawn(fetch_page(
@@ -446,6 +496,7 @@ async fn follow(
         if query_u64(&url, "offset").is_some_and(|o| o >= cap) {
             break;
         }
+        out.slot().await;
         let page = fetch_page(api.clone(), url, key.clone()).await?;
         let empty = page.items.is_empty();
         next = page.next.clone();

@@ -1,0 +1,233 @@
+//! Many listings with one concurrency budget (`albums A B C`, `albums --artist -`).
+//!
+//! Listings arrive on a channel as they are read (stdin is streamed) and each runs in its own
+//! task, so the next artist's first page is asked for as soon as a request slot is free. The
+//! HTTP client's semaphore is the concurrency budget; this module bounds memory and keeps the
+//! order:
+//! - the listing being written (the head) fetches freely (at most `--concurrency` pages queued);
+//! - listings ahead of it take one permit of a shared budget of [`ahead_pages`] pages per page
+//!   they fetch, and give their permits back only once they become the head, so everything held
+//!   ahead of the output is within the budget (the head never waits for it: no deadlock);
+//! - at most [`ahead_pages`] listings run ahead of the head; each one's channel has room for
+//!   every page it may hold (so it fans out while it waits its turn), and the head's channel
+//!   bounds how far the head runs ahead of the writer.
+//!
+//! A listing that fails (or an input line that was not an artist) is one [`Event::Failed`] in
+//! its place in the order; the caller decides whether the batch goes on.
+
+use super::{Event, Listing, PageStream, Source, Task, get_first, parse_page, query_u64};
+use crate::api::client::Api;
+use crate::error::Result;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot, watch};
+
+/// Pages that listings ahead of the output may hold between them (and how many listings may
+/// run ahead): twice the concurrency, so the pipe stays full while the head takes a round trip.
+pub fn ahead_pages(concurrency: usize) -> usize {
+    2 * concurrency.max(1)
+}
+
+/// A batch listing's claim on the pages held ahead of the output.
+pub(super) struct Budget {
+    sem: Arc<Semaphore>,
+    /// The index of the listing being written.
+    head: watch::Receiver<usize>,
+    idx: usize,
+    held: Vec<OwnedSemaphorePermit>,
+}
+
+impl Budget {
+    fn is_head(&self) -> bool {
+        *self.head.borrow() >= self.idx
+    }
+
+    /// Once this listing is being written, its pages leave as fast as they come: give back what
+    /// it held.
+    pub(super) fn release_if_head(&mut self) {
+        if !self.held.is_empty() && self.is_head() {
+            self.held.clear();
+        }
+    }
+
+    /// Waits for a page's worth of budget, unless this listing is the head (which never waits).
+    pub(super) async fn slot(&mut self) {
+        loop {
+            if self.is_head() {
+                self.held.clear();
+                return;
+            }
+            tokio::select! {
+                p = self.sem.clone().acquire_owned() => {
+                    if let Ok(p) = p {
+                        self.held.push(p);
+                    }
+                    return;
+                }
+                r = self.head.changed() => if r.is_err() { return },
+            }
+        }
+    }
+
+    /// Keeps the permits until the output reaches this listing (its pages sit in its channel
+    /// until then).
+    pub(super) async fn until_head(&mut self) {
+        while !self.is_head() {
+            if self.head.changed().await.is_err() {
+                break;
+            }
+        }
+        self.held.clear();
+    }
+}
+
+/// An input line that is not a listing: its label ("stdin line 3") and why.
+pub type BadInput = (String, crate::error::Error);
+
+/// Fetches the listings arriving on `input` with one concurrency budget, and returns their
+/// pages in input order. `single`: the input is one listing, whose stop says how to resume it
+/// with `--offset` (in a batch, the batch's stop line says where it stopped).
+pub fn stream_batch(
+    api: Arc<Api>,
+    input: mpsc::Receiver<Result<Listing, BadInput>>,
+    single: bool,
+) -> PageStream {
+    let (tx, rx) = mpsc::channel(4);
+    let task = tokio::spawn(async move {
+        if let Err(e) = run(api, input, &tx, usize::from(single)).await {
+            let _ = tx.send(Err(e)).await;
+        }
+    });
+    PageStream { rx, task }
+}
+
+struct Running {
+    idx: usize,
+    rx: mpsc::Receiver<Result<Event>>,
+    _task: Task<()>,
+}
+
+async fn run(
+    api: Arc<Api>,
+    mut input: mpsc::Receiver<Result<Listing, BadInput>>,
+    tx: &mpsc::Sender<Result<Event>>,
+    n: usize,
+) -> Result<()> {
+    let ahead = ahead_pages(api.http.concurrency());
+    let sem = Arc::new(Semaphore::new(ahead));
+    let (head_tx, head_rx) = watch::channel(0usize);
+    let mut head: Option<Running> = None;
+    let mut pending: VecDeque<Running> = VecDeque::new();
+    let mut next_idx = 0usize;
+    let mut input_open = true;
+    // Until the first listing's first page is in, the page size is not settled: start no other.
+    let mut gate: Option<oneshot::Receiver<()>> = None;
+    let mut settled = false;
+    loop {
+        if head.is_none() {
+            head = pending.pop_front();
+            if let Some(h) = &head {
+                let _ = head_tx.send(h.idx);
+            }
+        }
+        if head.is_none() && !input_open {
+            return Ok(());
+        }
+        let can_start = input_open && gate.is_none() && pending.len() < ahead;
+        tokio::select! {
+            biased;
+            ev = async { head.as_mut()?.rx.recv().await }, if head.is_some() => {
+                let finished = match &ev {
+                    None => true,
+                    Some(Ok(Event::End { .. } | Event::Failed { .. })) => true,
+                    Some(_) => false,
+                };
+                if let Some(ev) = ev
+                    && tx.send(ev).await.is_err()
+                {
+                    return Ok(());
+                }
+                if finished {
+                    head = None;
+                }
+            }
+            _ = async { gate.as_mut()?.await.ok() }, if gate.is_some() => gate = None,
+            item = input.recv(), if can_start => match item {
+                None => input_open = false,
+                Some(listing) => {
+                    let idx = next_idx;
+                    next_idx += 1;
+                    let (ltx, lrx) = mpsc::channel(ahead + 2);
+                    let first_in = if !settled && listing.is_ok() {
+                        settled = true;
+                        let (s, r) = oneshot::channel();
+                        gate = Some(r);
+                        Some(s)
+                    } else {
+                        None
+                    };
+                    let budget = Budget {
+                        sem: sem.clone(),
+                        head: head_rx.clone(),
+                        idx,
+                        held: Vec::new(),
+                    };
+                    let task = tokio::spawn(one(api.clone(), (idx, n), listing, budget, ltx, first_in));
+                    pending.push_back(Running {
+                        idx,
+                        rx: lrx,
+                        _task: Task(task),
+                    });
+                }
+            },
+        }
+    }
+}
+
+/// One listing of the batch, from its first page to its end (or failure), into its own channel.
+async fn one(
+    api: Arc<Api>,
+    (idx, n): (usize, usize),
+    listing: Result<Listing, BadInput>,
+    mut budget: Budget,
+    tx: mpsc::Sender<Result<Event>>,
+    first_in: Option<oneshot::Sender<()>>,
+) {
+    let mut listing = match listing {
+        Ok(l) => l,
+        Err((label, error)) => {
+            let _ = tx.send(Ok(Event::Failed { label, error })).await;
+            return;
+        }
+    };
+    let first = std::mem::replace(&mut listing.first, Source::Page(super::Page::empty()));
+    let page0 = match first {
+        Source::Page(p) => Ok(p),
+        Source::Url(u) => {
+            budget.slot().await;
+            let v = get_first(&api, &u).await;
+            if let Some(s) = first_in {
+                let _ = s.send(());
+            }
+            let offset = query_u64(&u, "offset").unwrap_or(0);
+            v.and_then(|mut v| parse_page(&mut v, listing.key.as_deref()))
+                .map_err(|e| super::resume_hint(e, offset, &listing.label, (idx, n)))
+        }
+    };
+    let r = match page0 {
+        Ok(page0) => super::run_listing(&api, (idx, n), &listing, page0, &tx, Some(budget)).await,
+        Err(e) => {
+            // No page is held: the first page's permit goes back now.
+            drop(budget);
+            Err(e)
+        }
+    };
+    if let Err(error) = r {
+        let _ = tx
+            .send(Ok(Event::Failed {
+                label: listing.label.clone(),
+                error,
+            }))
+            .await;
+    }
+}
