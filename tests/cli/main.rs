@@ -12,6 +12,7 @@ mod catalog;
 mod faults;
 mod login;
 mod options;
+mod pipelines;
 mod security;
 mod speed;
 mod store;
