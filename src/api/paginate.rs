@@ -14,7 +14,7 @@
 //! as a request slot is free, the next listing's first page is asked for, while the output stays
 //! in input order. Memory stays bounded: listings ahead of the one being written may hold at most
 //! [`batch::ahead_pages`] pages (`2 × --concurrency`, in flight or fetched) between them, and at most that
-//! many listings run at once; the listing being written holds at most `--concurrency` pages
+//! many listings run ahead; the listing being written holds at most `--concurrency` pages
 //! queued plus one in its channel. So at most `3 × --concurrency + 1` pages (and the writer's
 //! channel of 4) are in memory, however many artists stream through. The first listing's first
 //! page is fetched alone, so the page size is settled (Development Mode's refused 50 is asked
@@ -323,10 +323,16 @@ impl Emitter<'_> {
     }
 
     /// Sends a page; Err(()) when the reader has gone away.
-    async fn page(&mut self, mut page: Page) -> std::result::Result<(), ()> {
-        if let Some(b) = &mut self.budget {
-            b.release_if_head();
+    /// Hands an event to the reader; Err(()) when it has gone away. A batch listing ahead of
+    /// the output parks it until its turn.
+    async fn send(&mut self, ev: Event) -> std::result::Result<(), ()> {
+        match &mut self.budget {
+            Some(b) => b.send(self.tx, ev).await,
+            None => self.tx.send(Ok(ev)).await.map_err(|_| ()),
         }
+    }
+
+    async fn page(&mut self, mut page: Page) -> std::result::Result<(), ()> {
         let room = self.max - self.emitted;
         if page.items.len() as u64 > room {
             page.items.truncate(room as usize);
@@ -337,10 +343,7 @@ impl Emitter<'_> {
         if n == 0 {
             return Ok(());
         }
-        self.tx
-            .send(Ok(Event::Items { items: page.items }))
-            .await
-            .map_err(|_| ())
+        self.send(Event::Items { items: page.items }).await
     }
 }
 
@@ -382,19 +385,6 @@ async fn run_listing(
     tx: &mpsc::Sender<Result<Event>>,
     budget: Option<Budget>,
 ) -> Result<()> {
-    if tx
-        .send(Ok(Event::Begin {
-            total: page0.total,
-            expected: page0.total.map(|t| {
-                t.saturating_sub(page0.offset)
-                    .min(listing.max_items.unwrap_or(u64::MAX))
-            }),
-        }))
-        .await
-        .is_err()
-    {
-        return Ok(());
-    }
     let start = page0.offset;
     let mut out = Emitter {
         tx,
@@ -403,19 +393,29 @@ async fn run_listing(
         next_offset: start,
         budget,
     };
+    let begin = Event::Begin {
+        total: page0.total,
+        expected: page0.total.map(|t| {
+            t.saturating_sub(page0.offset)
+                .min(listing.max_items.unwrap_or(u64::MAX))
+        }),
+    };
+    if out.send(begin).await.is_err() {
+        return Ok(());
+    }
     let r = follow(api, listing, page0, &mut out).await;
     let next_offset = out.next_offset;
     if let Some(b) = &mut out.budget {
-        // Its pages wait in its channel until the output reaches it: keep them counted.
-        b.until_head().await;
+        // A batch listing's parked pages go out when the output reaches it.
+        b.finish(tx).await;
     }
     match r {
         Ok(()) => {
-            let _ = tx
-                .send(Ok(Event::End {
+            let _ = out
+                .send(Event::End {
                     listing: idx,
                     label: listing.label.clone(),
-                }))
+                })
                 .await;
             Ok(())
         }

@@ -293,9 +293,11 @@ fn rate_spaces_request_starts_and_verbose_says_it_limits_the_run() {
     assert_eq!(starts.len(), 6);
     // 20/s: one start every 50 ms, not 8 at once (the fan-out after the first page). The
     // first page's arrival also carries the first connection's setup, so spacing is checked
-    // from the second start on, with a few ms of arrival jitter allowed.
+    // from the second start on; arrival times jitter on a loaded machine, so each gap need only
+    // be half the interval (the eight unpaced starts of the fan-out are a few ms apart), and
+    // the span is checked in full.
     for w in starts[1..].windows(2) {
-        assert!(w[1] - w[0] >= 40, "starts {starts:?}");
+        assert!(w[1] - w[0] >= 25, "starts {starts:?}");
     }
     assert!(starts[5] - starts[1] >= 4 * 50 - 10, "starts {starts:?}");
     assert!(

@@ -8,9 +8,9 @@
 //! - listings ahead of it take one permit of a shared budget of [`ahead_pages`] pages per page
 //!   they fetch, and give their permits back only once they become the head, so everything held
 //!   ahead of the output is within the budget (the head never waits for it: no deadlock);
-//! - at most [`ahead_pages`] listings run ahead of the head; each one's channel has room for
-//!   every page it may hold (so it fans out while it waits its turn), and the head's channel
-//!   bounds how far the head runs ahead of the writer.
+//! - at most [`ahead_pages`] listings run ahead of the head; each parks its pages (counted by
+//!   its permits) until its turn, so it fans out while it waits, and hands them on through a
+//!   channel of one event once it is the head.
 //!
 //! A listing that fails (or an input line that was not an artist) is one [`Event::Failed`] in
 //! its place in the order; the caller decides whether the batch goes on.
@@ -35,6 +35,8 @@ pub(super) struct Budget {
     head: watch::Receiver<usize>,
     idx: usize,
     held: Vec<OwnedSemaphorePermit>,
+    /// Events of a listing ahead of the output, waiting for its turn (counted by `held`).
+    parked: VecDeque<Event>,
 }
 
 impl Budget {
@@ -42,19 +44,44 @@ impl Budget {
         *self.head.borrow() >= self.idx
     }
 
-    /// Once this listing is being written, its pages leave as fast as they come: give back what
-    /// it held.
-    pub(super) fn release_if_head(&mut self) {
-        if !self.held.is_empty() && self.is_head() {
-            self.held.clear();
+    /// Sends `ev` on when this listing is being written (after what it parked), parks it
+    /// otherwise, so a listing ahead keeps fetching while it waits its turn.
+    pub(super) async fn send(
+        &mut self,
+        tx: &mpsc::Sender<Result<Event>>,
+        ev: Event,
+    ) -> std::result::Result<(), ()> {
+        if !self.is_head() {
+            self.parked.push_back(ev);
+            return Ok(());
         }
+        self.flush(tx).await?;
+        tx.send(Ok(ev)).await.map_err(|_| ())
+    }
+
+    async fn flush(&mut self, tx: &mpsc::Sender<Result<Event>>) -> std::result::Result<(), ()> {
+        while let Some(p) = self.parked.pop_front() {
+            tx.send(Ok(p)).await.map_err(|_| ())?;
+        }
+        // Its pages now leave as fast as the writer takes them: give back what it held.
+        self.held.clear();
+        Ok(())
+    }
+
+    /// Waits for this listing's turn and sends what it parked.
+    pub(super) async fn finish(&mut self, tx: &mpsc::Sender<Result<Event>>) {
+        self.until_head().await;
+        let _ = self.flush(tx).await;
     }
 
     /// Waits for a page's worth of budget, unless this listing is the head (which never waits).
     pub(super) async fn slot(&mut self) {
         loop {
             if self.is_head() {
-                self.held.clear();
+                // Parked pages stay counted until they are sent on.
+                if self.parked.is_empty() {
+                    self.held.clear();
+                }
                 return;
             }
             tokio::select! {
@@ -71,7 +98,7 @@ impl Budget {
 
     /// Keeps the permits until the output reaches this listing (its pages sit in its channel
     /// until then).
-    pub(super) async fn until_head(&mut self) {
+    async fn until_head(&mut self) {
         while !self.is_head() {
             if self.head.changed().await.is_err() {
                 break;
@@ -157,7 +184,7 @@ async fn run(
                 Some(listing) => {
                     let idx = next_idx;
                     next_idx += 1;
-                    let (ltx, lrx) = mpsc::channel(ahead + 2);
+                    let (ltx, lrx) = mpsc::channel(1);
                     let first_in = if !settled && listing.is_ok() {
                         settled = true;
                         let (s, r) = oneshot::channel();
@@ -171,6 +198,7 @@ async fn run(
                         head: head_rx.clone(),
                         idx,
                         held: Vec::new(),
+                        parked: VecDeque::new(),
                     };
                     let task = tokio::spawn(one(api.clone(), (idx, n), listing, budget, ltx, first_in));
                     pending.push_back(Running {
