@@ -9,7 +9,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 fn warm(t: &T) {
-    assert_code(&t.run(&["albums", ARTIST_EMPTY]), 0);
+    assert_code(&t.run(&["albums", "--artist", ARTIST_EMPTY]), 0);
     t.fake.clear_log();
 }
 
