@@ -13,10 +13,10 @@
 //! ([`stream_batch`]: `albums A B C`, `--artist -`) that is one budget for the whole run: as soon
 //! as a request slot is free, the next listing's first page is asked for, while the output stays
 //! in input order. Memory stays bounded: listings ahead of the one being written may hold at most
-//! [`batch::ahead_pages`] pages (`2 × --concurrency`, in flight or fetched) between them, and at most that
-//! many listings run ahead; the listing being written holds at most `--concurrency` pages
-//! queued plus one in its channel. So at most `3 × --concurrency + 1` pages (and the writer's
-//! channel of 4) are in memory, however many artists stream through. The first listing's first
+//! [`batch::ahead_pages`] pages (`4 × --concurrency`, in flight or fetched) between them, and at
+//! most that many listings run ahead; the listing being written holds at most `--concurrency`
+//! pages queued plus one in its channel. So at most `5 × --concurrency + 1` pages (and the
+//! writer's channel of 4) are in memory, however many artists stream through. The first listing's first
 //! page is fetched alone, so the page size is settled (Development Mode's refused 50 is asked
 //! once, not once per artist). Search's types ([`stream`]) fetch the next two first pages ahead.
 //!
