@@ -13,10 +13,11 @@
 //! ([`stream_batch`]: `albums A B C`, `--artist -`) that is one budget for the whole run: as soon
 //! as a request slot is free, the next listing's first page is asked for, while the output stays
 //! in input order. Memory stays bounded: listings ahead of the one being written may hold at most
-//! [`batch::ahead_pages`] pages (`4 × --concurrency`, in flight or fetched) between them, and at
-//! most that many listings run ahead; the listing being written holds at most `--concurrency`
-//! pages queued plus one in its channel. So at most `5 × --concurrency + 1` pages (and the
-//! writer's channel of 4) are in memory, however many artists stream through. The first listing's first
+//! [`batch::ahead_items`] items (`4 × --concurrency` full pages of 50, in flight or fetched)
+//! between them, and at most `4 × --concurrency` listings run ahead; the listing being written
+//! holds at most `--concurrency` pages queued plus one in its channel. So at most
+//! `5 × --concurrency + 1` pages of 50 items (and the writer's channel of 4 pages) are in
+//! memory, however many artists stream through. The first listing's first
 //! page is fetched alone, so the page size is settled (Development Mode's refused 50 is asked
 //! once, not once per artist). Search's types ([`stream`]) fetch the next two first pages ahead.
 //!
@@ -315,10 +316,12 @@ impl Emitter<'_> {
         self.emitted >= self.max
     }
 
-    /// Waits until this listing may fetch one more page (batch listings ahead of the output).
-    async fn slot(&mut self) {
-        if let Some(b) = &mut self.budget {
-            b.slot().await;
+    /// Waits until this listing may fetch one more page of `items` (batch listings ahead of
+    /// the output).
+    async fn slot(&mut self, items: u64) -> batch::Pass {
+        match &mut self.budget {
+            Some(b) => b.slot(items).await,
+            None => None,
         }
     }
 
@@ -347,7 +350,13 @@ impl Emitter<'_> {
     }
 }
 
-async fn fetch_page(api: Arc<Api>, url: url::Url, key: Option<String>) -> Result<Page> {
+/// `_pass`: a batch listing ahead of the output holds it until its page is in (see `batch.rs`).
+async fn fetch_page(
+    api: Arc<Api>,
+    url: url::Url,
+    key: Option<String>,
+    _pass: batch::Pass,
+) -> Result<Page> {
     let mut v = api.get(url).await?;
     parse_page(&mut v, key.as_deref())
 }
@@ -459,13 +468,14 @@ async fn follow(
             let mut last_next = None;
             loop {
                 while offset < end && queue.len() < api.http.concurrency() {
-                    out.slot().await;
                     let limit = page_len.min(hard_end - offset);
+                    let pass = out.slot(limit).await;
                     let url = with_param(&with_param(&next_url, "offset", offset), "limit", limit);
                     queue.push_back(Task(tokio::spawn(fetch_page(
                         api.clone(),
                         url,
                         key.clone(),
+                        pass,
                     ))));
                     offset += limit;
                 }
@@ -496,8 +506,8 @@ async fn follow(
         if query_u64(&url, "offset").is_some_and(|o| o >= cap) {
             break;
         }
-        out.slot().await;
-        let page = fetch_page(api.clone(), url, key.clone()).await?;
+        let pass = out.slot(page_len).await;
+        let page = fetch_page(api.clone(), url, key.clone(), pass).await?;
         let empty = page.items.is_empty();
         next = page.next.clone();
         if out.page(page).await.is_err() || empty || out.done() {

@@ -355,3 +355,30 @@ fn a_rate_just_under_the_quota_never_meets_a_429_and_without_it_the_crawl_does()
         assert!(in_window <= 5, "starts {starts:?}");
     }
 }
+
+#[test]
+fn multi_page_artists_in_development_mode_keep_the_slots_busy() {
+    let t = T::new();
+    warm(&t);
+    t.fake.set_latency_ms(50);
+    // 200 artists of 1–23 albums: 339 pages of 10, a third of the artists with 2 or 3 pages.
+    let ids: Vec<String> = (0..200)
+        .map(|i| {
+            t.fake
+                .add_artist(&format!("Synth {i:03}"), 1 + (i * 7919 + 3) % 23)
+        })
+        .collect();
+    let o = stdin_run(&t, &(ids.join("\n") + "\n"), &[]);
+    assert_code(&o, 0);
+    assert_eq!(artist_order(&o).len(), 200);
+    let reqs = t.hits("/albums");
+    assert_eq!(reqs.len(), 339, "one request per page");
+    // Requests in flight on average, from the fake's log: a head whose later pages are still
+    // on their way must not starve the slots (counting the budget in pages, this was 5.2).
+    let t0 = reqs.iter().map(|r| r.at_ms).min().unwrap();
+    let t1 = reqs.iter().map(|r| r.done_ms).max().unwrap();
+    let busy: u64 = reqs.iter().map(|r| r.done_ms - r.at_ms).sum();
+    let avg = busy as f64 / (t1 - t0) as f64;
+    assert!(avg >= 6.0, "{avg:.2} requests in flight on average");
+    assert!(max_in_flight(&reqs) <= 8);
+}

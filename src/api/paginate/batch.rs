@@ -5,10 +5,13 @@
 //! HTTP client's semaphore is the concurrency budget; this module bounds memory and keeps the
 //! order:
 //! - the listing being written (the head) fetches freely (at most `--concurrency` pages queued);
-//! - listings ahead of it take one permit of a shared budget of [`ahead_pages`] pages per page
-//!   they fetch, and give their permits back only once they become the head, so everything held
+//! - listings ahead of it take room for each page they fetch from a shared budget of
+//!   [`ahead_items`] items, and give it back only once they become the head, so everything held
 //!   ahead of the output is within the budget (the head never waits for it: no deadlock);
-//! - at most [`ahead_pages`] listings run ahead of the head; each parks its pages (counted by
+//! - their requests also hold one of `--concurrency` passes until the page is in, so they never
+//!   queue more requests than there are slots: the head's next page, asked for late, waits
+//!   behind at most one round of them instead of the whole budget;
+//! - at most [`ahead_listings`] listings run ahead of the head; each parks its pages (counted by
 //!   its permits) until its turn, so it fans out while it waits, and hands them on through a
 //!   channel of one event once it is the head.
 //!
@@ -22,18 +25,33 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot, watch};
 
-/// Pages that listings ahead of the output may hold between them (and how many listings may
-/// run ahead): four times the concurrency. The head's later pages queue behind the first pages
-/// already asked for, so it can take two or three round trips to complete; this much room lets
-/// the slots stay busy meanwhile (2× left Development Mode's 500-artist bench at 1.5× the
-/// floor).
-pub fn ahead_pages(concurrency: usize) -> usize {
+/// How many listings may run ahead of the output: four times the concurrency.
+pub fn ahead_listings(concurrency: usize) -> usize {
     4 * concurrency.max(1)
 }
+
+/// Items that listings ahead of the output may hold between them: as many as
+/// [`ahead_listings`] full pages of 50. Counted in items, not pages, so Development Mode's
+/// pages of 10 get five times the room: a head whose later pages are still on their way then
+/// holds up the output, not the requests behind it (counted in pages, the 500-artist bench in
+/// Development Mode stalled at 1.4× its floor).
+pub fn ahead_items(concurrency: usize) -> usize {
+    ahead_listings(concurrency) * super::LARGE_PAGE as usize
+}
+
+/// What a request of a listing ahead of the output holds until its page is in: one of
+/// `--concurrency` passes, so ahead listings never queue more requests than there are slots and
+/// the head's next page waits behind at most one round of them (the client's semaphore is
+/// first come, first served).
+pub(super) type Pass = Option<OwnedSemaphorePermit>;
 
 /// A batch listing's claim on the pages held ahead of the output.
 pub(super) struct Budget {
     sem: Arc<Semaphore>,
+    /// Requests of listings ahead of the output, in flight or queued.
+    passes: Arc<Semaphore>,
+    /// The budget's size (a page never asks for more).
+    room: u32,
     /// The index of the listing being written.
     head: watch::Receiver<usize>,
     idx: usize,
@@ -77,24 +95,36 @@ impl Budget {
         let _ = self.flush(tx).await;
     }
 
-    /// Waits for a page's worth of budget, unless this listing is the head (which never waits).
-    pub(super) async fn slot(&mut self) {
+    /// Waits for room for a page of `items` and a pass, unless this listing is the head (which
+    /// never waits). The pass is held by the request until its page is in.
+    pub(super) async fn slot(&mut self, items: u64) -> Pass {
+        let n = u32::try_from(items.max(1))
+            .unwrap_or(u32::MAX)
+            .min(self.room);
+        let mut page_held = false;
         loop {
             if self.is_head() {
                 // Parked pages stay counted until they are sent on.
                 if self.parked.is_empty() {
                     self.held.clear();
                 }
-                return;
+                return None;
+            }
+            if !page_held {
+                tokio::select! {
+                    p = self.sem.clone().acquire_many_owned(n) => {
+                        if let Ok(p) = p {
+                            self.held.push(p);
+                        }
+                        page_held = true;
+                    }
+                    r = self.head.changed() => if r.is_err() { return None },
+                }
+                continue;
             }
             tokio::select! {
-                p = self.sem.clone().acquire_owned() => {
-                    if let Ok(p) = p {
-                        self.held.push(p);
-                    }
-                    return;
-                }
-                r = self.head.changed() => if r.is_err() { return },
+                p = self.passes.clone().acquire_owned() => return p.ok(),
+                r = self.head.changed() => if r.is_err() { return None },
             }
         }
     }
@@ -143,8 +173,10 @@ async fn run(
     tx: &mpsc::Sender<Result<Event>>,
     n: usize,
 ) -> Result<()> {
-    let ahead = ahead_pages(api.http.concurrency());
-    let sem = Arc::new(Semaphore::new(ahead));
+    let ahead = ahead_listings(api.http.concurrency());
+    let room = ahead_items(api.http.concurrency());
+    let sem = Arc::new(Semaphore::new(room));
+    let passes = Arc::new(Semaphore::new(api.http.concurrency()));
     let (head_tx, head_rx) = watch::channel(0usize);
     let mut head: Option<Running> = None;
     let mut pending: VecDeque<Running> = VecDeque::new();
@@ -198,6 +230,8 @@ async fn run(
                     };
                     let budget = Budget {
                         sem: sem.clone(),
+                        passes: passes.clone(),
+                        room: u32::try_from(room).unwrap_or(u32::MAX),
                         head: head_rx.clone(),
                         idx,
                         held: Vec::new(),
@@ -235,8 +269,11 @@ async fn one(
     let page0 = match first {
         Source::Page(p) => Ok(p),
         Source::Url(u) => {
-            budget.slot().await;
+            let pass = budget
+                .slot(query_u64(&u, "limit").unwrap_or(super::LARGE_PAGE))
+                .await;
             let v = get_first(&api, &u).await;
+            drop(pass);
             if let Some(s) = first_in {
                 let _ = s.send(());
             }
