@@ -552,42 +552,10 @@ fn batches(quick: bool, runs: usize) {
 
 /// The artists through spotipy, one after another (where `import spotipy` works).
 fn spotipy_batch(b: &Bench, case: &str, a: &Artists, page: usize, runs: usize) -> Option<Row> {
-    let available = Command::new("python3")
-        .args(["-c", "import spotipy"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
-    if !available {
-        eprintln!(
-            "note: spotipy is not installed (pip install spotipy); its batch rows are left out"
-        );
-        return None;
-    }
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/spotipy_albums.py");
-    let mut walls = Vec::new();
-    let mut last = None;
-    for _ in 0..runs {
-        let mut c = Command::new("python3");
-        c.arg(script)
-            .arg(b.fake.api_base())
-            .arg(b.fake.accounts_base())
-            .arg(a.ids.join(","))
-            .arg(page.to_string());
-        let s = b.run_command(c, "spotipy");
-        walls.push(s.wall);
-        last = Some(s);
-    }
-    let last = last?;
-    Some(Row {
-        case: case.to_string(),
-        pages: a.pages(page),
-        concurrency: "spotipy loop (sequential)",
-        median: median(walls),
-        api: last.api,
-        conns: last.conns,
-        rss_kb: last.rss_kb,
-        items: a.items(),
-    })
+    let ids = a.ids.join(",");
+    let mut row = spotipy_case(b, case, &ids, page, a.pages(page), a.items(), runs)?;
+    row.concurrency = "spotipy loop (sequential)";
+    Some(row)
 }
 
 /// A crawl against the fake's quota mode (N requests per rolling window W, as Spotify's
