@@ -4,7 +4,8 @@
 //! `cargo bench --bench fetch` runs every case 5 times and prints a markdown table (median wall
 //! time, requests and TCP connections the fake saw, peak RSS of the spotctl process);
 //! `-- --quick` runs each case once on smaller inputs (what CI does); `-- --runs N` sets the
-//! repetitions. `--concurrency 1` is the sequential client (spotipy, rspotify, `gh api
+//! repetitions. The "many artists" cases (issue 10) run 31 artists and 500 synthetic ones from
+//! stdin, and a crawl against the fake's quota mode with and without `--rate`. `--concurrency 1` is the sequential client (spotipy, rspotify, `gh api
 //! --paginate` fetch one page per round trip).
 
 #[path = "../tests/support/mod.rs"]
@@ -71,7 +72,10 @@ impl Bench {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn spotctl");
-        let (status, rss_kb) = wait_rusage(child);
+        let hwm = watch_hwm(child.id());
+        let (status, rusage_kb) = wait_rusage(child);
+        let polled = hwm.join().unwrap_or(0);
+        let rss_kb = if polled > 0 { polled } else { rusage_kb };
         let wall = start.elapsed();
         assert_eq!(status, 0, "{what} failed");
         let lines = std::fs::read(&out_path)
@@ -88,8 +92,32 @@ impl Bench {
     }
 }
 
-/// Waits for the child and returns its exit status and peak RSS in kB (`wait4`'s rusage: the
-/// child alone, measured by the kernel).
+/// The child's peak RSS in kB, from `VmHWM` in `/proc/PID/status`, read every 2 ms until the
+/// process is gone (the high-water mark only grows, so the last read is the peak). Why not
+/// `wait4`'s `ru_maxrss` alone: `Command` spawns with vfork, and exec records the *parent's*
+/// high-water mark in the child's `maxrss`, so once the bench process itself holds a big fake
+/// catalog every child reports at least its size.
+fn watch_hwm(pid: u32) -> std::thread::JoinHandle<i64> {
+    std::thread::spawn(move || {
+        let path = format!("/proc/{pid}/status");
+        let mut peak = 0i64;
+        while let Ok(s) = std::fs::read_to_string(&path) {
+            match s.lines().find_map(|l| l.strip_prefix("VmHWM:")) {
+                Some(v) => {
+                    let kb = v.trim().trim_end_matches("kB").trim().parse().unwrap_or(0);
+                    peak = peak.max(kb);
+                }
+                // A zombie has no memory left to measure.
+                None => break,
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        peak
+    })
+}
+
+/// Waits for the child and returns its exit status and `ru_maxrss` in kB (see [`watch_hwm`]
+/// for why that is only a fallback).
 #[cfg(unix)]
 fn wait_rusage(child: std::process::Child) -> (i32, i64) {
     let pid = child.id() as i32;
@@ -336,6 +364,8 @@ fn main() {
         );
     }
 
+    batches(quick, runs);
+
     // `spotctl token` with a fresh cached token: no network.
     let b = Bench::new(Mode::Dev2026);
     let setup = b
@@ -367,4 +397,223 @@ fn main() {
         walls[(n * 95 / 100).min(n - 1)].as_secs_f64() * 1000.0,
         walls[n - 1].as_secs_f64() * 1000.0
     );
+}
+
+/// Artists for a batch case: `(ids, albums each)`.
+struct Artists {
+    ids: Vec<String>,
+    albums: Vec<usize>,
+}
+
+impl Artists {
+    fn pages(&self, page: usize) -> usize {
+        self.albums.iter().map(|n| n.div_ceil(page).max(1)).sum()
+    }
+    fn items(&self) -> usize {
+        self.albums.iter().sum()
+    }
+}
+
+/// Runs `spotctl albums --artist - -o jsonl [extra]` with the artists on stdin.
+fn run_batch(b: &Bench, a: &Artists, extra: &[&str]) -> Sample {
+    let input = b.dir.path().join("artists.txt");
+    std::fs::write(&input, a.ids.join("\n") + "\n").expect("artists file");
+    let mut c = b.command(&["albums", "--artist", "-", "-o", "jsonl"]);
+    c.args(extra).stdin(Stdio::from(
+        std::fs::File::open(&input).expect("artists file"),
+    ));
+    b.run_command(c, &format!("spotctl batch {extra:?}"))
+}
+
+fn batch_row(
+    b: &Bench,
+    case: &str,
+    a: &Artists,
+    page: usize,
+    conc: Option<&'static str>,
+    runs: usize,
+) -> Row {
+    let mut extra = Vec::new();
+    if let Some(c) = conc {
+        extra.extend(["--concurrency", c]);
+    }
+    let samples: Vec<Sample> = (0..runs).map(|_| run_batch(b, a, &extra)).collect();
+    for s in &samples {
+        assert_eq!(s.lines, a.items(), "{case}: every album printed");
+        assert_eq!(s.api, a.pages(page), "{case}: exactly one request per page");
+        let c: usize = conc.and_then(|c| c.parse().ok()).unwrap_or(8);
+        assert!(s.conns <= c, "{case}: at most --concurrency connections");
+    }
+    let last = samples.last().expect("at least one run");
+    Row {
+        case: case.to_string(),
+        pages: a.pages(page),
+        concurrency: conc.unwrap_or("8 (default)"),
+        median: median(samples.iter().map(|s| s.wall).collect()),
+        api: last.api,
+        conns: last.conns,
+        rss_kb: samples.iter().map(|s| s.rss_kb).max().unwrap_or(0),
+        items: a.items(),
+    }
+}
+
+/// issue 10: many artists at the speed of one, and a crawl under a quota.
+fn batches(quick: bool, runs: usize) {
+    let mut rows: Vec<Row> = Vec::new();
+    // 31 artists, 32 pages at 50 per page: one has 57 albums (2 pages), 30 have 1–30.
+    {
+        let b = Bench::new(Mode::Extended);
+        let mut a = Artists {
+            ids: vec![ARTIST_57.to_string()],
+            albums: vec![57],
+        };
+        for i in 0..30 {
+            let n = 1 + i;
+            a.ids.push(b.fake.add_artist(&format!("Small {i:02}"), n));
+            a.albums.push(n);
+        }
+        let _warm = b.run(&["albums", "--artist", ARTIST_EMPTY]);
+        let case = "31 artists, extended quota";
+        if let Some(r) = spotipy_batch(&b, case, &a, 50, if quick { 1 } else { runs.min(3) }) {
+            rows.push(r);
+        }
+        rows.push(batch_row(&b, case, &a, 50, Some("1"), runs));
+        rows.push(batch_row(&b, case, &a, 50, None, runs));
+    }
+    // 500 synthetic artists of 1–23 albums, at both page sizes.
+    let n_artists = if quick { 40 } else { 500 };
+    for (mode, page, label) in [
+        (Mode::Extended, 50, "extended quota"),
+        (Mode::Dev2026, 10, "development mode"),
+    ] {
+        let b = Bench::new(mode);
+        let mut a = Artists {
+            ids: Vec::new(),
+            albums: Vec::new(),
+        };
+        for i in 0..n_artists {
+            let n = 1 + (i * 7919 + 3) % 23;
+            a.ids.push(b.fake.add_artist(&format!("Synth {i:03}"), n));
+            a.albums.push(n);
+        }
+        // Cold start once (token, and the refused page size in Development Mode).
+        let cold = run_batch(&b, &a, &[]);
+        assert_eq!(
+            cold.token, 1,
+            "{label}: one token request for the whole batch"
+        );
+        assert_eq!(
+            cold.api,
+            a.pages(page) + usize::from(page == 10),
+            "{label}: requests = pages (+ the one refused page size), not one probe per artist"
+        );
+        let case = format!("{n_artists} artists of 1–23 albums, {label}");
+        // The sequential rows take a round trip per page (~40 s for 800 pages): once.
+        if let Some(r) = spotipy_batch(&b, &case, &a, page, 1) {
+            rows.push(r);
+        }
+        rows.push(batch_row(&b, &case, &a, page, Some("1"), 1));
+        rows.push(batch_row(&b, &case, &a, page, None, runs.min(3)));
+    }
+    println!();
+    println!("Many artists from stdin (`albums --artist -`), 50 ms per response:");
+    println!();
+    println!(
+        "| case | pages | --concurrency | median wall | floor ceil(pages/8) RT | vs floor | requests | TCP connections | peak RSS |"
+    );
+    println!("|---|---:|---|---:|---:|---:|---:|---:|---:|");
+    for r in &rows {
+        let floor = r.pages.div_ceil(8) as f64 * LATENCY_MS as f64 / 1000.0;
+        println!(
+            "| {} | {} | {} | {:.3} s | {floor:.2} s | {:.2}× | {} | {} | {:.1} MB |",
+            r.case,
+            r.pages,
+            r.concurrency,
+            r.median.as_secs_f64(),
+            r.median.as_secs_f64() / floor,
+            r.api,
+            r.conns,
+            r.rss_kb as f64 / 1024.0
+        );
+    }
+    println!();
+    for par in rows.iter().filter(|r| r.concurrency == "8 (default)") {
+        for other in ["1", "spotipy loop (sequential)"] {
+            if let Some(r) = rows
+                .iter()
+                .find(|r| r.case == par.case && r.concurrency == other)
+            {
+                println!(
+                    "- {}: default is {:.1}× faster than {}",
+                    par.case,
+                    r.median.as_secs_f64() / par.median.as_secs_f64(),
+                    if other == "1" {
+                        "--concurrency 1"
+                    } else {
+                        other
+                    }
+                );
+            }
+        }
+    }
+    quota_crawl(quick);
+}
+
+/// The artists through spotipy, one after another (where `import spotipy` works).
+fn spotipy_batch(b: &Bench, case: &str, a: &Artists, page: usize, runs: usize) -> Option<Row> {
+    let ids = a.ids.join(",");
+    let mut row = spotipy_case(b, case, &ids, page, a.pages(page), a.items(), runs)?;
+    row.concurrency = "spotipy loop (sequential)";
+    Some(row)
+}
+
+/// A crawl against the fake's quota mode (N requests per rolling window W, as Spotify's
+/// rolling 30 s window), with and without `--rate` just under it. The quota-bound floor for
+/// spaced requests is pages × W / N.
+fn quota_crawl(quick: bool) {
+    // Full: 300 pages, 100 requests per 5 s (Spotify's 30 s window scaled down 6×, so the
+    // bench takes seconds, not minutes); quick: 30 pages, 10 per second.
+    let (pages, max, window, rate) = if quick {
+        (30, 10, Duration::from_secs(1), "590/m")
+    } else {
+        (300, 100, Duration::from_secs(5), "1190/m")
+    };
+    let b = Bench::new(Mode::Extended);
+    let artist = b.fake.add_artist("Crawl", pages * 50);
+    let _warm = b.run(&["albums", "--artist", ARTIST_EMPTY]);
+    let floor = pages as f64 * window.as_secs_f64() / max as f64;
+    println!();
+    println!(
+        "Quota mode: {pages} pages, the fake allows {max} requests per rolling {} s (429 with Retry-After until the window frees); floor pages × W / N = {floor:.1} s:",
+        window.as_secs()
+    );
+    println!();
+    println!("| run | wall | vs floor | requests | 429s |");
+    println!("|---|---:|---:|---:|---:|");
+    for with_rate in [false, true] {
+        // A fresh window for each run.
+        std::thread::sleep(window + Duration::from_millis(200));
+        b.fake.set_quota(max, window);
+        let mut args = vec!["albums", "--artist", &artist, "-o", "jsonl"];
+        if with_rate {
+            args.extend(["--rate", rate]);
+        }
+        let s = b.run(&args);
+        assert_eq!(s.lines, pages * 50, "every album of the crawl");
+        let refused = b.fake.requests().iter().filter(|r| r.status == 429).count();
+        if with_rate {
+            assert_eq!(refused, 0, "--rate just under the quota meets no 429");
+        }
+        println!(
+            "| {} | {:.2} s | {:.2}× | {} | {refused} |",
+            if with_rate {
+                format!("`--rate {rate}`")
+            } else {
+                "default (no cap)".to_string()
+            },
+            s.wall.as_secs_f64(),
+            s.wall.as_secs_f64() / floor,
+            s.api
+        );
+    }
 }

@@ -1,6 +1,7 @@
 """A real sequential peer for benches/fetch.rs: spotipy fetching every album of an artist the
 way its documentation shows (artist_albums, then sp.next(page) until next is null), against the
-same fake service. Usage: python3 spotipy_albums.py API_BASE ACCOUNTS_BASE ARTIST_ID LIMIT
+same fake service. Usage: python3 spotipy_albums.py API_BASE ACCOUNTS_BASE ARTIST_ID[,ID…] LIMIT
+(several artists: the loop a spotipy user writes, one artist after another).
 Prints one line: the number of albums fetched."""
 
 import sys
@@ -17,9 +18,11 @@ auth = SpotifyClientCredentials(
 )
 sp = spotipy.Spotify(auth_manager=auth)
 sp.prefix = api_base + "/"
-page = sp.artist_albums(artist, limit=limit)
-n = len(page["items"])
-while page["next"]:
-    page = sp.next(page)
+n = 0
+for one in artist.split(","):
+    page = sp.artist_albums(one, limit=limit)
     n += len(page["items"])
+    while page["next"]:
+        page = sp.next(page)
+        n += len(page["items"])
 print(n)

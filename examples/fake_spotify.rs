@@ -40,6 +40,8 @@ Options:
                                dev-2026    Development Mode under the 2026 rules: endpoints and
                                            fields removed; page size up to 10 (default 5)
       --latency-ms N         wait N ms before every response (default 0)
+      --quota N/SECS         at most N Web API requests in any rolling SECS seconds; one more
+                             gets a 429 with Retry-After until the window frees (try --rate)
       --refresh-tokens KIND  what a token refresh returns (default none):
                                none        no new refresh token (Spotify since mid-2026)
                                rotating    a new refresh token each time, the old one revoked
@@ -56,6 +58,7 @@ struct Options {
     port: u16,
     mode: Mode,
     latency_ms: u64,
+    quota: Option<(usize, u64)>,
     refresh: RefreshBehavior,
     quiet: bool,
 }
@@ -66,6 +69,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Options>,
         port: 0,
         mode: Mode::Dev2026,
         latency_ms: 0,
+        quota: None,
         refresh: RefreshBehavior::None2026,
         quiet: false,
     };
@@ -94,6 +98,15 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Option<Options>,
             "--latency-ms" => {
                 let v = value("--latency-ms")?;
                 o.latency_ms = v.parse().map_err(|_| format!("bad --latency-ms: {v}"))?;
+            }
+            "--quota" => {
+                let v = value("--quota")?;
+                let bad = || format!("bad --quota: {v} (want N/SECS, e.g. 100/30)");
+                let (n, secs) = v.split_once('/').ok_or_else(bad)?;
+                o.quota = Some((
+                    n.parse().map_err(|_| bad())?,
+                    secs.parse().map_err(|_| bad())?,
+                ));
             }
             "--refresh-tokens" => {
                 let v = value("--refresh-tokens")?;
@@ -129,6 +142,9 @@ fn main() -> ExitCode {
         }
     };
     fake.set_latency_ms(opts.latency_ms);
+    if let Some((n, secs)) = opts.quota {
+        fake.set_quota(n, std::time::Duration::from_secs(secs));
+    }
     fake.set_refresh_behavior(opts.refresh);
 
     let base = fake.accounts_base();

@@ -79,6 +79,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64), value_name = "N")]
     pub concurrency: u32,
 
+    /// At most N request starts per second or minute for the run (N/s, N/m; curl's syntax); 429s are still honoured [default: no cap]
+    #[arg(long, global = true, env = "SPOTCTL_RATE", value_name = "N/s|N/m")]
+    pub rate: Option<String>,
+
     /// Where accounts live [default: <user config dir>/spotctl]
     #[arg(long, global = true, env = "SPOTCTL_CONFIG_DIR", value_name = "DIR")]
     pub config_dir: Option<PathBuf>,
@@ -145,9 +149,14 @@ Examples:
     /// Every album of one or more artists, all pages
     #[command(
         after_help = "ARTIST is a Spotify ID, a spotify:artist:ID URI or an open.spotify.com/artist/ID link.
+Artists may be positional, repeated --artist, comma lists, or - (one per line from stdin, fetched
+as the lines arrive). Output is in input order; an artist given twice is fetched once. A failing
+artist is reported (with its stdin line) and the others are completed; the exit code is the
+first failure's, after a summary line. A rate limit beyond the cap or the network gone stops at once.
 
 Examples:
-  spotctl albums --artist 3qNVuliS40BLgXGxhdBdqu -o tsv
+  spotctl albums 3qNVuliS40BLgXGxhdBdqu -o tsv
+  spotctl albums --artist 3qNVuliS40BLgXGxhdBdqu,5BigCatalogArtistAAAAA -o tsv
   spotctl albums --artist 'https://open.spotify.com/artist/3qNVuliS40BLgXGxhdBdqu?si=abc'
   spotctl albums --artist spotify:artist:3qNVuliS40BLgXGxhdBdqu | jq -r .name
   printf '%s\\n' ID1 ID2 | spotctl albums --artist - -o jsonl"
@@ -300,10 +309,17 @@ pub struct SearchArgs {
 }
 
 #[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("artist_list").required(true).multiple(true).args(["artists", "artist"])))]
 pub struct AlbumsArgs {
-    /// Artist ID, spotify:artist:ID URI or open.spotify.com link; `-` reads one per line from stdin
-    #[arg(long, value_name = "ARTIST")]
-    pub artist: String,
+    /// Artist IDs, spotify:artist:ID URIs or open.spotify.com links (comma lists too); `-` reads one per line from stdin
+    #[arg(value_name = "ARTIST", value_delimiter = ',')]
+    pub artists: Vec<String>,
+    /// The same as a positional ARTIST (repeatable, comma lists too; `-` for stdin)
+    #[arg(long, value_name = "ARTIST", value_delimiter = ',')]
+    pub artist: Vec<String>,
+    /// Stop at the first failing artist instead of going on with the others
+    #[arg(long)]
+    pub fail_fast: bool,
     /// Only these groups, comma separated: album, single, appears_on, compilation
     #[arg(long, value_name = "GROUPS")]
     pub include_groups: Option<String>,

@@ -25,6 +25,8 @@ pub struct Ctx {
     pub verbose: u8,
     pub quiet: bool,
     pub concurrency: usize,
+    /// `--rate` / `SPOTCTL_RATE`, validated.
+    pub rate: Option<crate::api::rate::Rate>,
     pub policy: RetryPolicy,
     /// `SPOTCTL_API_BASE`, validated (https or loopback).
     pub api_base_env: Option<url::Url>,
@@ -133,6 +135,12 @@ impl Ctx {
             verbose: g.verbose,
             quiet: g.quiet,
             concurrency: g.concurrency as usize,
+            rate: g
+                .rate
+                .as_deref()
+                .filter(|r| !r.trim().is_empty())
+                .map(crate::api::rate::Rate::parse)
+                .transpose()?,
             policy: RetryPolicy {
                 max_retries: g.max_retries,
                 max_retry_wait: Duration::from_secs(g.max_retry_wait),
@@ -150,7 +158,7 @@ impl Ctx {
         if let Some(h) = self.http.get() {
             return Ok(h.clone());
         }
-        let h = Arc::new(Http::new(self.policy.clone(), self.concurrency)?);
+        let h = Arc::new(Http::new(self.policy.clone(), self.concurrency)?.with_rate(self.rate));
         Ok(self.http.get_or_init(|| h).clone())
     }
 

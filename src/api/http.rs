@@ -10,6 +10,8 @@
 //!   saying `QUOTA_EXCEEDED`, fails at once (exit 5) instead of hanging (spotipy's top complaint).
 //! - 500/502/503/504, connection errors and timeouts: exponential backoff with jitter, up to
 //!   `--max-retries`, for requests that are safe to repeat.
+//! - `--rate`: every attempt's start waits for the run's token bucket (`rate.rs`), after the
+//!   concurrency permit, so queued requests never bunch up; 429s are still honoured on top.
 //! - Redirects are never followed (a token endpoint that redirects is an error, not a hop).
 //! - `-vv` logs one line per request: method, path, status, time. Never headers or bodies;
 //!   query parameters whose name looks like a credential are masked (by pattern, any case).
@@ -188,6 +190,9 @@ pub struct Http {
     /// Every origin's starting concurrency.
     initial_concurrency: usize,
     wait_hook: Mutex<Option<WaitHook>>,
+    /// `--rate`: spaces request starts for the whole run, every origin together (a quota is
+    /// per app, and the token requests count too).
+    rate: Option<crate::api::rate::Limiter>,
 }
 
 /// One origin's pacing: its pause, its concurrency limit, its bursts.
@@ -258,6 +263,7 @@ impl Http {
             gates: Mutex::new(HashMap::new()),
             initial_concurrency: concurrency.max(1),
             wait_hook: Mutex::new(None),
+            rate: None,
         })
     }
 
@@ -269,6 +275,12 @@ impl Http {
             .entry(origin)
             .or_insert_with(|| Arc::new(Gate::new(self.initial_concurrency)))
             .clone()
+    }
+
+    /// Caps request starts for the whole run (`--rate`).
+    pub fn with_rate(mut self, rate: Option<crate::api::rate::Rate>) -> Http {
+        self.rate = rate.map(crate::api::rate::Limiter::new);
+        self
     }
 
     pub fn set_wait_hook(&self, hook: WaitHook) {
@@ -360,6 +372,9 @@ impl Gate {
 impl Http {
     async fn attempt(&self, req: &Request, gate: &Gate) -> Attempt {
         let _permit = gate.ready().await;
+        if let Some(rate) = &self.rate {
+            rate.wait().await;
+        }
         let started = Instant::now();
         let mut rb = self.client.request(req.method.clone(), req.url.clone());
         if let Some(t) = &req.bearer {

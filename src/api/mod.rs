@@ -1,10 +1,11 @@
 //! Talking to the Web API: the HTTP choke point (`http`), authentication and error mapping
-//! (`client`) with the way out of a refusal (`hints`), pagination (`paginate`), local parsing
-//! of IDs (`ids`) and what TLS trusts (`tls`).
+//! (`client`) with the way out of a refusal (`hints`), pagination (`paginate`), the `--rate`
+//! cap (`rate`), local parsing of IDs (`ids`) and what TLS trusts (`tls`).
 
 pub mod client;
 pub mod hints;
 pub mod http;
 pub mod ids;
 pub mod paginate;
+pub mod rate;
 pub mod tls;

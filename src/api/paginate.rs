@@ -15,8 +15,17 @@
 //! already read, or pages that stop adding new items while `next` goes on, end the listing with
 //! exit 6 (and the resume hint) instead of looping.
 //!
-//! Several listings (`albums --artist -`) share the one HTTP client and its concurrency limit;
-//! the first pages of the next listings are fetched ahead while the current one finishes.
+//! Several listings share the one HTTP client and its concurrency limit. For a batch
+//! ([`stream_batch`]: `albums A B C`, `--artist -`) that is one budget for the whole run: as soon
+//! as a request slot is free, the next listing's first page is asked for, while the output stays
+//! in input order. Memory stays bounded: listings ahead of the one being written may hold at most
+//! [`batch::ahead_items`] items (`4 × --concurrency` full pages of 50, in flight or fetched)
+//! between them, and at most `4 × --concurrency` listings run ahead; the listing being written
+//! holds at most `--concurrency` pages queued plus one in its channel. So at most
+//! `5 × --concurrency + 1` pages of 50 items (and the writer's channel of 4 pages) are in
+//! memory, however many artists stream through. The first listing's first
+//! page is fetched alone, so the page size is settled (Development Mode's refused 50 is asked
+//! once, not once per artist). Search's types ([`stream`]) fetch the next two first pages ahead.
 //!
 //! A multi-type search is one response per offset for every type (its paging objects share
 //! `offset` and `limit`): a derived page of the first type also asks for the later types that
@@ -34,6 +43,10 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
+
+mod batch;
+use batch::Budget;
+pub use batch::{BadInput, stream_batch};
 
 /// Development Mode's page size since 2026 (SPEC §3).
 pub const SMALL_PAGE: u64 = 10;
@@ -105,6 +118,14 @@ pub enum Event {
     },
     End {
         listing: usize,
+        /// The listing's label ("artist ID"), for warnings.
+        label: String,
+    },
+    /// A batch listing failed (`stream_batch` only): the batch goes on or stops, the caller
+    /// decides; the items it already sent stay written.
+    Failed {
+        label: String,
+        error: Error,
     },
 }
 
@@ -342,7 +363,7 @@ async fn run(
             later: sharers.iter().skip(idx + 1).flatten().cloned().collect(),
             pages: shared.clone(),
         };
-        run_listing(&api, (idx, n), &listing, page0, tx, &share).await?;
+        run_listing(&api, (idx, n), &listing, page0, tx, &share, None).await?;
     }
     Ok(())
 }
@@ -357,6 +378,8 @@ struct Emitter<'a> {
     next_link: Option<String>,
     /// Null items dropped so far in this listing.
     nulls: u64,
+    /// A batch listing's share of the pages held ahead of the output.
+    budget: Option<Budget>,
 }
 
 impl Emitter<'_> {
@@ -364,7 +387,25 @@ impl Emitter<'_> {
         self.emitted >= self.max
     }
 
+    /// Waits until this listing may fetch one more page of `items` (batch listings ahead of
+    /// the output).
+    async fn slot(&mut self, items: u64) -> batch::Pass {
+        match &mut self.budget {
+            Some(b) => b.slot(items).await,
+            None => None,
+        }
+    }
+
     /// Sends a page; Err(()) when the reader has gone away.
+    /// Hands an event to the reader; Err(()) when it has gone away. A batch listing ahead of
+    /// the output parks it until its turn.
+    async fn send(&mut self, ev: Event) -> std::result::Result<(), ()> {
+        match &mut self.budget {
+            Some(b) => b.send(self.tx, ev).await,
+            None => self.tx.send(Ok(ev)).await.map_err(|_| ()),
+        }
+    }
+
     async fn page(&mut self, mut page: Page) -> std::result::Result<(), ()> {
         let room = self.max - self.emitted;
         let cut = page.items.len() as u64 > room;
@@ -391,14 +432,17 @@ impl Emitter<'_> {
         if items.is_empty() {
             return Ok(());
         }
-        self.tx
-            .send(Ok(Event::Items { items }))
-            .await
-            .map_err(|_| ())
+        self.send(Event::Items { items }).await
     }
 }
 
-async fn fetch_page(api: Arc<Api>, url: url::Url, key: Option<String>) -> Result<Page> {
+/// `_pass`: a batch listing ahead of the output holds it until its page is in (see `batch.rs`).
+async fn fetch_page(
+    api: Arc<Api>,
+    url: url::Url,
+    key: Option<String>,
+    _pass: batch::Pass,
+) -> Result<Page> {
     let mut v = api.get(url).await?;
     parse_page(&mut v, key.as_deref())
 }
@@ -409,6 +453,16 @@ struct Share {
     pages: Arc<Shared>,
 }
 
+impl Share {
+    /// Nothing to share (artists' albums: one listing per request).
+    fn none() -> Share {
+        Share {
+            later: Vec::new(),
+            pages: Arc::default(),
+        }
+    }
+}
+
 /// Fetches a page of `key` whose response also carries the paging objects of `others`, and
 /// keeps those for their listings.
 async fn fetch_shared(
@@ -417,6 +471,7 @@ async fn fetch_shared(
     key: Option<String>,
     others: Vec<String>,
     pages: Arc<Shared>,
+    _pass: batch::Pass,
 ) -> Result<Page> {
     let mut v = api.get(url).await?;
     for other in others {
@@ -438,6 +493,7 @@ fn spawn_page(
     offset: u64,
     full: bool,
     share: &Share,
+    pass: batch::Pass,
 ) -> JoinHandle<Result<Page>> {
     let kept = key.as_ref().and_then(|k| {
         let mut pages = share.pages.lock().unwrap_or_else(|e| e.into_inner());
@@ -463,9 +519,10 @@ fn spawn_page(
                 key.clone(),
                 others,
                 share.pages.clone(),
+                pass,
             ))
         }
-        _ => tokio::spawn(fetch_page(api.clone(), url, key.clone())),
+        _ => tokio::spawn(fetch_page(api.clone(), url, key.clone(), pass)),
     }
 }
 
@@ -521,6 +578,12 @@ fn resume_hint(
                 crate::api::ids::shown(next)
             ),
         }
+    } else if n == 0 {
+        // A batch (`stream_batch`): the batch's stop line says which listing and what was left.
+        if offset == 0 {
+            return e;
+        }
+        format!("stopped at offset {offset}")
     } else if n > 1 {
         format!(
             "stopped at {label} (listing {} of {n}) at offset {offset}; the listings after it were not read",
@@ -545,20 +608,8 @@ async fn run_listing(
     page0: Page,
     tx: &mpsc::Sender<Result<Event>>,
     share: &Share,
+    budget: Option<Budget>,
 ) -> Result<()> {
-    if tx
-        .send(Ok(Event::Begin {
-            total: page0.total,
-            expected: page0.total.map(|t| {
-                t.saturating_sub(page0.offset)
-                    .min(listing.max_items.unwrap_or(u64::MAX))
-            }),
-        }))
-        .await
-        .is_err()
-    {
-        return Ok(());
-    }
     let start = page0.offset;
     let mut out = Emitter {
         tx,
@@ -567,7 +618,18 @@ async fn run_listing(
         next_offset: start,
         next_link: None,
         nulls: 0,
+        budget,
     };
+    let begin = Event::Begin {
+        total: page0.total,
+        expected: page0.total.map(|t| {
+            t.saturating_sub(page0.offset)
+                .min(listing.max_items.unwrap_or(u64::MAX))
+        }),
+    };
+    if out.send(begin).await.is_err() {
+        return Ok(());
+    }
     let r = follow(api, listing, page0, &mut out, share).await;
     let next_offset = out.next_offset;
     if out.nulls > 0 {
@@ -579,9 +641,18 @@ async fn run_listing(
             if out.nulls == 1 { "entry" } else { "entries" }
         );
     }
+    if let Some(b) = &mut out.budget {
+        // A batch listing's parked pages go out when the output reaches it.
+        b.finish(tx).await;
+    }
     match r {
         Ok(()) => {
-            let _ = tx.send(Ok(Event::End { listing: idx })).await;
+            let _ = out
+                .send(Event::End {
+                    listing: idx,
+                    label: listing.label.clone(),
+                })
+                .await;
             Ok(())
         }
         Err(e) => {
@@ -634,8 +705,9 @@ async fn follow(
                 while offset < end && queue.len() < api.http.concurrency_for(&next_url) {
                     let limit = page_len.min(hard_end - offset);
                     progress.offset_read(offset);
+                    let pass = out.slot(limit).await;
                     let url = with_param(&with_param(&next_url, "offset", offset), "limit", limit);
-                    let task = spawn_page(api, url, &key, offset, limit == page_len, share);
+                    let task = spawn_page(api, url, &key, offset, limit == page_len, share, pass);
                     queue.push_back(Task(task));
                     offset += limit;
                 }
@@ -669,7 +741,8 @@ async fn follow(
             break;
         }
         progress.check_link(&url)?;
-        let page = fetch_page(api.clone(), url.clone(), key.clone()).await?;
+        let pass = out.slot(page_len).await;
+        let page = fetch_page(api.clone(), url.clone(), key.clone(), pass).await?;
         progress.check_page(&url, &page)?;
         let empty = page.items.is_empty();
         next = page.next.clone();

@@ -1,48 +1,101 @@
-//! `spotctl albums --artist A`: every album of one artist (or of many, from stdin), all pages.
+//! `spotctl albums A B C` / `--artist A,B` / `--artist -`: every album of each artist, all pages,
+//! as one batch (`batch.rs`) over one concurrency budget (`paginate::stream_batch`). Artists
+//! named on the command line are validated before any request; stdin is read as it arrives
+//! (a line is validated and its artist started as soon as the line is complete), and an artist
+//! given twice is fetched once.
 
 use crate::api::client::Api;
 use crate::api::ids::{self, Kind};
-use crate::api::paginate::{self, Listing, Resume, Source};
+use crate::api::paginate::{self, BadInput, Listing, Resume, Source};
 use crate::cli::AlbumsArgs;
+use crate::commands::batch::Batch;
 use crate::commands::catalog;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::output::Shape;
+use std::collections::HashSet;
 use std::io::BufRead;
 use std::sync::Arc;
+use tokio::sync::mpsc;
 
 const GROUPS: &[&str] = &["album", "single", "appears_on", "compilation"];
 /// An artist ID, URI or link is well under this; a longer line is hostile or a mistake.
 const MAX_LINE: usize = 4096;
 
-/// Reads artist IDs from stdin: one per line, blank lines and `#` comments skipped, every line
-/// validated before anything is sent, a bad one reported with its line number.
-fn read_ids(input: impl BufRead) -> Result<Vec<String>> {
+/// One artist of the batch: its ID, or why its stdin line is not one.
+enum Input {
+    Artist { id: String, line: Option<usize> },
+    Bad { line: usize, error: Error },
+}
+
+/// Reads stdin on its own thread, one line at a time, and hands each artist on as soon as its
+/// line is complete (a producer that writes slowly gets its first artists fetched at once).
+/// Blank lines and `#` comments are skipped; a bad line is reported with its line number.
+fn read_stdin(tx: mpsc::Sender<Input>) {
+    let spawned = std::thread::Builder::new()
+        .name("stdin".into())
+        .spawn(move || {
+            for (i, line) in split_lines(std::io::stdin().lock()).enumerate() {
+                let Some(input) = stdin_line(i + 1, line) else {
+                    continue;
+                };
+                if tx.blocking_send(input).is_err() {
+                    return;
+                }
+            }
+        });
+    if let Err(e) = spawned {
+        tracing::warn!("could not start the stdin reader: {e}");
+    }
+}
+
+/// One stdin line as an artist, a bad line, or nothing (blank, comment).
+fn stdin_line(n: usize, line: Result<Vec<u8>>) -> Option<Input> {
+    let bad = |error| Some(Input::Bad { line: n, error });
+    let line = match line {
+        Ok(l) => l,
+        Err(e) => return bad(e),
+    };
+    if line.len() > MAX_LINE {
+        return bad(Error::usage(format!(
+            "too long ({} bytes) to be an artist ID",
+            line.len()
+        )));
+    }
+    let Ok(text) = std::str::from_utf8(&line) else {
+        return bad(Error::usage("not valid UTF-8"));
+    };
+    let t = text.trim();
+    if t.is_empty() || t.starts_with('#') {
+        return None;
+    }
+    match ids::parse(t, Kind::Artist) {
+        Ok(id) => Some(Input::Artist { id, line: Some(n) }),
+        Err(e) => bad(Error::usage(e)),
+    }
+}
+
+/// The artists named on the command line, validated before anything is sent, and whether `-`
+/// (stdin) was among them. Positional ones come first, then `--artist`s.
+fn from_args(args: &AlbumsArgs) -> Result<(Vec<String>, bool)> {
     let mut ids = Vec::new();
-    for (i, line) in split_lines(input).enumerate() {
-        let n = i + 1;
-        let line = line?;
-        if line.len() > MAX_LINE {
-            return Err(Error::usage(format!(
-                "stdin line {n}: too long ({} bytes) to be an artist ID",
-                line.len()
-            )));
-        }
-        let text = std::str::from_utf8(&line)
-            .map_err(|_| Error::usage(format!("stdin line {n}: not valid UTF-8")))?;
-        let t = text.trim();
-        if t.is_empty() || t.starts_with('#') {
+    let mut stdin = false;
+    let named = args
+        .artists
+        .iter()
+        .map(|a| (a, ""))
+        .chain(args.artist.iter().map(|a| (a, "--artist: ")));
+    for (raw, flag) in named {
+        if raw.trim() == "-" {
+            if stdin {
+                return Err(Error::usage("`-` (stdin) given twice; give it once"));
+            }
+            stdin = true;
             continue;
         }
-        ids.push(
-            ids::parse(t, Kind::Artist)
-                .map_err(|e| Error::usage(format!("stdin line {n}: {e}")))?,
-        );
+        ids.push(ids::parse(raw, Kind::Artist).map_err(|e| Error::usage(format!("{flag}{e}")))?);
     }
-    if ids.is_empty() {
-        return Err(Error::usage("--artist -: no artist IDs on stdin"));
-    }
-    Ok(ids)
+    Ok((ids, stdin))
 }
 
 /// Lines of at most MAX_LINE+1 bytes each (a 1 MB line is cut off, not buffered whole).
@@ -79,14 +132,9 @@ fn split_lines(mut input: impl BufRead) -> impl Iterator<Item = Result<Vec<u8>>>
 }
 
 pub async fn run(ctx: Arc<Ctx>, args: AlbumsArgs) -> Result<()> {
-    let artists = if args.artist == "-" {
-        read_ids(std::io::stdin().lock())?
-    } else {
-        vec![
-            ids::parse(&args.artist, Kind::Artist)
-                .map_err(|e| Error::usage(format!("--artist: {e}")))?,
-        ]
-    };
+    let (named, stdin) = from_args(&args)?;
+    // One artist named on the command line is not a batch: its error is the run's, as is.
+    let single = named.len() == 1 && !stdin;
     let groups = args
         .include_groups
         .as_deref()
@@ -94,42 +142,102 @@ pub async fn run(ctx: Arc<Ctx>, args: AlbumsArgs) -> Result<()> {
         .transpose()?;
     let market = catalog::market(args.market.as_deref())?;
 
+    let (in_tx, mut in_rx) = mpsc::channel::<Input>(64);
+    let feeder = tokio::spawn(async move {
+        for id in named {
+            if in_tx.send(Input::Artist { id, line: None }).await.is_err() {
+                return;
+            }
+        }
+        if stdin {
+            read_stdin(in_tx);
+        }
+    });
+    // Nothing is sent (not even a token request) before there is a first artist.
+    let Some(first) = in_rx.recv().await else {
+        let _ = feeder.await;
+        return Err(Error::usage("--artist -: no artist IDs on stdin"));
+    };
+
     let session = crate::auth::catalog_session(ctx.clone()).await?;
     let api = Arc::new(Api {
         http: ctx.http()?,
         session,
     });
     let page = api.session.page_limit().min(args.limit.unwrap_or(u64::MAX));
-    let mut listings = Vec::with_capacity(artists.len());
-    for id in &artists {
-        let mut url = api.url(&format!("/artists/{id}/albums"))?;
-        {
-            let mut q = url.query_pairs_mut();
-            if let Some(g) = &groups {
-                q.append_pair("include_groups", &g.join(","));
+    let listing = {
+        let api = api.clone();
+        let (limit, offset) = (args.limit, args.offset);
+        move |id: &str, line: Option<usize>| -> Result<Listing> {
+            let mut url = api.url(&format!("/artists/{id}/albums"))?;
+            {
+                let mut q = url.query_pairs_mut();
+                if let Some(g) = &groups {
+                    q.append_pair("include_groups", &g.join(","));
+                }
+                if let Some(m) = &market {
+                    q.append_pair("market", m);
+                }
+                q.append_pair("limit", &page.to_string());
+                q.append_pair("offset", &offset.to_string());
             }
-            if let Some(m) = &market {
-                q.append_pair("market", m);
-            }
-            q.append_pair("limit", &page.to_string());
-            q.append_pair("offset", &args.offset.to_string());
+            Ok(Listing {
+                first: Source::Url(url),
+                max_items: limit,
+                offset_cap: None,
+                key: None,
+                label: match line {
+                    Some(n) => format!("artist {id} (stdin line {n})"),
+                    None => format!("artist {id}"),
+                },
+                resume: Resume::Offset,
+            })
         }
-        listings.push(Listing {
-            first: Source::Url(url),
-            max_items: args.limit,
-            offset_cap: None,
-            key: None,
-            label: format!("artist {id}"),
-            resume: Resume::Offset,
-        });
-    }
-    let stream = paginate::stream(api.clone(), listings);
+    };
+    // Artists in input order, each once, as listings for the paginator.
+    let (l_tx, l_rx) = mpsc::channel::<Result<Listing, BadInput>>(1);
+    let verbose = ctx.verbose > 0;
+    tokio::spawn(async move {
+        let mut seen: HashSet<String> = HashSet::new();
+        let mut next = Some(first);
+        loop {
+            let input = match next.take() {
+                Some(i) => i,
+                None => match in_rx.recv().await {
+                    Some(i) => i,
+                    None => break,
+                },
+            };
+            let item = match input {
+                Input::Artist { id, line } => {
+                    if !seen.insert(id.clone()) {
+                        if verbose {
+                            let at = line
+                                .map(|n| format!(" (stdin line {n})"))
+                                .unwrap_or_default();
+                            tracing::info!("artist {id}{at} was already fetched; skipped");
+                        }
+                        continue;
+                    }
+                    listing(&id, line).map_err(|e| (format!("artist {id}"), e))
+                }
+                Input::Bad { line, error } => Err((format!("stdin line {line}"), error)),
+            };
+            if l_tx.send(item).await.is_err() {
+                return;
+            }
+        }
+    });
+    let stream = paginate::stream_batch(api.clone(), l_rx, single);
     let labels = catalog::Labels {
-        names: artists.iter().map(|a| format!("artist {a}")).collect(),
+        names: Vec::new(),
         dedupe: true,
         check_complete: args.limit.is_none() && args.offset == 0,
     };
-    catalog::write(&ctx, &api, stream, Shape::Albums, labels).await
+    let mut batch = Batch::new(("artist", "artists"), args.fail_fast);
+    let counted = (!single).then_some(&mut batch);
+    catalog::write_batch(&ctx, &api, stream, Shape::Albums, labels, counted).await?;
+    batch.finish()
 }
 
 #[cfg(test)]
@@ -137,25 +245,33 @@ mod tests {
     use super::*;
 
     #[test]
-    fn stdin_ids() {
-        let input =
-            "3qNVuliS40BLgXGxhdBdqu\n\n  spotify:artist:5BigCatalogArtistAAAAA  \n# comment\n";
-        let ids = read_ids(input.as_bytes()).unwrap();
+    fn stdin_lines() {
+        let input = "3qNVuliS40BLgXGxhdBdqu\n\n  spotify:artist:5BigCatalogArtistAAAAA  \n# comment\nbogus\n";
+        let got: Vec<String> = split_lines(input.as_bytes())
+            .enumerate()
+            .filter_map(|(i, l)| stdin_line(i + 1, l))
+            .map(|x| match x {
+                Input::Artist { id, line } => format!("{}:{id}", line.unwrap()),
+                Input::Bad { line, error } => format!("{line}!{error}"),
+            })
+            .collect();
         assert_eq!(
-            ids,
-            vec!["3qNVuliS40BLgXGxhdBdqu", "5BigCatalogArtistAAAAA"]
+            got,
+            vec![
+                "1:3qNVuliS40BLgXGxhdBdqu",
+                "3:5BigCatalogArtistAAAAA",
+                "5!\"bogus\" is not a Spotify ID: expected 22 letters and digits, got 5 characters"
+            ]
         );
-        let e = read_ids("3qNVuliS40BLgXGxhdBdqu\nbogus\n".as_bytes()).unwrap_err();
-        assert!(e.to_string().starts_with("stdin line 2:"), "{e}");
         let long = format!("{}\n", "a".repeat(1 << 20));
-        let e = read_ids(long.as_bytes()).unwrap_err();
-        assert!(e.to_string().contains("line 1: too long"), "{e}");
-        assert!(read_ids("\n\n".as_bytes()).is_err());
-        assert!(
-            read_ids(&b"\xff\xfe\n"[..])
-                .unwrap_err()
-                .to_string()
-                .contains("UTF-8")
-        );
+        let mut lines = split_lines(long.as_bytes());
+        let Some(Input::Bad { error, .. }) = stdin_line(1, lines.next().unwrap()) else {
+            panic!("a long line is bad")
+        };
+        assert!(error.to_string().contains("too long"), "{error}");
+        assert!(matches!(
+            stdin_line(1, Ok(b"\xff\xfe".to_vec())),
+            Some(Input::Bad { .. })
+        ));
     }
 }

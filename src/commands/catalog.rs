@@ -3,6 +3,7 @@
 
 use crate::api::client::Api;
 use crate::api::paginate::{Event, PageStream};
+use crate::commands::batch::Batch;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::output::{Out, Progress, Shape};
@@ -66,9 +67,22 @@ pub struct Labels {
 pub async fn write(
     ctx: &Ctx,
     api: &Arc<Api>,
+    stream: PageStream,
+    shape: Shape,
+    labels: Labels,
+) -> Result<()> {
+    write_batch(ctx, api, stream, shape, labels, None).await
+}
+
+/// [`write`] for a batch (`paginate::stream_batch`): a failed listing is reported and counted
+/// by `batch`, which says whether the run goes on; the summary comes after the last item.
+pub async fn write_batch(
+    ctx: &Ctx,
+    api: &Arc<Api>,
     mut stream: PageStream,
     shape: Shape,
     labels: Labels,
+    mut batch: Option<&mut Batch>,
 ) -> Result<()> {
     let mut out = Out::new(ctx.output, shape);
     let progress = Progress::new(ctx.show_progress());
@@ -109,7 +123,17 @@ pub async fn write(
                     out.flush().await?;
                     progress.inc(n);
                 }
-                Event::End { listing } => {
+                Event::Failed { label, error, .. } => {
+                    progress.finish();
+                    match batch.as_deref_mut() {
+                        Some(b) => b.fail(&label, error)?,
+                        None => return Err(error),
+                    }
+                }
+                Event::End { listing, label } => {
+                    if let Some(b) = batch.as_deref_mut() {
+                        b.ok();
+                    }
                     progress.finish();
                     let short = total.filter(|t| *t != written);
                     if let (true, false, Some(t)) = (labels.check_complete, ctx.quiet, short) {
@@ -117,7 +141,7 @@ pub async fn write(
                             .names
                             .get(listing)
                             .map(String::as_str)
-                            .unwrap_or("listing");
+                            .unwrap_or(&label);
                         let why = if dups > 0 {
                             format!(" ({dups} duplicates dropped)")
                         } else {

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod albums;
 pub mod api;
+pub mod batch;
 pub mod catalog;
 pub mod completions;
 pub mod logout;

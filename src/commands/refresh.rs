@@ -1,12 +1,14 @@
 //! `spotctl refresh`: made for cron. Quiet on success (cron mails only problems) unless `-v`;
-//! `--all` goes on past a failing account and exits with the first failure's code; warns when
+//! `--all` is a batch (`batch.rs`): it goes on past a failing account, ends with a summary line
+//! and the first failure's code, and stops at once when the network is gone; warns when
 //! a refresh token's lifetime (Spotify: 6 months after login) ends within 14 days.
 
 use crate::auth::session::{Need, ensure};
 use crate::cli::RefreshArgs;
+use crate::commands::batch::Batch;
 use crate::context::Ctx;
 use crate::duration::human;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::store::{Account, now};
 use std::sync::Arc;
 
@@ -26,7 +28,7 @@ pub async fn run(ctx: Arc<Ctx>, args: RefreshArgs) -> Result<()> {
         Some(d) => Need::Within(d),
         None => Need::Always,
     };
-    let mut first_err: Option<Error> = None;
+    let mut batch = Batch::new(("account", "accounts"), false);
     for name in &names {
         match ensure(&ctx, name, need).await {
             Ok((acc, refreshed)) => {
@@ -44,17 +46,13 @@ pub async fn run(ctx: Arc<Ctx>, args: RefreshArgs) -> Result<()> {
             }
             Err(e) if !args.all => return Err(e),
             Err(e) => {
-                eprintln!("spotctl: {name}: {}", crate::sanitize::line(&e.to_string()));
-                if first_err.is_none() {
-                    first_err = Some(e);
-                }
+                batch.fail(name, e)?;
+                continue;
             }
         }
+        batch.ok();
     }
-    match first_err {
-        Some(e) => Err(Error::Reported(e.exit_code())),
-        None => Ok(()),
-    }
+    batch.finish()
 }
 
 fn warn_relogin(name: &str, acc: &Account) {

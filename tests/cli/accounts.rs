@@ -148,7 +148,8 @@ fn refresh_all_goes_on_past_a_failure_and_exits_with_its_code() {
     let e = stderr(&o);
     assert!(e.starts_with("spotctl: b-revoked: the refresh token was refused (invalid_grant: Invalid refresh token)"), "{e}");
     assert!(e.contains("spotctl login -a b-revoked"));
-    assert_eq!(e.lines().count(), 1);
+    assert_eq!(e.lines().count(), 2, "{e}");
+    assert_eq!(e.lines().nth(1), Some("spotctl: 1 of 3 accounts failed"));
     assert_eq!(t.fake.token_requests(), 3, "every account was tried");
     assert!(
         read_json(&t.account_path("c-ok"))["expires_at"]
@@ -478,7 +479,8 @@ fn refresh_all_exits_with_the_first_failures_code() {
     let o = t.run(&["refresh", "--all"]);
     assert_code(&o, 7);
     let e = stderr(&o);
-    assert_eq!(e.lines().count(), 2, "{e}");
+    assert_eq!(e.lines().count(), 3, "{e}");
+    assert_eq!(e.lines().nth(2), Some("spotctl: 2 of 3 accounts failed"));
     assert!(
         e.lines()
             .next()

@@ -205,20 +205,40 @@ fn stdin_batch_keeps_input_order_and_skips_blank_lines() {
 }
 
 #[test]
-fn stdin_batch_reports_the_bad_line_before_any_request() {
+fn stdin_batch_reports_a_bad_line_with_its_number_and_completes_the_others() {
     let t = T::new();
-    let input = format!("{ARTIST_57}\n\nspotify:album:{ARTIST_57}\n");
+    let input = format!("{ARTIST_57}\n\nspotify:album:{ARTIST_57}\n{ARTIST_EMPTY}\n");
     let o = t
         .cmd()
-        .args(["albums", "--artist", "-"])
+        .args(["albums", "--artist", "-", "-o", "jsonl"])
         .write_stdin(input)
         .output()
         .unwrap();
     assert_code(&o, 2);
     assert_eq!(
         stderr(&o),
-        "spotctl: stdin line 3: \"spotify:album:3qNVuliS40BLgXGxhdBdqu\" is an album, but an artist is needed\n"
+        "spotctl: stdin line 3: \"spotify:album:3qNVuliS40BLgXGxhdBdqu\" is an album, but an artist is needed\n\
+         spotctl: 1 of 3 artists failed\n"
     );
+    assert_eq!(jsonl(&o).len(), 57, "the good artists were fetched");
+    assert_eq!(
+        t.hits(ARTIST_EMPTY).len(),
+        1,
+        "and the one after the bad line"
+    );
+}
+
+#[test]
+fn without_any_artist_on_stdin_nothing_is_sent() {
+    let t = T::new();
+    let o = t
+        .cmd()
+        .args(["albums", "--artist", "-"])
+        .write_stdin("\n# nothing\n")
+        .output()
+        .unwrap();
+    assert_code(&o, 2);
+    assert_eq!(stderr(&o), "spotctl: --artist -: no artist IDs on stdin\n");
     assert!(t.fake.requests().is_empty());
 }
 
@@ -597,7 +617,11 @@ fn hostile_ids_are_refused_before_any_request() {
     assert_code(&o, 2);
     assert_eq!(
         stderr(&o),
-        "spotctl: stdin line 2: too long (4097 bytes) to be an artist ID\n"
+        "spotctl: stdin line 2: too long (4097 bytes) to be an artist ID\nspotctl: 1 of 2 artists failed\n"
     );
-    assert!(t.fake.requests().is_empty());
+    assert!(
+        t.hits("/artists/")
+            .iter()
+            .all(|r| r.path.contains(ARTIST_57))
+    );
 }

@@ -545,7 +545,20 @@ fn a_batch_that_stops_says_which_artist_and_offset() {
         .unwrap();
     assert_code(&o, 5);
     let e = stderr(&o);
-    assert!(e.contains(&format!("stopped at artist {ARTIST_1000} (listing 2 of 3) at offset 20; the listings after it were not read")), "{e}");
+    assert_eq!(e.lines().count(), 2, "{e}");
+    assert!(
+        e.starts_with(&format!(
+            "spotctl: artist {ARTIST_1000} (stdin line 2): GET /v1/artists/{ARTIST_1000}/albums: rate limited; Spotify asks to wait 24 h"
+        )),
+        "{e}"
+    );
+    assert!(e.contains("(stopped at offset 20)\n"), "{e}");
+    assert!(
+        e.ends_with(&format!(
+            "spotctl: stopped at artist {ARTIST_1000} (stdin line 2) (the rest would fail the same way); the artists after it were skipped; 1 of 2 artists failed\n"
+        )),
+        "{e}"
+    );
     assert_eq!(jsonl(&o).len(), 57 + 20);
 }
 

@@ -20,6 +20,7 @@ mod load;
 mod login;
 mod newcomer;
 mod options;
+mod pipelines;
 mod security;
 mod speed;
 // The store under stress relies on Unix: modes, `kill -9`, `/dev/full`, read-only directories.

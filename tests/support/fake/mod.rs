@@ -453,6 +453,18 @@ impl FakeSpotify {
         }
     }
 
+    /// Quota mode (Spotify's rolling window, facts §6): at most `max` Web API requests in any
+    /// `window`; one more gets a 429 whose `Retry-After` is the time until the window frees
+    /// (whole seconds, rounded up). Refused requests do not count. The log's `at_ms` is each
+    /// request's start time, to assert the spacing on.
+    pub fn set_quota(&self, max: usize, window: Duration) {
+        self.shared.lock().quota = Some(state::Quota {
+            max,
+            window_ms: window.as_millis() as u64,
+            starts: Default::default(),
+        });
+    }
+
     pub fn inject(&self, f: Fault) {
         self.shared
             .lock()

@@ -1029,3 +1029,46 @@ fn endless_and_huge_declared_bodies_never_end() {
         }
     });
 }
+
+#[test]
+fn quota_mode_refuses_past_n_per_window_with_the_time_until_it_frees() {
+    let fake = FakeSpotify::start();
+    fake.set_quota(3, Duration::from_secs(2));
+    let token = fake.issue_app_token();
+    let url = format!("{}/artists/{ARTIST_57}/albums?limit=1", fake.api_base());
+    for _ in 0..3 {
+        assert_eq!(get(&url, &token).0, 200);
+    }
+    let (status, _, _) = http_request(
+        "GET",
+        &url,
+        &[("authorization", &format!("Bearer {token}"))],
+        None,
+    );
+    assert_eq!(status, 429);
+    let log = fake.requests();
+    let refused = log.last().unwrap();
+    assert_eq!(refused.status, 429);
+    // The window frees 2 s after the first start: Retry-After says so, rounded up.
+    let (_, headers, _) = http_request(
+        "GET",
+        &url,
+        &[("authorization", &format!("Bearer {token}"))],
+        None,
+    );
+    let retry_after: u64 = headers
+        .iter()
+        .find(|(k, _)| k == "retry-after")
+        .map(|(_, v)| v.parse().unwrap())
+        .expect("Retry-After");
+    assert!((1..=2).contains(&retry_after), "{retry_after}");
+    std::thread::sleep(Duration::from_millis(2100));
+    assert_eq!(get(&url, &token).0, 200, "the window moved on");
+    // The token endpoint is not counted.
+    assert!(
+        fake.requests()
+            .iter()
+            .filter(|r| r.status == 429)
+            .all(|r| r.path.starts_with("/v1/"))
+    );
+}

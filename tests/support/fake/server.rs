@@ -221,7 +221,15 @@ async fn entry(
             seq: 0,
             version: format!("{:?}", parts.version),
         });
-        let plan = st.plan(&inc.method, &inc.path);
+        let mut plan = st.plan(&inc.method, &inc.path);
+        if plan.terminal.is_none()
+            && let Some(secs) = st.over_quota(&inc.path, shared.elapsed_ms())
+        {
+            plan.terminal = Some(FaultKind::TooMany {
+                retry_after: Some(secs.to_string()),
+                quota: false,
+            });
+        }
         let latency = st.latency_ms.saturating_add(plan.extra_latency_ms);
         (seq, plan, latency)
     };

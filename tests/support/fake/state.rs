@@ -159,6 +159,15 @@ impl FaultKind {
     }
 }
 
+/// Quota mode (`FakeSpotify::set_quota`): the start times of the
+/// requests the window holds.
+#[derive(Debug)]
+pub(crate) struct Quota {
+    pub max: usize,
+    pub window_ms: u64,
+    pub starts: std::collections::VecDeque<u64>,
+}
+
 /// Changes to a normal response that faults ask for.
 #[derive(Clone, Debug, Default)]
 pub(crate) struct Tweaks {
@@ -198,6 +207,8 @@ pub(crate) struct State {
     pub codes: HashMap<String, AuthCode>,
     pub kakao: KakaoState,
     pub faults: Vec<FaultSlot>,
+    /// Quota mode: at most `max` Web API requests in any rolling `window_ms`.
+    pub quota: Option<Quota>,
     pub log: Vec<Req>,
     next_seq: u64,
     pub last_authorize: Vec<(String, String)>,
@@ -247,6 +258,7 @@ impl State {
             codes: HashMap::new(),
             kakao: KakaoState::default(),
             faults: Vec::new(),
+            quota: None,
             log: Vec::new(),
             next_seq: 0,
             last_authorize: Vec::new(),
@@ -408,6 +420,25 @@ impl State {
     }
 
     /// Appends a request to the log and returns its sequence number.
+    /// Quota mode: whether a Web API request arriving at `now_ms` fits in the rolling window.
+    /// `Some(secs)`: refused, and the window frees in `secs` (rounded up: a client that waits
+    /// that long gets in).
+    pub(crate) fn over_quota(&mut self, path: &str, now_ms: u64) -> Option<u64> {
+        let q = self.quota.as_mut()?;
+        if !path.starts_with("/v1/") {
+            return None;
+        }
+        while q.starts.front().is_some_and(|&t| t + q.window_ms <= now_ms) {
+            q.starts.pop_front();
+        }
+        if q.starts.len() < q.max {
+            q.starts.push_back(now_ms);
+            return None;
+        }
+        let oldest = q.starts.front().copied().unwrap_or(now_ms);
+        Some((oldest + q.window_ms - now_ms).div_ceil(1000).max(1))
+    }
+
     pub(crate) fn log_arrival(&mut self, mut req: Req) -> u64 {
         self.next_seq += 1;
         req.seq = self.next_seq;

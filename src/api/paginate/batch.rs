@@ -1,0 +1,312 @@
+//! Many listings with one concurrency budget (`albums A B C`, `albums --artist -`).
+//!
+//! Listings arrive on a channel as they are read (stdin is streamed) and each runs in its own
+//! task, so the next artist's first page is asked for as soon as a request slot is free. The
+//! HTTP client's semaphore is the concurrency budget; this module bounds memory and keeps the
+//! order:
+//! - the listing being written (the head) fetches freely (at most `--concurrency` pages queued);
+//! - listings ahead of it take room for each page they fetch from a shared budget of
+//!   [`ahead_items`] items, and give it back only once they become the head, so everything held
+//!   ahead of the output is within the budget (the head never waits for it: no deadlock);
+//! - their requests also hold one of `--concurrency` passes until the page is in, so they never
+//!   queue more requests than there are slots: the head's next page, asked for late, waits
+//!   behind at most one round of them instead of the whole budget;
+//! - at most [`ahead_listings`] listings run ahead of the head; each parks its pages (counted by
+//!   its permits) until its turn, so it fans out while it waits, and hands them on through a
+//!   channel of one event once it is the head.
+//!
+//! A listing that fails (or an input line that was not an artist) is one [`Event::Failed`] in
+//! its place in the order; the caller decides whether the batch goes on.
+
+use super::{Event, Listing, PageStream, Source, Task, get_first, parse_page, query_u64};
+use crate::api::client::Api;
+use crate::error::Result;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot, watch};
+
+/// How many listings may run ahead of the output: four times the concurrency.
+pub fn ahead_listings(concurrency: usize) -> usize {
+    4 * concurrency.max(1)
+}
+
+/// Items that listings ahead of the output may hold between them: as many as
+/// [`ahead_listings`] full pages of 50. Counted in items, not pages, so Development Mode's
+/// pages of 10 get five times the room: a head whose later pages are still on their way then
+/// holds up the output, not the requests behind it (counted in pages, the 500-artist bench in
+/// Development Mode stalled at 1.4× its floor).
+pub fn ahead_items(concurrency: usize) -> usize {
+    ahead_listings(concurrency) * super::LARGE_PAGE as usize
+}
+
+/// What a request of a listing ahead of the output holds until its page is in: one of
+/// `--concurrency` passes, so ahead listings never queue more requests than there are slots and
+/// the head's next page waits behind at most one round of them (the client's semaphore is
+/// first come, first served).
+pub(super) type Pass = Option<OwnedSemaphorePermit>;
+
+/// A batch listing's claim on the pages held ahead of the output.
+pub(super) struct Budget {
+    sem: Arc<Semaphore>,
+    /// Requests of listings ahead of the output, in flight or queued.
+    passes: Arc<Semaphore>,
+    /// The budget's size (a page never asks for more).
+    room: u32,
+    /// The index of the listing being written.
+    head: watch::Receiver<usize>,
+    idx: usize,
+    held: Vec<OwnedSemaphorePermit>,
+    /// Events of a listing ahead of the output, waiting for its turn (counted by `held`).
+    parked: VecDeque<Event>,
+}
+
+impl Budget {
+    fn is_head(&self) -> bool {
+        *self.head.borrow() >= self.idx
+    }
+
+    /// Sends `ev` on when this listing is being written (after what it parked), parks it
+    /// otherwise, so a listing ahead keeps fetching while it waits its turn.
+    pub(super) async fn send(
+        &mut self,
+        tx: &mpsc::Sender<Result<Event>>,
+        ev: Event,
+    ) -> std::result::Result<(), ()> {
+        if !self.is_head() {
+            self.parked.push_back(ev);
+            return Ok(());
+        }
+        self.flush(tx).await?;
+        tx.send(Ok(ev)).await.map_err(|_| ())
+    }
+
+    async fn flush(&mut self, tx: &mpsc::Sender<Result<Event>>) -> std::result::Result<(), ()> {
+        while let Some(p) = self.parked.pop_front() {
+            tx.send(Ok(p)).await.map_err(|_| ())?;
+        }
+        // Its pages now leave as fast as the writer takes them: give back what it held.
+        self.held.clear();
+        Ok(())
+    }
+
+    /// Waits for this listing's turn and sends what it parked.
+    pub(super) async fn finish(&mut self, tx: &mpsc::Sender<Result<Event>>) {
+        self.until_head().await;
+        let _ = self.flush(tx).await;
+    }
+
+    /// Waits for room for a page of `items` and a pass, unless this listing is the head (which
+    /// never waits). The pass is held by the request until its page is in.
+    pub(super) async fn slot(&mut self, items: u64) -> Pass {
+        let n = u32::try_from(items.max(1))
+            .unwrap_or(u32::MAX)
+            .min(self.room);
+        let mut page_held = false;
+        loop {
+            if self.is_head() {
+                // Parked pages stay counted until they are sent on.
+                if self.parked.is_empty() {
+                    self.held.clear();
+                }
+                return None;
+            }
+            if !page_held {
+                tokio::select! {
+                    p = self.sem.clone().acquire_many_owned(n) => {
+                        if let Ok(p) = p {
+                            self.held.push(p);
+                        }
+                        page_held = true;
+                    }
+                    r = self.head.changed() => if r.is_err() { return None },
+                }
+                continue;
+            }
+            tokio::select! {
+                p = self.passes.clone().acquire_owned() => return p.ok(),
+                r = self.head.changed() => if r.is_err() { return None },
+            }
+        }
+    }
+
+    /// Keeps the permits until the output reaches this listing (its pages sit in its channel
+    /// until then).
+    async fn until_head(&mut self) {
+        while !self.is_head() {
+            if self.head.changed().await.is_err() {
+                break;
+            }
+        }
+        self.held.clear();
+    }
+}
+
+/// An input line that is not a listing: its label ("stdin line 3") and why.
+pub type BadInput = (String, crate::error::Error);
+
+/// Fetches the listings arriving on `input` with one concurrency budget, and returns their
+/// pages in input order. `single`: the input is one listing, whose stop says how to resume it
+/// with `--offset` (in a batch, the batch's stop line says where it stopped).
+pub fn stream_batch(
+    api: Arc<Api>,
+    input: mpsc::Receiver<Result<Listing, BadInput>>,
+    single: bool,
+) -> PageStream {
+    let (tx, rx) = mpsc::channel(4);
+    let task = tokio::spawn(async move {
+        if let Err(e) = run(api, input, &tx, usize::from(single)).await {
+            let _ = tx.send(Err(e)).await;
+        }
+    });
+    PageStream { rx, task }
+}
+
+struct Running {
+    idx: usize,
+    rx: mpsc::Receiver<Result<Event>>,
+    _task: Task<()>,
+}
+
+async fn run(
+    api: Arc<Api>,
+    mut input: mpsc::Receiver<Result<Listing, BadInput>>,
+    tx: &mpsc::Sender<Result<Event>>,
+    n: usize,
+) -> Result<()> {
+    let ahead = ahead_listings(api.http.concurrency_for(api.base()));
+    let room = ahead_items(api.http.concurrency_for(api.base()));
+    let sem = Arc::new(Semaphore::new(room));
+    let passes = Arc::new(Semaphore::new(api.http.concurrency_for(api.base())));
+    let (head_tx, head_rx) = watch::channel(0usize);
+    let mut head: Option<Running> = None;
+    let mut pending: VecDeque<Running> = VecDeque::new();
+    let mut next_idx = 0usize;
+    let mut input_open = true;
+    // Until the first listing's first page is in, the page size is not settled: start no other.
+    let mut gate: Option<oneshot::Receiver<()>> = None;
+    let mut settled = false;
+    loop {
+        if head.is_none() {
+            head = pending.pop_front();
+            if let Some(h) = &head {
+                let _ = head_tx.send(h.idx);
+            }
+        }
+        if head.is_none() && !input_open {
+            return Ok(());
+        }
+        let can_start = input_open && gate.is_none() && pending.len() < ahead;
+        tokio::select! {
+            biased;
+            ev = async { head.as_mut()?.rx.recv().await }, if head.is_some() => {
+                let finished = match &ev {
+                    None => true,
+                    Some(Ok(Event::End { .. } | Event::Failed { .. })) => true,
+                    Some(_) => false,
+                };
+                if let Some(ev) = ev
+                    && tx.send(ev).await.is_err()
+                {
+                    return Ok(());
+                }
+                if finished {
+                    head = None;
+                }
+            }
+            _ = async { gate.as_mut()?.await.ok() }, if gate.is_some() => gate = None,
+            item = input.recv(), if can_start => match item {
+                None => input_open = false,
+                Some(listing) => {
+                    let idx = next_idx;
+                    next_idx += 1;
+                    let (ltx, lrx) = mpsc::channel(1);
+                    let first_in = if !settled && listing.is_ok() {
+                        settled = true;
+                        let (s, r) = oneshot::channel();
+                        gate = Some(r);
+                        Some(s)
+                    } else {
+                        None
+                    };
+                    let budget = Budget {
+                        sem: sem.clone(),
+                        passes: passes.clone(),
+                        room: u32::try_from(room).unwrap_or(u32::MAX),
+                        head: head_rx.clone(),
+                        idx,
+                        held: Vec::new(),
+                        parked: VecDeque::new(),
+                    };
+                    let task = tokio::spawn(one(api.clone(), (idx, n), listing, budget, ltx, first_in));
+                    pending.push_back(Running {
+                        idx,
+                        rx: lrx,
+                        _task: Task(task),
+                    });
+                }
+            },
+        }
+    }
+}
+
+/// One listing of the batch, from its first page to its end (or failure), into its own channel.
+async fn one(
+    api: Arc<Api>,
+    (idx, n): (usize, usize),
+    listing: Result<Listing, BadInput>,
+    mut budget: Budget,
+    tx: mpsc::Sender<Result<Event>>,
+    first_in: Option<oneshot::Sender<()>>,
+) {
+    let mut listing = match listing {
+        Ok(l) => l,
+        Err((label, error)) => {
+            let _ = tx.send(Ok(Event::Failed { label, error })).await;
+            return;
+        }
+    };
+    let first = std::mem::replace(&mut listing.first, Source::Page(super::Page::empty()));
+    let page0 = match first {
+        Source::Page(p) => Ok(p),
+        Source::Url(u) => {
+            let pass = budget
+                .slot(query_u64(&u, "limit").unwrap_or(super::LARGE_PAGE))
+                .await;
+            let v = get_first(&api, &u).await;
+            drop(pass);
+            if let Some(s) = first_in {
+                let _ = s.send(());
+            }
+            let offset = query_u64(&u, "offset").unwrap_or(0);
+            v.and_then(|mut v| parse_page(&mut v, listing.key.as_deref()))
+                .map_err(|e| super::resume_hint(e, offset, &listing.label, (idx, n), None))
+        }
+    };
+    let r = match page0 {
+        Ok(page0) => {
+            super::run_listing(
+                &api,
+                (idx, n),
+                &listing,
+                page0,
+                &tx,
+                &super::Share::none(),
+                Some(budget),
+            )
+            .await
+        }
+        Err(e) => {
+            // No page is held: the first page's permit goes back now.
+            drop(budget);
+            Err(e)
+        }
+    };
+    if let Err(error) = r {
+        let _ = tx
+            .send(Ok(Event::Failed {
+                label: listing.label.clone(),
+                error,
+            }))
+            .await;
+    }
+}
