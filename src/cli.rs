@@ -79,7 +79,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64), value_name = "N")]
     pub concurrency: u32,
 
-    /// At most N request starts per second or minute for the run (N/s, N/m; curl's syntax); 429s are still honoured [default: no cap]
+    /// At most N Web API request starts per second or minute for the run (N/s, N/m; curl's syntax; token requests are not delayed); 429s are still honoured [default: no cap]
     #[arg(long, global = true, env = "SPOTCTL_RATE", value_name = "N/s|N/m")]
     pub rate: Option<String>,
 

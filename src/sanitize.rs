@@ -85,13 +85,16 @@ pub fn cell(s: &str) -> String {
 /// Serialised JSON as it should be written: byte for byte when `terminal` is false; with C1,
 /// DEL, bidi controls and separators as `\uXXXX` escapes when it is true. Valid either way:
 /// outside strings serde_json writes only ASCII, and inside them an escape is the same value.
+/// Newlines and tabs are left alone: inside strings serde_json has already escaped them, so
+/// any left are the layout of pretty-printed JSON.
 pub fn json_for(text: String, terminal: bool) -> String {
-    if !terminal || !text.chars().any(dangerous) {
+    let escape = |c: char| dangerous(c) && !matches!(c, '\n' | '\t');
+    if !terminal || !text.chars().any(escape) {
         return text;
     }
     let mut out = String::with_capacity(text.len() + 16);
     for c in text.chars() {
-        if dangerous(c) {
+        if escape(c) {
             out.push_str(&format!("\\u{:04x}", c as u32));
         } else {
             out.push(c);

@@ -372,7 +372,10 @@ impl Gate {
 impl Http {
     async fn attempt(&self, req: &Request, gate: &Gate) -> Attempt {
         let _permit = gate.ready().await;
-        if let Some(rate) = &self.rate {
+        // `--rate` paces the Web API (the quota it protects is on API calls). A token request
+        // is exempt: it may run under the account lock, which must not wait behind queued
+        // API starts.
+        if let Some(rate) = self.rate.as_ref().filter(|_| req.bearer.is_some()) {
             rate.wait().await;
         }
         let started = Instant::now();

@@ -542,15 +542,16 @@ fn with_text_param(url: &url::Url, key: &str, value: &str) -> url::Url {
 }
 
 /// Where a stopped run got to, so the user can resume without refetching (or skipping) items.
-/// `next`: the link to continue from, for listings resumed by URL ([`Resume::NextUrl`]).
+/// `next`: the account and the link to continue from, for listings resumed by URL
+/// ([`Resume::NextUrl`]).
 fn resume_hint(
     e: Error,
     offset: u64,
     label: &str,
     (idx, n): (usize, usize),
-    next: Option<&str>,
+    next: Option<(&str, &str)>,
 ) -> Error {
-    let hint = if let Some(next) = next {
+    let hint = if let Some((account, next)) = next {
         let at = if n > 1 {
             format!(
                 "{label} at offset {offset} (listing {} of {n}; the listings after it were not read)",
@@ -572,7 +573,11 @@ fn resume_hint(
                     "stopped at {at}; the next link carries credentials, so it is not shown: run the listing again"
                 )
             }
-            Ok(u) => format!("stopped at {at}; continue with `spotctl api --paginate '{u}'`"),
+            // The account it ran as: without `-a`, the hint would read another account's data.
+            Ok(u) => format!(
+                "stopped at {at}; continue with `spotctl -a {} api --paginate '{u}'`",
+                crate::api::ids::shown(account)
+            ),
             Err(_) => format!(
                 "stopped at {at}; the service's next link is not a URL: {}",
                 crate::api::ids::shown(next)
@@ -657,7 +662,7 @@ async fn run_listing(
         }
         Err(e) => {
             let next = match listing.resume {
-                Resume::NextUrl => out.next_link.as_deref(),
+                Resume::NextUrl => out.next_link.as_deref().map(|l| (api.session.name(), l)),
                 Resume::Offset => None,
             };
             Err(resume_hint(e, next_offset, &listing.label, (idx, n), next))
@@ -886,10 +891,11 @@ mod tests {
     #[test]
     fn resume_hints_give_the_next_link_but_never_one_with_credentials() {
         let e = || Error::network("GET /v1/x: 503");
-        let hint = |next: &str| resume_hint(e(), 20, "/x", (0, 1), Some(next)).to_string();
+        let hint =
+            |next: &str| resume_hint(e(), 20, "/x", (0, 1), Some(("alice", next))).to_string();
         assert_eq!(
             hint("https://api.example/v1/x?offset=20&limit=10"),
-            "GET /v1/x: 503 (stopped at offset 20; continue with `spotctl api --paginate 'https://api.example/v1/x?offset=20&limit=10'`)"
+            "GET /v1/x: 503 (stopped at offset 20; continue with `spotctl -a alice api --paginate 'https://api.example/v1/x?offset=20&limit=10'`)"
         );
         let h = hint("https://api.example/v1/x?after=abc&access_token=SECRET1");
         assert!(!h.contains("SECRET1"), "{h}");

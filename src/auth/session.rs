@@ -264,6 +264,9 @@ pub struct Session {
     account: tokio::sync::Mutex<Account>,
     api_base: url::Url,
     page_limit: AtomicU64,
+    /// A renewal the provider refused (exit 3: `invalid_grant`, `invalid_client`): every later
+    /// 401 of this run gets the same answer without asking again (SPEC §2: never retried).
+    refused: std::sync::Mutex<Option<String>>,
 }
 
 impl Session {
@@ -295,6 +298,7 @@ impl Session {
             account: tokio::sync::Mutex::new(acc),
             api_base,
             page_limit: AtomicU64::new(page_limit),
+            refused: std::sync::Mutex::new(None),
         })
     }
 
@@ -322,9 +326,25 @@ impl Session {
         if &acc.access_token != stale {
             return Ok(acc.access_token.clone());
         }
-        let (fresh, _) = ensure(&self.ctx, &self.name, Need::Replace(stale)).await?;
-        *acc = fresh;
-        Ok(acc.access_token.clone())
+        if let Some(msg) = self
+            .refused
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            return Err(Error::auth(msg));
+        }
+        match ensure(&self.ctx, &self.name, Need::Replace(stale)).await {
+            Ok((fresh, _)) => {
+                *acc = fresh;
+                Ok(acc.access_token.clone())
+            }
+            Err(Error::Auth(msg)) => {
+                *self.refused.lock().unwrap_or_else(|e| e.into_inner()) = Some(msg.clone());
+                Err(Error::Auth(msg))
+            }
+            Err(e) => Err(e),
+        }
     }
 
     pub fn page_limit(&self) -> u64 {

@@ -122,7 +122,8 @@ pub fn run(ctx: &Ctx) -> Result<()> {
                     Ok(a) => items.push(summary(name, a)),
                     Err(e) => {
                         bad += 1;
-                        eprintln!("spotctl: {e}");
+                        // The parse error quotes what the file holds.
+                        eprintln!("spotctl: {}", crate::sanitize::line(&e.to_string()));
                     }
                 }
             }
@@ -196,11 +197,12 @@ pub fn run(ctx: &Ctx) -> Result<()> {
                     }
                     Err(e) => {
                         bad += 1;
-                        eprintln!("spotctl: {e}");
+                        // The parse error quotes what the file holds.
+                        eprintln!("spotctl: {}", crate::sanitize::line(&e.to_string()));
                     }
                 }
             }
-            if rows.len() <= usize::from(!tsv) && !ctx.quiet {
+            if rows.len() <= usize::from(!tsv) && bad == 0 && !ctx.quiet {
                 eprintln!(
                     "spotctl: no accounts yet; run `spotctl login` (accounts live in {})",
                     ctx.store.dir().display()

@@ -5,7 +5,9 @@
 //! ("2 of 31 artists failed") and the exit code of the first failure. `--fail-fast` stops at the
 //! first failure instead. A rate limit beyond the cap (exit 5) or the network gone (exit 6) stops
 //! the whole batch at once: every later item would fail the same way, and going on would only
-//! dig the rate-limit hole deeper. The stop line says where the batch stopped, so it can resume.
+//! dig the rate-limit hole deeper. So does a refused login when one account serves every item
+//! (`albums`; `refresh --all` goes on to the next account). The stop line says where the batch
+//! stopped, so it can resume.
 
 use crate::error::{Error, Result, code};
 
@@ -13,6 +15,8 @@ pub struct Batch {
     /// "artist" / "artists".
     noun: (&'static str, &'static str),
     fail_fast: bool,
+    /// One account serves every item (`albums`): when it is refused (exit 3), so is the rest.
+    shared_account: bool,
     done: usize,
     failed: usize,
     first_code: Option<u8>,
@@ -23,15 +27,27 @@ impl Batch {
         Batch {
             noun,
             fail_fast,
+            shared_account: false,
             done: 0,
             failed: 0,
             first_code: None,
         }
     }
 
+    /// Every item uses the same account: an authentication failure (exit 3) stops the batch.
+    pub fn sharing_one_account(mut self) -> Batch {
+        self.shared_account = true;
+        self
+    }
+
     /// One item completed.
     pub fn ok(&mut self) {
         self.done += 1;
+    }
+
+    /// Items failed so far.
+    pub fn failed(&self) -> usize {
+        self.failed
     }
 
     /// Items seen so far, failed or not.
@@ -58,7 +74,9 @@ impl Batch {
                 crate::sanitize::line(&format!("{item}: {e}"))
             ),
         }
-        let why = if matches!(c, code::RATE_LIMIT | code::NETWORK) {
+        let same_for_all = matches!(c, code::RATE_LIMIT | code::NETWORK)
+            || (self.shared_account && c == code::AUTH);
+        let why = if same_for_all {
             "the rest would fail the same way"
         } else if self.fail_fast {
             "--fail-fast"

@@ -161,6 +161,11 @@ pub async fn write_batch(
     .await;
     progress.finish();
     match result {
+        // Every listing of a batch failed: an error, not an empty result (no `[]`, no
+        // "nothing found"); the batch's summary line follows.
+        Ok(()) if out.count() == 0 && batch.as_deref().is_some_and(|b| b.failed() > 0) => {
+            out.finish_after_error().await
+        }
         Ok(()) => {
             if ctx.output == crate::cli::OutputFormat::Table && out.count() == 0 && !ctx.quiet {
                 eprintln!("spotctl: nothing found");

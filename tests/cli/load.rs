@@ -461,7 +461,9 @@ fn api_paginate_stopped_part_way_says_which_url_to_continue_from() {
         t.fake.api_base()
     );
     assert!(
-        e.contains(&format!("continue with `spotctl api --paginate '{want}'`")),
+        e.contains(&format!(
+            "continue with `spotctl -a alice api --paginate '{want}'`"
+        )),
         "{e}"
     );
     // The hint works: the rest of the listing, nothing twice.

@@ -14,6 +14,7 @@ mod accounts;
 mod attack;
 mod catalog;
 mod docs;
+mod edges;
 mod faults;
 mod hostile;
 mod load;
