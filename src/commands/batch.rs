@@ -17,6 +17,9 @@ pub struct Batch {
     fail_fast: bool,
     /// One account serves every item (`albums`): when it is refused (exit 3), so is the rest.
     shared_account: bool,
+    /// The caller decides what a rate limit or a dead network stops (`refresh --all`: only the
+    /// accounts of the same token endpoint).
+    own_stops: bool,
     done: usize,
     failed: usize,
     first_code: Option<u8>,
@@ -28,6 +31,7 @@ impl Batch {
             noun,
             fail_fast,
             shared_account: false,
+            own_stops: false,
             done: 0,
             failed: 0,
             first_code: None,
@@ -37,6 +41,12 @@ impl Batch {
     /// Every item uses the same account: an authentication failure (exit 3) stops the batch.
     pub fn sharing_one_account(mut self) -> Batch {
         self.shared_account = true;
+        self
+    }
+
+    /// Exit 5 and 6 do not stop the batch: the caller skips what they concern.
+    pub fn with_own_stops(mut self) -> Batch {
+        self.own_stops = true;
         self
     }
 
@@ -74,7 +84,7 @@ impl Batch {
                 crate::sanitize::line(&format!("{item}: {e}"))
             ),
         }
-        let same_for_all = matches!(c, code::RATE_LIMIT | code::NETWORK)
+        let same_for_all = (!self.own_stops && matches!(c, code::RATE_LIMIT | code::NETWORK))
             || (self.shared_account && c == code::AUTH);
         let why = if same_for_all {
             "the rest would fail the same way"

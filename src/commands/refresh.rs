@@ -1,14 +1,16 @@
 //! `spotctl refresh`: made for cron. Quiet on success (cron mails only problems) unless `-v`;
 //! `--all` is a batch (`batch.rs`): it goes on past a failing account, ends with a summary line
-//! and the first failure's code, and stops at once when the network is gone; warns when
-//! a refresh token's lifetime (Spotify: 6 months after login) ends within 14 days.
+//! and the first failure's code; when a token endpoint is gone (exit 6) or rate limits beyond
+//! the cap (exit 5), the other accounts of that endpoint are not tried (they would fail the same
+//! way, and a 429 would only get worse), while accounts of other providers still are. Warns
+//! when a refresh token's lifetime (Spotify: 6 months after login) ends within 14 days.
 
 use crate::auth::session::{Need, ensure};
 use crate::cli::RefreshArgs;
 use crate::commands::batch::Batch;
 use crate::context::Ctx;
 use crate::duration::human;
-use crate::error::Result;
+use crate::error::{Error, Result, code};
 use crate::store::{Account, now};
 use std::sync::Arc;
 
@@ -28,8 +30,20 @@ pub async fn run(ctx: Arc<Ctx>, args: RefreshArgs) -> Result<()> {
         Some(d) => Need::Within(d),
         None => Need::Always,
     };
-    let mut batch = Batch::new(("account", "accounts"), false);
+    let mut batch = Batch::new(("account", "accounts"), false).with_own_stops();
+    // Token endpoints that failed with exit 5/6, and the account that found out.
+    let mut gone: Vec<(String, String)> = Vec::new();
     for name in &names {
+        let origin = token_origin(&ctx, name);
+        if let Some((o, first)) = gone.iter().find(|(o, _)| Some(o) == origin.as_ref()) {
+            batch.fail(
+                name,
+                Error::network(format!(
+                    "not tried: its token endpoint {o} just failed for {first}"
+                )),
+            )?;
+            continue;
+        }
         match ensure(&ctx, name, need).await {
             Ok((acc, refreshed)) => {
                 if ctx.verbose > 0 {
@@ -46,6 +60,11 @@ pub async fn run(ctx: Arc<Ctx>, args: RefreshArgs) -> Result<()> {
             }
             Err(e) if !args.all => return Err(e),
             Err(e) => {
+                if matches!(e.exit_code(), code::RATE_LIMIT | code::NETWORK)
+                    && let Some(o) = origin
+                {
+                    gone.push((o, name.clone()));
+                }
                 batch.fail(name, e)?;
                 continue;
             }
@@ -53,6 +72,14 @@ pub async fn run(ctx: Arc<Ctx>, args: RefreshArgs) -> Result<()> {
         batch.ok();
     }
     batch.finish()
+}
+
+/// The origin of the account's token endpoint (`https://accounts.spotify.com`), when its file
+/// reads; `ensure` reports the file's problems itself.
+fn token_origin(ctx: &Ctx, name: &str) -> Option<String> {
+    let acc = ctx.store.load(name).ok()??;
+    let url = url::Url::parse(&acc.token_url).ok()?;
+    Some(url.origin().ascii_serialization())
 }
 
 fn warn_relogin(name: &str, acc: &Account) {

@@ -194,7 +194,7 @@ fn the_network_gone_stops_the_whole_batch_with_the_resume_point() {
 }
 
 #[test]
-fn refresh_all_stops_when_the_network_is_gone() {
+fn refresh_all_skips_the_accounts_of_a_token_endpoint_that_is_gone() {
     let t = T::new();
     t.user_account("a", "alice", "", 10);
     t.user_account("b", "bob", "", 10);
@@ -204,13 +204,52 @@ fn refresh_all_stops_when_the_network_is_gone() {
     let o = t.run(&["refresh", "--all", "--max-retries", "0"]);
     assert_code(&o, 6);
     let e = stderr(&o);
-    assert_eq!(e.lines().count(), 2, "{e}");
+    assert_eq!(e.lines().count(), 3, "{e}");
     assert!(e.starts_with("spotctl: a: "), "{e}");
     assert!(
-        e.ends_with("spotctl: stopped at a (the rest would fail the same way); the accounts after it were skipped; 1 of 1 account failed\n"),
+        e.contains(&format!(
+            "spotctl: b: not tried: its token endpoint {} just failed for a\n",
+            t.fake.accounts_base()
+        )),
         "{e}"
     );
+    assert!(e.ends_with("spotctl: 2 of 2 accounts failed\n"), "{e}");
     assert_eq!(t.fake.token_requests(), 1, "b was not tried");
+}
+
+#[test]
+fn refresh_all_still_refreshes_the_accounts_of_another_token_endpoint() {
+    let t = T::new();
+    let other = FakeSpotify::start_with(Mode::Dev2026);
+    // "a" lives on the fake that is down, "b" on another one that is up.
+    t.user_account("a", "alice", "", 10);
+    t.user_account("b", "bob", "", 10);
+    let tokens = other.issue_user_tokens("bob", "", false);
+    let path = t.account_path("b");
+    let mut acc = read_json(&path);
+    acc["token_url"] = format!("{}/api/token", other.accounts_base()).into();
+    acc["api_base"] = other.api_base().into();
+    acc["refresh_token"] = tokens.refresh_token.clone().into();
+    write_account(&path, &acc);
+    t.fake
+        .inject(Fault::new("/api/token", FaultKind::Status(503)).times(99));
+    let o = t
+        .cmd()
+        .env_remove("SPOTCTL_ACCOUNTS_BASE")
+        .env_remove("SPOTCTL_API_BASE")
+        .args(["refresh", "--all", "--max-retries", "0"])
+        .output()
+        .unwrap();
+    assert_code(&o, 6);
+    let e = stderr(&o);
+    assert!(e.starts_with("spotctl: a: "), "{e}");
+    assert!(e.ends_with("spotctl: 1 of 2 accounts failed\n"), "{e}");
+    assert_eq!(
+        other.token_requests(),
+        1,
+        "b, on a healthy endpoint, was refreshed"
+    );
+    assert_ne!(read_json(&path)["access_token"], acc["access_token"]);
 }
 
 #[test]
