@@ -13,7 +13,7 @@ use crate::commands::catalog;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::output::Shape;
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::io::BufRead;
 use std::sync::Arc;
 use tokio::sync::mpsc;
@@ -153,11 +153,30 @@ pub async fn run(ctx: Arc<Ctx>, args: AlbumsArgs) -> Result<()> {
             read_stdin(in_tx);
         }
     });
-    // Nothing is sent (not even a token request) before there is a first artist.
-    let Some(first) = in_rx.recv().await else {
-        let _ = feeder.await;
-        return Err(Error::usage("--artist -: no artist IDs on stdin"));
+    // Nothing is sent (not even a token request) before there is a first valid artist: bad lines
+    // before it wait for their turn, and a stdin of bad lines only never opens a session.
+    let mut ahead: VecDeque<Input> = VecDeque::new();
+    let first = loop {
+        match in_rx.recv().await {
+            None => break None,
+            Some(bad @ Input::Bad { .. }) => ahead.push_back(bad),
+            Some(artist) => break Some(artist),
+        }
     };
+    let Some(first) = first else {
+        let _ = feeder.await;
+        if ahead.is_empty() {
+            return Err(Error::usage("--artist -: no artist IDs on stdin"));
+        }
+        let mut batch = Batch::new(("artist", "artists"), args.fail_fast);
+        for input in ahead {
+            if let Input::Bad { line, error } = input {
+                batch.fail(&format!("stdin line {line}"), error)?;
+            }
+        }
+        return batch.finish();
+    };
+    ahead.push_back(first);
 
     let session = crate::auth::catalog_session(ctx.clone()).await?;
     let api = Arc::new(Api {
@@ -199,9 +218,8 @@ pub async fn run(ctx: Arc<Ctx>, args: AlbumsArgs) -> Result<()> {
     let verbose = ctx.verbose > 0;
     tokio::spawn(async move {
         let mut seen: HashSet<String> = HashSet::new();
-        let mut next = Some(first);
         loop {
-            let input = match next.take() {
+            let input = match ahead.pop_front() {
                 Some(i) => i,
                 None => match in_rx.recv().await {
                     Some(i) => i,

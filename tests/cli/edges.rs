@@ -171,3 +171,41 @@ fn rate_never_delays_a_token_request_behind_queued_api_starts() {
     );
     assert!(started.elapsed() < Duration::from_secs(10));
 }
+
+#[test]
+fn stdin_with_only_bad_lines_sends_nothing_and_creates_no_account() {
+    let t = T::new();
+    t.fake.clear_log();
+    let o = t
+        .cmd()
+        .args(["albums", "-", "-o", "json"])
+        .write_stdin("bogus\nalso-bogus\n")
+        .output()
+        .unwrap();
+    assert_code(&o, 2);
+    assert_eq!(stdout(&o), "", "no `[]`: nothing was listed");
+    let e = stderr(&o);
+    assert!(e.starts_with("spotctl: stdin line 1: "), "{e}");
+    assert!(e.contains("spotctl: stdin line 2: "), "{e}");
+    assert!(e.ends_with("spotctl: 2 of 2 artists failed\n"), "{e}");
+    assert!(t.fake.requests().is_empty(), "{:?}", t.fake.requests());
+    let accounts = t.config().join("accounts");
+    let files: Vec<_> = std::fs::read_dir(&accounts)
+        .map(|d| d.filter_map(|e| e.ok()).map(|e| e.file_name()).collect())
+        .unwrap_or_default();
+    assert!(files.is_empty(), "no app account created: {files:?}");
+    // A bad line before a good one is still reported in its place, and the good one listed.
+    let o = t
+        .cmd()
+        .args(["albums", "-", "-o", "tsv"])
+        .write_stdin(format!("bogus\n{ARTIST_57}\n"))
+        .output()
+        .unwrap();
+    assert_code(&o, 2);
+    assert_eq!(lines(&o).len(), 57);
+    assert!(
+        stderr(&o).starts_with("spotctl: stdin line 1: "),
+        "{}",
+        stderr(&o)
+    );
+}
