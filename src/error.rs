@@ -37,9 +37,14 @@ pub enum Error {
     /// Rate limited beyond `--max-retries` / `--max-retry-wait`, or quota exhausted.
     #[error("{0}")]
     RateLimited(String),
-    /// Network error, timeout, 5xx after retries, or a response that is not what the protocol promises.
+    /// Network error, timeout, 5xx after retries: the service cannot be reached.
     #[error("{0}")]
     Network(String),
+    /// The service answered this request with something broken (not JSON, a body over the cap,
+    /// not a page, a `next` link that loops or leaves the host): exit 6 like `Network`, but
+    /// about this request only, so a batch goes on to its next item.
+    #[error("{0}")]
+    Malformed(String),
     /// Local store: unreadable/corrupt account file, permissions, lock; and writing the output
     /// (a full disk).
     #[error("{0}")]
@@ -62,12 +67,22 @@ impl Error {
             Error::Auth(_) => code::AUTH,
             Error::Api { .. } => code::API,
             Error::RateLimited(_) => code::RATE_LIMIT,
-            Error::Network(_) => code::NETWORK,
+            Error::Network(_) | Error::Malformed(_) => code::NETWORK,
             Error::Store(_) => code::STORE,
             Error::Internal(_) => code::INTERNAL,
             Error::Reported(c) => *c,
             Error::BrokenPipe => code::OK,
         }
+    }
+
+    pub fn malformed(msg: impl fmt::Display) -> Self {
+        Error::Malformed(msg.to_string())
+    }
+
+    /// The service is out of reach or out of quota: every later request of the run would fail
+    /// the same way (a batch stops; a broken answer to one request does not count).
+    pub fn is_service_wide(&self) -> bool {
+        matches!(self, Error::Network(_) | Error::RateLimited(_))
     }
 
     pub fn usage(msg: impl fmt::Display) -> Self {

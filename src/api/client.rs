@@ -48,7 +48,7 @@ impl Api {
         if url.origin() == self.base().origin() {
             Ok(())
         } else {
-            Err(Error::network(format!(
+            Err(Error::malformed(format!(
                 "the service sent a link to another host ({}); not following it with your token",
                 url.origin().ascii_serialization()
             )))
@@ -77,7 +77,7 @@ impl Api {
             Ok(v) => Ok((status, v)),
             Err(_) => {
                 let token = self.session.token().await;
-                Err(Error::network(format!(
+                Err(Error::malformed(format!(
                     "{label}: {status} but the body is not valid JSON: {}",
                     crate::auth::token::excerpt(&redact(&body, &token))
                 )))

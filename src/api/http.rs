@@ -489,7 +489,7 @@ impl Http {
         let gate = self.gate(&req.url);
         loop {
             let (why, wait) = match self.attempt(req, &gate).await {
-                Attempt::TooLarge(msg) => return Err(Error::network(msg)),
+                Attempt::TooLarge(msg) => return Err(Error::malformed(msg)),
                 Attempt::Done(resp, sent) if resp.status == 429 => {
                     let wait = self.rate_limit_wait(req, &resp, retries)?;
                     gate.pause_until(Instant::now() + wait);

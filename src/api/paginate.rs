@@ -178,9 +178,9 @@ impl<T> Task<T> {
 /// out of `v` rather than copying them: every item passes through here once.
 pub fn parse_page(v: &mut Value, key: Option<&str>) -> Result<Page> {
     let obj = match key {
-        Some(k) => v
-            .get_mut(k)
-            .ok_or_else(|| Error::network(format!("the response has no \"{k}\" paging object")))?,
+        Some(k) => v.get_mut(k).ok_or_else(|| {
+            Error::malformed(format!("the response has no \"{k}\" paging object"))
+        })?,
         None => v,
     };
     let items = match obj.get_mut("items").map(Value::take) {
@@ -189,7 +189,7 @@ pub fn parse_page(v: &mut Value, key: Option<&str>) -> Result<Page> {
         // Reported for one search type among several (facts §9): an empty result for it.
         Some(Value::Null) => Vec::new(),
         _ => {
-            return Err(Error::network(
+            return Err(Error::malformed(
                 "the response is not a page of items (no \"items\" array)",
             ));
         }
@@ -602,6 +602,7 @@ fn resume_hint(
     match e {
         Error::RateLimited(m) => Error::RateLimited(format!("{m} ({hint})")),
         Error::Network(m) => Error::Network(format!("{m} ({hint})")),
+        Error::Malformed(m) => Error::Malformed(format!("{m} ({hint})")),
         other => other,
     }
 }
@@ -692,7 +693,7 @@ async fn follow(
     // Fan-out: derive every remaining page from the first `next` link.
     if let (Some(total), Some(n)) = (total, next.as_deref()) {
         let next_url = url::Url::parse(n).map_err(|_| {
-            Error::network(format!(
+            Error::malformed(format!(
                 "the service sent an invalid next link: {}",
                 crate::api::ids::shown(n)
             ))
@@ -737,7 +738,7 @@ async fn follow(
     // One by one: cursor pages, listings without total, and growth past the derived pages.
     while let Some(n) = next.take() {
         let url = url::Url::parse(&n).map_err(|_| {
-            Error::network(format!(
+            Error::malformed(format!(
                 "the service sent an invalid next link: {}",
                 crate::api::ids::shown(&n)
             ))
@@ -810,12 +811,12 @@ impl Progress {
         if let Some(o) = query_u64(url, "offset")
             && o <= self.max_offset
         {
-            return Err(Error::network(format!(
+            return Err(Error::malformed(format!(
                 "{label}: the service's next link goes back to offset {o}, a page already read; stopping instead of looping"
             )));
         }
         if !self.urls.insert(url.as_str().to_string()) {
-            return Err(Error::network(format!(
+            return Err(Error::malformed(format!(
                 "{label}: the service's next link repeats a page already read; stopping instead of looping"
             )));
         }
@@ -839,7 +840,7 @@ impl Progress {
         }
         self.stale += 1;
         if self.stale >= STALE_PAGES {
-            return Err(Error::network(format!(
+            return Err(Error::malformed(format!(
                 "GET {}: pages stopped adding new items while the service's next link goes on ({STALE_PAGES} pages in a row); stopping instead of looping",
                 crate::sanitize::cut_middle(url.path(), 200)
             )));

@@ -4,7 +4,8 @@
 //! (and its stdin line), the other items are completed, and the run ends with a summary line
 //! ("2 of 31 artists failed") and the exit code of the first failure. `--fail-fast` stops at the
 //! first failure instead. A rate limit beyond the cap (exit 5) or the network gone (exit 6) stops
-//! the whole batch at once: every later item would fail the same way, and going on would only
+//! the whole batch at once (a broken answer to one item — not JSON, over the size cap, a looping
+//! `next` — is exit 6 too, but only that item's failure): every later item would fail the same way, and going on would only
 //! dig the rate-limit hole deeper. So does a refused login when one account serves every item
 //! (`albums`; `refresh --all` goes on to the next account). The stop line says where the batch
 //! stopped, so it can resume.
@@ -73,6 +74,7 @@ impl Batch {
     /// goes on; Err (already reported) when it must stop here.
     pub fn fail(&mut self, item: &str, e: Error) -> Result<()> {
         let c = e.exit_code();
+        let service_wide = e.is_service_wide();
         self.failed += 1;
         self.first_code.get_or_insert(c);
         match e {
@@ -84,8 +86,8 @@ impl Batch {
                 crate::sanitize::line(&format!("{item}: {e}"))
             ),
         }
-        let same_for_all = (!self.own_stops && matches!(c, code::RATE_LIMIT | code::NETWORK))
-            || (self.shared_account && c == code::AUTH);
+        let same_for_all =
+            (!self.own_stops && service_wide) || (self.shared_account && c == code::AUTH);
         let why = if same_for_all {
             "the rest would fail the same way"
         } else if self.fail_fast {

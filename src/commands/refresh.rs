@@ -10,7 +10,7 @@ use crate::cli::RefreshArgs;
 use crate::commands::batch::Batch;
 use crate::context::Ctx;
 use crate::duration::human;
-use crate::error::{Error, Result, code};
+use crate::error::{Error, Result};
 use crate::store::{Account, now};
 use std::sync::Arc;
 
@@ -60,7 +60,7 @@ pub async fn run(ctx: Arc<Ctx>, args: RefreshArgs) -> Result<()> {
             }
             Err(e) if !args.all => return Err(e),
             Err(e) => {
-                if matches!(e.exit_code(), code::RATE_LIMIT | code::NETWORK)
+                if e.is_service_wide()
                     && let Some(o) = origin
                 {
                     gone.push((o, name.clone()));

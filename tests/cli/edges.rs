@@ -209,3 +209,34 @@ fn stdin_with_only_bad_lines_sends_nothing_and_creates_no_account() {
         stderr(&o)
     );
 }
+
+#[test]
+fn a_broken_answer_for_one_artist_does_not_stop_the_batch() {
+    let t = T::new();
+    let next = t.fake.add_artist("After The Loop", 3);
+    // ARTIST_57's listing loops (its third page's `next` points back at the first).
+    t.fake
+        .inject(Fault::new(ARTIST_57, FaultKind::NoTotal).times(usize::MAX));
+    t.fake.inject(
+        Fault::new(ARTIST_57, FaultKind::LoopingNext(0))
+            .skip(2)
+            .times(usize::MAX),
+    );
+    let o = t
+        .cmd()
+        .timeout(Duration::from_secs(20))
+        .args(["albums", ARTIST_57, &next, "-o", "tsv"])
+        .output()
+        .unwrap();
+    assert_code(&o, 6);
+    let out = stdout(&o);
+    assert_eq!(
+        out.lines().filter(|l| l.contains("After The Loop")).count(),
+        3,
+        "the next artist is still listed: {out}"
+    );
+    let e = stderr(&o);
+    assert!(e.contains("stopping instead of looping"), "{e}");
+    assert!(!e.contains("the rest would fail the same way"), "{e}");
+    assert!(e.ends_with("spotctl: 1 of 2 artists failed\n"), "{e}");
+}
