@@ -1,6 +1,9 @@
 //! Command-line definitions (clap derive). Only types live here: doc comments become `--help`,
 //! and every command carries examples in `after_help`. Values are turned into ready-made
-//! objects in `context.rs`, so the rest of the program never sees clap.
+//! objects in `context.rs`, so the rest of the program never sees clap. How clap's own errors
+//! are reported is `usage`.
+
+pub mod usage;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
