@@ -17,6 +17,7 @@ mod cli;
 mod commands;
 mod context;
 mod duration;
+mod env;
 mod error;
 mod logging;
 mod output;

@@ -7,7 +7,8 @@ pub mod pkce;
 pub mod session;
 pub mod token;
 
-use crate::context::{Ctx, spotify_env};
+use crate::context::Ctx;
+use crate::env::spotify_env;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::store::{Account, ClientAuth, Grant, Learned, Provider, VERSION, now, validate_name};
