@@ -6,6 +6,7 @@ pub mod client;
 pub mod hints;
 pub mod http;
 pub mod ids;
+pub mod page;
 pub mod paginate;
 pub mod rate;
 pub mod tls;

@@ -35,8 +35,15 @@
 //! The page size is the largest the service accepts: ask for 50; on any 400 (Development Mode's
 //! "Invalid limit", sometimes an empty body), retry that page with 10, and remember 10 in the
 //! account only when that retry succeeds.
+//!
+//! Where things are: what a page is and its sizes in `api/page.rs`; what is asked for and
+//! handed back in `listing`; the one-run engine here; many listings under one budget in `batch`,
+//! with the budget itself in `budget`.
 
 use crate::api::client::Api;
+use crate::api::page::{
+    Page, SMALL_PAGE, parse_page, query_text, query_u64, with_param, with_text_param,
+};
 use crate::error::{Error, Result};
 use serde_json::Value;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -44,181 +51,14 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-mod batch;
-use batch::Budget;
-pub use batch::{BadInput, stream_batch};
+pub mod batch;
+mod budget;
+mod listing;
+use budget::{Budget, Pass};
+use listing::Task;
+pub use listing::{Event, Listing, PageStream, Resume, Source};
 
-/// Development Mode's page size since 2026 (SPEC §3).
-pub const SMALL_PAGE: u64 = 10;
-/// What extended-quota apps accept.
-pub const LARGE_PAGE: u64 = 50;
 const LOOKAHEAD_LISTINGS: usize = 2;
-
-#[derive(Debug, Clone)]
-pub struct Page {
-    pub items: Vec<Value>,
-    pub next: Option<String>,
-    pub total: Option<u64>,
-    pub offset: u64,
-    pub limit: Option<u64>,
-}
-
-impl Page {
-    fn empty() -> Page {
-        Page {
-            items: Vec::new(),
-            next: None,
-            total: None,
-            offset: 0,
-            limit: None,
-        }
-    }
-}
-
-pub enum Source {
-    Url(url::Url),
-    Page(Page),
-}
-
-pub struct Listing {
-    pub first: Source,
-    /// Stop after this many items.
-    pub max_items: Option<u64>,
-    /// The service refuses `offset + limit` beyond this (search: 1000).
-    pub offset_cap: Option<u64>,
-    /// The paging object's key in the response (`artists` for search), or None when the
-    /// response is the paging object.
-    pub key: Option<String>,
-    /// What the listing is, for messages when a batch stops part-way ("artist ID").
-    pub label: String,
-    /// How a user resumes a listing that stopped part-way.
-    pub resume: Resume,
-}
-
-/// What the resume hint of a listing that stopped part-way tells the user to run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Resume {
-    /// The command's `--offset N` (`albums`, `search`).
-    Offset,
-    /// `spotctl api --paginate 'NEXT'`: the `next` link of the last page written (`api` has no
-    /// `--offset`, and a cursor-paged listing has no offset at all).
-    NextUrl,
-}
-
-#[derive(Debug)]
-pub enum Event {
-    /// `total`: what the service announced; `expected`: what this run will print of it
-    /// (after `--offset`/`--limit`), for the progress bar.
-    Begin {
-        total: Option<u64>,
-        expected: Option<u64>,
-    },
-    Items {
-        items: Vec<Value>,
-    },
-    End {
-        listing: usize,
-        /// The listing's label ("artist ID"), for warnings.
-        label: String,
-    },
-    /// A batch listing failed (`stream_batch` only): the batch goes on or stops, the caller
-    /// decides; the items it already sent stay written.
-    Failed {
-        label: String,
-        error: Error,
-    },
-}
-
-/// The ordered stream of pages; dropping it stops the fetching.
-pub struct PageStream {
-    rx: mpsc::Receiver<Result<Event>>,
-    task: JoinHandle<()>,
-}
-
-impl PageStream {
-    pub async fn next(&mut self) -> Option<Result<Event>> {
-        self.rx.recv().await
-    }
-}
-
-impl Drop for PageStream {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-impl futures::Stream for PageStream {
-    type Item = Result<Event>;
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Self::Item>> {
-        self.rx.poll_recv(cx)
-    }
-}
-
-/// Aborts spawned page fetches nobody will read (after an error or a closed pipe).
-struct Task<T>(JoinHandle<T>);
-
-impl<T> Drop for Task<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-impl<T> Task<T> {
-    async fn join(mut self) -> Result<T> {
-        (&mut self.0)
-            .await
-            .map_err(|e| Error::Internal(format!("page task failed: {e}")))
-    }
-}
-
-/// Reads the paging object (the response itself, or the one under `key`), moving its items
-/// out of `v` rather than copying them: every item passes through here once.
-pub fn parse_page(v: &mut Value, key: Option<&str>) -> Result<Page> {
-    let obj = match key {
-        Some(k) => v
-            .get_mut(k)
-            .ok_or_else(|| Error::network(format!("the response has no \"{k}\" paging object")))?,
-        None => v,
-    };
-    let items = match obj.get_mut("items").map(Value::take) {
-        // Null items are kept as positions (dropped when the page is handed on).
-        Some(Value::Array(items)) => items,
-        // Reported for one search type among several (facts §9): an empty result for it.
-        Some(Value::Null) => Vec::new(),
-        _ => {
-            return Err(Error::network(
-                "the response is not a page of items (no \"items\" array)",
-            ));
-        }
-    };
-    Ok(Page {
-        items,
-        next: obj.get("next").and_then(Value::as_str).map(str::to_string),
-        total: obj.get("total").and_then(Value::as_u64),
-        offset: obj.get("offset").and_then(Value::as_u64).unwrap_or(0),
-        limit: obj.get("limit").and_then(Value::as_u64),
-    })
-}
-
-fn query_text(url: &url::Url, key: &str) -> Option<String> {
-    url.query_pairs()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.into_owned())
-}
-
-fn query_u64(url: &url::Url, key: &str) -> Option<u64> {
-    url.query_pairs()
-        .find(|(k, _)| k == key)
-        .and_then(|(_, v)| v.parse().ok())
-}
-
-/// The same URL with `key` set to `value` (other parameters kept, in order).
-pub fn with_param(url: &url::Url, key: &str, value: u64) -> url::Url {
-    with_text_param(url, key, &value.to_string())
-}
 
 /// Spotify's answer to a page size above what the app may use (facts §3.3, §9): a 400, with
 /// "Invalid limit" or an empty body. Any 400 qualifies (never match on message text); whether
@@ -389,7 +229,7 @@ impl Emitter<'_> {
 
     /// Waits until this listing may fetch one more page of `items` (batch listings ahead of
     /// the output).
-    async fn slot(&mut self, items: u64) -> batch::Pass {
+    async fn slot(&mut self, items: u64) -> Pass {
         match &mut self.budget {
             Some(b) => b.slot(items).await,
             None => None,
@@ -441,7 +281,7 @@ async fn fetch_page(
     api: Arc<Api>,
     url: url::Url,
     key: Option<String>,
-    _pass: batch::Pass,
+    _pass: Pass,
 ) -> Result<Page> {
     let mut v = api.get(url).await?;
     parse_page(&mut v, key.as_deref())
@@ -471,7 +311,7 @@ async fn fetch_shared(
     key: Option<String>,
     others: Vec<String>,
     pages: Arc<Shared>,
-    _pass: batch::Pass,
+    _pass: Pass,
 ) -> Result<Page> {
     let mut v = api.get(url).await?;
     for other in others {
@@ -493,7 +333,7 @@ fn spawn_page(
     offset: u64,
     full: bool,
     share: &Share,
-    pass: batch::Pass,
+    pass: Pass,
 ) -> JoinHandle<Result<Page>> {
     let kept = key.as_ref().and_then(|k| {
         let mut pages = share.pages.lock().unwrap_or_else(|e| e.into_inner());
@@ -524,21 +364,6 @@ fn spawn_page(
         }
         _ => tokio::spawn(fetch_page(api.clone(), url, key.clone(), pass)),
     }
-}
-
-/// The same URL with `key` set to the text `value` (other parameters kept, in order).
-fn with_text_param(url: &url::Url, key: &str, value: &str) -> url::Url {
-    let mut pairs: Vec<(String, String)> = url
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    match pairs.iter_mut().find(|(k, _)| k == key) {
-        Some(p) => p.1 = value.to_string(),
-        None => pairs.push((key.to_string(), value.to_string())),
-    }
-    let mut out = url.clone();
-    out.query_pairs_mut().clear().extend_pairs(pairs);
-    out
 }
 
 /// Where a stopped run got to, so the user can resume without refetching (or skipping) items.

@@ -288,7 +288,7 @@ impl Session {
             .page_limit
             .filter(|_| fresh)
             .map(u64::from)
-            .unwrap_or(crate::api::paginate::LARGE_PAGE);
+            .unwrap_or(crate::api::page::LARGE_PAGE);
         Ok(Session {
             ctx,
             name: name.to_string(),

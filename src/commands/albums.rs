@@ -6,7 +6,8 @@
 
 use crate::api::client::Api;
 use crate::api::ids::{self, Kind};
-use crate::api::paginate::{self, BadInput, Listing, Resume, Source};
+use crate::api::paginate::batch::{BadInput, stream_batch};
+use crate::api::paginate::{Listing, Resume, Source};
 use crate::cli::AlbumsArgs;
 use crate::commands::batch::Batch;
 use crate::commands::catalog;
@@ -228,7 +229,7 @@ pub async fn run(ctx: Arc<Ctx>, args: AlbumsArgs) -> Result<()> {
             }
         }
     });
-    let stream = paginate::stream_batch(api.clone(), l_rx, single);
+    let stream = stream_batch(api.clone(), l_rx, single);
     let labels = catalog::Labels {
         names: Vec::new(),
         dedupe: true,

@@ -186,7 +186,7 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
         let mut listings = Vec::new();
         for key in keys {
             listings.push(Listing {
-                first: Source::Page(paginate::parse_page(&mut first, key.as_deref())?),
+                first: Source::Page(crate::api::page::parse_page(&mut first, key.as_deref())?),
                 max_items: None,
                 offset_cap,
                 label: key
