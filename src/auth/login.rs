@@ -11,9 +11,9 @@
 //!    logging in again replaces an account only once the new tokens are in hand.
 
 use crate::auth::callback::{self, Outcome};
-use crate::auth::pkce;
 use crate::auth::session::{SPOTIFY_REFRESH_LIFETIME, lock_wait, split_scopes};
 use crate::auth::token::{GrantKind, TokenClient};
+use crate::auth::{paste, pkce};
 use crate::cli::{ClientAuthArg, LoginArgs, ProviderArg};
 use crate::context::Ctx;
 use crate::env::{check_base, env, spotify_env};
@@ -528,29 +528,7 @@ async fn wait_for_answer(
     wait: Duration,
     paste: bool,
 ) -> Result<Outcome> {
-    let (paste_tx, mut paste_rx) = tokio::sync::mpsc::channel::<String>(4);
-    // A plain thread: a blocking stdin read must not keep the runtime alive at exit.
-    std::thread::spawn(move || {
-        if !paste {
-            return;
-        }
-        // Capped lines: `< /dev/zero` (one endless line) must not eat memory.
-        let mut lines = callback::PasteReader::new(std::io::stdin().lock());
-        loop {
-            match lines.next_line() {
-                Ok(callback::Pasted::Eof) | Err(_) => return,
-                Ok(callback::Pasted::TooLong) => eprintln!(
-                    "spotctl: that line is longer than {} KiB and was skipped; paste only the address the browser was sent to",
-                    callback::PASTE_LINE_CAP / 1024
-                ),
-                Ok(callback::Pasted::Line(line)) => {
-                    if paste_tx.blocking_send(line).is_err() {
-                        return;
-                    }
-                }
-            }
-        }
-    });
+    let mut paste_rx = paste::read_stdin(paste);
     let mut server = server;
     let deadline = tokio::time::sleep(wait);
     tokio::pin!(deadline);
@@ -577,7 +555,7 @@ async fn wait_for_answer(
             line = paste_rx.recv(), if paste_open => {
                 match line {
                     Some(l) if l.trim().is_empty() => {}
-                    Some(l) => match callback::interpret_pasted(&l, state) {
+                    Some(l) => match paste::interpret_pasted(&l, state) {
                         // Only the right `state` ends a login, pasted or not.
                         Some(Outcome::StateMismatch) => eprintln!("spotctl: that address does not belong to this login (its `state` differs); paste the one this login's browser was sent to"),
                         Some(o) => return Ok(o),

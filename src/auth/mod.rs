@@ -3,6 +3,7 @@
 
 pub mod callback;
 pub mod login;
+pub mod paste;
 pub mod pkce;
 pub mod session;
 pub mod token;
