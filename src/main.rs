@@ -61,7 +61,7 @@ fn main() -> ExitCode {
 
 async fn run(ctx: Arc<Ctx>, command: Command) -> error::Result<()> {
     match command {
-        Command::Login(a) => auth::login::run(&ctx, a).await,
+        Command::Login(a) => commands::login::run(&ctx, a).await,
         Command::Refresh(a) => commands::refresh::run(ctx, a).await,
         Command::Token(a) => commands::token::run(ctx, a).await,
         Command::Accounts => commands::accounts::run(&ctx),

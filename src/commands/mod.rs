@@ -6,6 +6,7 @@ pub mod api;
 pub mod batch;
 pub mod catalog;
 pub mod completions;
+pub mod login;
 pub mod logout;
 pub mod man;
 pub mod refresh;
