@@ -38,7 +38,7 @@ fn main() -> ExitCode {
         Err(e) => return cli::usage::report(e),
     };
     logging::init(&cli.global);
-    let result = Ctx::new(&cli.global).and_then(|ctx| {
+    let result = cli::global::context(&cli.global).and_then(|ctx| {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

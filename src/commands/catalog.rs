@@ -162,7 +162,7 @@ pub async fn write_batch(
     progress.finish();
     match result {
         Ok(()) => {
-            if ctx.output == crate::cli::OutputFormat::Table && out.count() == 0 && !ctx.quiet {
+            if ctx.output == crate::output::OutputFormat::Table && out.count() == 0 && !ctx.quiet {
                 eprintln!("spotctl: nothing found");
             }
             out.finish().await
