@@ -7,13 +7,6 @@ use std::io::Read;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-fn too_many(retry_after: &str) -> FaultKind {
-    FaultKind::TooMany {
-        retry_after: Some(retry_after.into()),
-        quota: false,
-    }
-}
-
 /// Runs `cmd`, reading nothing from its stdout for `stall`, then everything: stdout, stderr,
 /// exit status.
 fn run_with_stalled_reader(
@@ -287,16 +280,7 @@ fn api_post_answered_2xx_without_json_is_success_and_prints_the_body() {
         "/me/playlists",
         FaultKind::Text(201, "Created".into()),
     ));
-    let o = t.run(&[
-        "api",
-        "-a",
-        "alice",
-        "-X",
-        "POST",
-        "/me/playlists",
-        "--data",
-        r#"{"name":"x"}"#,
-    ]);
+    let o = post_playlist(&t, r#"{"name":"x"}"#);
     assert_code(&o, 0);
     assert_eq!(stdout(&o), "Created\n");
     assert_eq!(stderr(&o), "");

@@ -99,6 +99,14 @@ pub fn login_ok(t: &T, name: &str, extra: &[&str], env: &[(&str, &str)]) -> Stri
     err
 }
 
+/// Logs `kakao` in with the fake's Kakao app (no client secret: the Spotify one in the
+/// environment must not follow it) plus `extra` flags; returns stderr.
+fn kakao_login(t: &T, extra: &[&str]) -> String {
+    let mut args = vec!["--provider", "kakao", "--client-id", KAKAO_CLIENT_ID];
+    args.extend_from_slice(extra);
+    login_ok(t, "kakao", &args, &[("SPOTIFY_CLIENT_SECRET", "")])
+}
+
 #[test]
 fn login_with_secret_uses_basic_auth_state_and_show_dialog() {
     let t = T::new();
@@ -449,19 +457,7 @@ fn failed_relogin_keeps_the_old_account() {
 #[test]
 fn kakao_login_refresh_and_api() {
     let t = T::new();
-    let err = login_ok(
-        &t,
-        "kakao",
-        &[
-            "--provider",
-            "kakao",
-            "--client-id",
-            KAKAO_CLIENT_ID,
-            "--scope",
-            "talk_message,profile_nickname",
-        ],
-        &[("SPOTIFY_CLIENT_SECRET", "")],
-    );
+    let err = kakao_login(&t, &["--scope", "talk_message,profile_nickname"]);
     assert!(err.contains("logged in as 카카오 사용자"), "{err}");
     let p = t.fake.last_authorize_params();
     let _ = p;
@@ -518,12 +514,7 @@ fn kakao_login_refresh_and_api() {
 #[test]
 fn kakao_refresh_token_renewed_near_its_end() {
     let t = T::new();
-    login_ok(
-        &t,
-        "kakao",
-        &["--provider", "kakao", "--client-id", KAKAO_CLIENT_ID],
-        &[("SPOTIFY_CLIENT_SECRET", "")],
-    );
+    kakao_login(&t, &[]);
     let old = read_json(&t.account_path("kakao"))["refresh_token"].clone();
     t.fake.kakao_age_refresh_tokens(40);
     let o = t.run(&["refresh", "-a", "kakao"]);
@@ -630,19 +621,7 @@ fn a_spotify_secret_in_the_environment_never_reaches_kakao() {
 #[test]
 fn logging_in_again_reuses_what_the_account_stores() {
     let t = T::new();
-    login_ok(
-        &t,
-        "kakao",
-        &[
-            "--provider",
-            "kakao",
-            "--client-id",
-            KAKAO_CLIENT_ID,
-            "--scope",
-            "talk_message,profile_nickname",
-        ],
-        &[("SPOTIFY_CLIENT_SECRET", "")],
-    );
+    kakao_login(&t, &["--scope", "talk_message,profile_nickname"]);
     let p = t.fake.last_authorize_params();
     assert!(
         p.iter()
