@@ -134,6 +134,14 @@ pub fn too_many(retry_after: &str) -> FaultKind {
     }
 }
 
+/// `status` on every request to `path` after the first `skip`: a service that breaks part-way
+/// and stays broken.
+pub fn broken_after(path: &str, skip: usize, status: u16) -> Fault {
+    Fault::new(path, FaultKind::Status(status))
+        .skip(skip)
+        .times(usize::MAX)
+}
+
 /// `spotctl api -a alice -X POST /me/playlists --data DATA`: the write most API tests send.
 pub fn post_playlist(t: &T, data: &str) -> Output {
     t.run(&[

@@ -462,11 +462,7 @@ fn latency_on_one_page_keeps_the_order() {
 fn json_output_stays_a_valid_array_when_a_run_stops_part_way() {
     let t = T::new();
     let _ = healthy(&t, ARTIST_57);
-    t.fake.inject(
-        Fault::new(ALBUMS, FaultKind::Status(503))
-            .skip(2)
-            .times(usize::MAX),
-    );
+    t.fake.inject(broken_after(ALBUMS, 2, 503));
     let o = t.run(&[
         "albums",
         "--artist",

@@ -67,11 +67,7 @@ fn a_stalled_reader_then_a_closed_pipe_still_ends_quietly_and_json_closes_on_err
     assert_eq!(lines(&o).len(), 1);
     assert_eq!(stderr(&o), "status=0\n");
     // An error part-way with -o json: a closed, valid array, then the error.
-    t.fake.inject(
-        Fault::new("/albums", FaultKind::Status(503))
-            .skip(3)
-            .times(usize::MAX),
-    );
+    t.fake.inject(broken_after("/albums", 3, 503));
     let mut c = t.std_cmd();
     c.args([
         "--max-retries",
@@ -420,11 +416,7 @@ fn api_paginate_stopped_part_way_says_which_url_to_continue_from() {
     let t = T::new();
     t.user_account("alice", "alice", "", 3600);
     let path = format!("/artists/{ARTIST_57}/albums?limit=10");
-    t.fake.inject(
-        Fault::new("/albums", FaultKind::Status(503))
-            .skip(2)
-            .times(usize::MAX),
-    );
+    t.fake.inject(broken_after("/albums", 2, 503));
     let o = t.run(&[
         "--max-retries",
         "0",
@@ -630,11 +622,7 @@ fn the_resume_offset_counts_positions_read_not_items_written() {
     // Page 2 (offset 10) holds 2 nulls and 8 albums; page 3 fails.
     t.fake
         .inject(Fault::new("/albums", FaultKind::NullItems(2)).skip(1));
-    t.fake.inject(
-        Fault::new("/albums", FaultKind::Status(503))
-            .skip(2)
-            .times(usize::MAX),
-    );
+    t.fake.inject(broken_after("/albums", 2, 503));
     let o = t.run(&[
         "--max-retries",
         "0",

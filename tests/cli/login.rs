@@ -99,6 +99,15 @@ pub fn login_ok(t: &T, name: &str, extra: &[&str], env: &[(&str, &str)]) -> Stri
     err
 }
 
+/// Starts `spotctl login -a NAME` on a loopback port and has the fake approve it: the login,
+/// waiting, and the address the browser would be sent back to (not yet visited).
+fn approved_login(t: &T, name: &str) -> (Login, String) {
+    let mut l = start_login(t, &["-a", name, "--redirect-uri", ANY_PORT], &[]);
+    let url = l.url();
+    let loc = t.fake.authorize_location(&url).unwrap();
+    (l, loc)
+}
+
 /// Logs `kakao` in with the fake's Kakao app (no client secret: the Spotify one in the
 /// environment must not follow it) plus `extra` flags; returns stderr.
 fn kakao_login(t: &T, extra: &[&str]) -> String {
@@ -229,9 +238,7 @@ fn pasted_redirect_url_works_without_a_reachable_callback() {
 #[test]
 fn paste_also_works_while_the_callback_listens() {
     let t = T::new();
-    let mut l = start_login(&t, &["-a", "both", "--redirect-uri", ANY_PORT], &[]);
-    let url = l.url();
-    let loc = t.fake.authorize_location(&url).unwrap();
+    let (mut l, loc) = approved_login(&t, "both");
     l.paste("not a url at all");
     l.paste(&loc);
     let (code, err) = l.finish();
@@ -242,9 +249,7 @@ fn paste_also_works_while_the_callback_listens() {
 #[test]
 fn favicon_and_stray_requests_are_ignored() {
     let t = T::new();
-    let mut l = start_login(&t, &["-a", "fav", "--redirect-uri", ANY_PORT], &[]);
-    let url = l.url();
-    let loc = t.fake.authorize_location(&url).unwrap();
+    let (l, loc) = approved_login(&t, "fav");
     let origin: String = loc.split('/').take(3).collect::<Vec<_>>().join("/");
     assert_eq!(http_get(&format!("{origin}/favicon.ico")).0, 404);
     assert_eq!(
@@ -290,9 +295,7 @@ fn state_mismatch_is_refused() {
 fn access_denied_is_exit_3() {
     let t = T::new();
     t.fake.set_authorize_behavior(AuthorizeBehavior::Deny);
-    let mut l = start_login(&t, &["-a", "no", "--redirect-uri", ANY_PORT], &[]);
-    let url = l.url();
-    let loc = t.fake.authorize_location(&url).unwrap();
+    let (l, loc) = approved_login(&t, "no");
     assert!(loc.contains("error=access_denied"));
     assert_eq!(http_get(&loc).0, 200);
     let (code, err) = l.finish();
@@ -319,9 +322,7 @@ fn login_times_out() {
 #[test]
 fn a_code_used_twice_is_refused_by_the_fake_and_reported() {
     let t = T::new();
-    let mut l = start_login(&t, &["-a", "once", "--redirect-uri", ANY_PORT], &[]);
-    let url = l.url();
-    let loc = t.fake.authorize_location(&url).unwrap();
+    let (l, loc) = approved_login(&t, "once");
     assert_eq!(http_get(&loc).0, 200);
     assert_eq!(l.finish().0, 0);
     // Replaying the same code (e.g. pasted again into a second login) fails at the exchange.
