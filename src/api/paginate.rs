@@ -16,16 +16,16 @@
 //! exit 6 (and the resume hint) instead of looping.
 //!
 //! Several listings share the one HTTP client and its concurrency limit. For a batch
-//! ([`stream_batch`]: `albums A B C`, `--artist -`) that is one budget for the whole run: as soon
-//! as a request slot is free, the next listing's first page is asked for, while the output stays
-//! in input order. Memory stays bounded: listings ahead of the one being written may hold at most
-//! [`batch::ahead_items`] items (`4 × --concurrency` full pages of 50, in flight or fetched)
+//! ([`batch::stream_batch`]: `albums A B C`, `--artist -`) that is one budget for the whole run: as
+//! soon as a request slot is free, the next listing's first page is asked for, while the output
+//! stays in input order. Memory stays bounded: listings ahead of the one being written may hold at
+//! most [`budget::ahead_items`] items (`4 × --concurrency` full pages of 50, in flight or fetched)
 //! between them, and at most `4 × --concurrency` listings run ahead; the listing being written
 //! holds at most `--concurrency` pages queued plus one in its channel. So at most
 //! `5 × --concurrency + 1` pages of 50 items (and the writer's channel of 4 pages) are in
-//! memory, however many artists stream through. The first listing's first
-//! page is fetched alone, so the page size is settled (Development Mode's refused 50 is asked
-//! once, not once per artist). Search's types ([`stream`]) fetch the next two first pages ahead.
+//! memory, however many artists stream through. The first listing's first page is fetched alone, so the
+//! page size is settled (Development Mode's refused 50 is asked once, not once per artist).
+//! Search's types ([`stream`]) fetch the next two first pages ahead.
 //!
 //! A multi-type search is one response per offset for every type (its paging objects share
 //! `offset` and `limit`): a derived page of the first type also asks for the later types that
@@ -276,7 +276,7 @@ impl Emitter<'_> {
     }
 }
 
-/// `_pass`: a batch listing ahead of the output holds it until its page is in (see `batch.rs`).
+/// `_pass`: a batch listing ahead of the output holds it until its page is in (see `budget.rs`).
 async fn fetch_page(
     api: Arc<Api>,
     url: url::Url,

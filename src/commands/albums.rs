@@ -1,5 +1,5 @@
 //! `spotctl albums A B C` / `--artist A,B` / `--artist -`: every album of each artist, all pages,
-//! as one batch (`batch.rs`) over one concurrency budget (`paginate::stream_batch`). Artists
+//! as one batch (`batch.rs`) over one concurrency budget (`paginate::batch::stream_batch`). Artists
 //! named on the command line are validated before any request; stdin is read as it arrives
 //! (a line is validated and its artist started as soon as the line is complete), and an artist
 //! given twice is fetched once.
