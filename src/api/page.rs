@@ -92,3 +92,38 @@ pub fn with_text_param(url: &url::Url, key: &str, value: &str) -> url::Url {
     out.query_pairs_mut().clear().extend_pairs(pairs);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn params_are_replaced_in_place() {
+        let u = url::Url::parse(
+            "https://api.spotify.com/v1/search?query=a%20b&type=artist&offset=3&limit=3",
+        )
+        .unwrap();
+        let v = with_param(&with_param(&u, "offset", 6), "limit", 10);
+        assert_eq!(
+            v.as_str(),
+            "https://api.spotify.com/v1/search?query=a+b&type=artist&offset=6&limit=10"
+        );
+        assert_eq!(query_u64(&v, "offset"), Some(6));
+    }
+
+    #[test]
+    fn pages_parse() {
+        let mut v: Value = serde_json::from_str(r#"{"artists":{"items":[{"id":"a"},null],"next":null,"total":1,"offset":0,"limit":10}}"#).unwrap();
+        let p = parse_page(&mut v, Some("artists")).unwrap();
+        assert_eq!(p.items.len(), 2, "a null item is a position");
+        let mut v = serde_json::json!({"playlists": {"items": null, "next": null, "total": 0}});
+        assert!(
+            parse_page(&mut v, Some("playlists"))
+                .unwrap()
+                .items
+                .is_empty()
+        );
+        assert_eq!(p.total, Some(1));
+        assert!(parse_page(&mut serde_json::json!({"items": 5}), None).is_err());
+    }
+}

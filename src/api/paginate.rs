@@ -37,74 +37,34 @@
 //! account only when that retry succeeds.
 //!
 //! Where things are: what a page is and its sizes in `api/page.rs`; what is asked for and
-//! handed back in `listing`; the one-run engine here; many listings under one budget in `batch`,
-//! with the budget itself in `budget`.
+//! handed back in `listing`; the first page at the run's page size in `first`; telling progress
+//! from a loop in `progress`; the resume hint in `resume`; the one-run engine (lookahead, pages
+//! shared by a multi-type search, pages in flight) here; many listings under one budget in
+//! `batch`, with the budget itself in `budget`.
 
 use crate::api::client::Api;
-use crate::api::page::{
-    Page, SMALL_PAGE, parse_page, query_text, query_u64, with_param, with_text_param,
-};
+use crate::api::page::{Page, parse_page, query_text, query_u64, with_param, with_text_param};
 use crate::error::{Error, Result};
 use serde_json::Value;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 pub mod batch;
 mod budget;
+mod first;
 mod listing;
+mod progress;
+mod resume;
 use budget::{Budget, Pass};
+pub use first::get_first;
 use listing::Task;
 pub use listing::{Event, Listing, PageStream, Resume, Source};
+use progress::Progress;
+use resume::resume_hint;
 
 const LOOKAHEAD_LISTINGS: usize = 2;
-
-/// Spotify's answer to a page size above what the app may use (facts §3.3, §9): a 400, with
-/// "Invalid limit" or an empty body. Any 400 qualifies (never match on message text); whether
-/// it was the page size is settled by the retry at 10.
-fn is_invalid_limit(e: &Error) -> bool {
-    matches!(e, Error::Api { status: 400, .. })
-}
-
-/// The listings whose page-size cap is the Development Mode one worth remembering.
-fn learnable(url: &url::Url) -> bool {
-    let p = url.path();
-    p.ends_with("/search") || (p.contains("/artists/") && p.ends_with("/albums"))
-}
-
-/// GETs a first page, applying the run's page size; on a 400 above the small page size retries
-/// once with it and, when that works, for the catalog listings, remembers it (for this run and,
-/// best effort, in the account).
-pub async fn get_first(api: &Api, url: &url::Url) -> Result<Value> {
-    let mut url = url.clone();
-    // The learned size applies to the listings it was learned on; an explicit `limit=` in an
-    // `api --paginate` URL for anything else is the user's.
-    if learnable(&url)
-        && let Some(l) = query_u64(&url, "limit")
-    {
-        let allowed = api.session.page_limit();
-        if l > allowed {
-            url = with_param(&url, "limit", allowed);
-        }
-    }
-    match api.get(url.clone()).await {
-        Err(e) if is_invalid_limit(&e) && query_u64(&url, "limit").unwrap_or(0) > SMALL_PAGE => {
-            tracing::info!(
-                "the service refused page size {}; trying {SMALL_PAGE} (Development Mode)",
-                query_u64(&url, "limit").unwrap_or(0)
-            );
-            let v = api.get(with_param(&url, "limit", SMALL_PAGE)).await?;
-            if learnable(&url)
-                && let Err(e) = api.session.remember_page_limit(SMALL_PAGE).await
-            {
-                tracing::warn!("could not remember the page size in the account: {e}");
-            }
-            Ok(v)
-        }
-        r => r,
-    }
-}
 
 /// Starts fetching `listings` in the background and returns their pages in order.
 pub fn stream(api: Arc<Api>, listings: Vec<Listing>) -> PageStream {
@@ -366,66 +326,6 @@ fn spawn_page(
     }
 }
 
-/// Where a stopped run got to, so the user can resume without refetching (or skipping) items.
-/// `next`: the link to continue from, for listings resumed by URL ([`Resume::NextUrl`]).
-fn resume_hint(
-    e: Error,
-    offset: u64,
-    label: &str,
-    (idx, n): (usize, usize),
-    next: Option<&str>,
-) -> Error {
-    let hint = if let Some(next) = next {
-        let at = if n > 1 {
-            format!(
-                "{label} at offset {offset} (listing {} of {n}; the listings after it were not read)",
-                idx + 1
-            )
-        } else {
-            format!("offset {offset}")
-        };
-        // Printed whole (cut, it would not work); a parsed URL is percent-encoded, so the
-        // service's text cannot smuggle control characters onto the terminal. A link carrying
-        // credentials (`access_token=`, as some APIs' links do) is never printed.
-        match url::Url::parse(next) {
-            Ok(u)
-                if crate::api::http::Request::get(u.clone())
-                    .log_line()
-                    .contains("(redacted)") =>
-            {
-                format!(
-                    "stopped at {at}; the next link carries credentials, so it is not shown: run the listing again"
-                )
-            }
-            Ok(u) => format!("stopped at {at}; continue with `spotctl api --paginate '{u}'`"),
-            Err(_) => format!(
-                "stopped at {at}; the service's next link is not a URL: {}",
-                crate::api::ids::shown(next)
-            ),
-        }
-    } else if n == 0 {
-        // A batch (`stream_batch`): the batch's stop line says which listing and what was left.
-        if offset == 0 {
-            return e;
-        }
-        format!("stopped at offset {offset}")
-    } else if n > 1 {
-        format!(
-            "stopped at {label} (listing {} of {n}) at offset {offset}; the listings after it were not read",
-            idx + 1
-        )
-    } else if offset > 0 {
-        format!("stopped at offset {offset}; rerun with --offset {offset} to resume")
-    } else {
-        return e;
-    };
-    match e {
-        Error::RateLimited(m) => Error::RateLimited(format!("{m} ({hint})")),
-        Error::Network(m) => Error::Network(format!("{m} ({hint})")),
-        other => other,
-    }
-}
-
 async fn run_listing(
     api: &Arc<Api>,
     (idx, n): (usize, usize),
@@ -576,168 +476,4 @@ async fn follow(
         }
     }
     Ok(())
-}
-
-/// Pages that stop adding new items for this many `next` links in a row end the listing.
-const STALE_PAGES: u32 = 3;
-
-/// What a listing has read so far, to tell a `next` link that makes progress from a loop.
-struct Progress {
-    urls: HashSet<String>,
-    /// Highest offset fetched (first page, derived pages, followed links).
-    max_offset: u64,
-    /// Hashes of the items seen (their `id`, or their JSON when they have none).
-    items: HashSet<u64>,
-    stale: u32,
-}
-
-impl Progress {
-    fn new(page0: &Page) -> Progress {
-        let mut p = Progress {
-            urls: HashSet::new(),
-            max_offset: page0.offset,
-            items: HashSet::new(),
-            stale: 0,
-        };
-        for i in &page0.items {
-            p.is_new(i);
-        }
-        p
-    }
-
-    fn offset_read(&mut self, offset: u64) {
-        self.max_offset = self.max_offset.max(offset);
-    }
-
-    /// True when the item was not seen before in this listing (nulls never are new).
-    fn is_new(&mut self, item: &Value) -> bool {
-        use std::hash::{Hash, Hasher};
-        if item.is_null() {
-            return false;
-        }
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        match item.get("id").and_then(Value::as_str) {
-            Some(id) => id.hash(&mut h),
-            None => item.to_string().hash(&mut h),
-        }
-        self.items.insert(h.finish())
-    }
-
-    /// Before following `url`: refuses a link already followed, or one going back to an
-    /// offset already read.
-    fn check_link(&mut self, url: &url::Url) -> Result<()> {
-        let label = format!("GET {}", crate::sanitize::cut_middle(url.path(), 200));
-        if let Some(o) = query_u64(url, "offset")
-            && o <= self.max_offset
-        {
-            return Err(Error::network(format!(
-                "{label}: the service's next link goes back to offset {o}, a page already read; stopping instead of looping"
-            )));
-        }
-        if !self.urls.insert(url.as_str().to_string()) {
-            return Err(Error::network(format!(
-                "{label}: the service's next link repeats a page already read; stopping instead of looping"
-            )));
-        }
-        if let Some(o) = query_u64(url, "offset") {
-            self.max_offset = o;
-        }
-        Ok(())
-    }
-
-    /// After a followed page: counts pages in a row that added no new item (a page of nulls
-    /// counts only when there is no offset to show progress).
-    fn check_page(&mut self, url: &url::Url, page: &Page) -> Result<()> {
-        let mut new = false;
-        for i in &page.items {
-            new |= self.is_new(i);
-        }
-        let all_null = !page.items.is_empty() && page.items.iter().all(Value::is_null);
-        if new || page.items.is_empty() || (all_null && query_u64(url, "offset").is_some()) {
-            self.stale = 0;
-            return Ok(());
-        }
-        self.stale += 1;
-        if self.stale >= STALE_PAGES {
-            return Err(Error::network(format!(
-                "GET {}: pages stopped adding new items while the service's next link goes on ({STALE_PAGES} pages in a row); stopping instead of looping",
-                crate::sanitize::cut_middle(url.path(), 200)
-            )));
-        }
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn params_are_replaced_in_place() {
-        let u = url::Url::parse(
-            "https://api.spotify.com/v1/search?query=a%20b&type=artist&offset=3&limit=3",
-        )
-        .unwrap();
-        let v = with_param(&with_param(&u, "offset", 6), "limit", 10);
-        assert_eq!(
-            v.as_str(),
-            "https://api.spotify.com/v1/search?query=a+b&type=artist&offset=6&limit=10"
-        );
-        assert_eq!(query_u64(&v, "offset"), Some(6));
-    }
-
-    #[test]
-    fn any_400_is_a_page_size_candidate() {
-        let api_err = |status, m: &str| Error::Api {
-            method: "GET".into(),
-            path: "/v1/search".into(),
-            status,
-            message: m.into(),
-        };
-        assert!(is_invalid_limit(&api_err(400, "Invalid limit")));
-        assert!(is_invalid_limit(&api_err(400, "")));
-        assert!(is_invalid_limit(&api_err(
-            400,
-            "limit must be below 20 for this endpoint"
-        )));
-        assert!(!is_invalid_limit(&api_err(404, "Invalid limit")));
-        let u = |p: &str| url::Url::parse(&format!("https://api.spotify.com/v1{p}")).unwrap();
-        assert!(learnable(&u("/search?q=a")));
-        assert!(learnable(&u("/artists/3qNVuliS40BLgXGxhdBdqu/albums")));
-        assert!(!learnable(&u("/me/tracks")));
-        assert!(!learnable(&u("/albums/3qNVuliS40BLgXGxhdBdqu/tracks")));
-    }
-
-    #[test]
-    fn resume_hints_give_the_next_link_but_never_one_with_credentials() {
-        let e = || Error::network("GET /v1/x: 503");
-        let hint = |next: &str| resume_hint(e(), 20, "/x", (0, 1), Some(next)).to_string();
-        assert_eq!(
-            hint("https://api.example/v1/x?offset=20&limit=10"),
-            "GET /v1/x: 503 (stopped at offset 20; continue with `spotctl api --paginate 'https://api.example/v1/x?offset=20&limit=10'`)"
-        );
-        let h = hint("https://api.example/v1/x?after=abc&access_token=SECRET1");
-        assert!(!h.contains("SECRET1"), "{h}");
-        assert!(h.contains("carries credentials"), "{h}");
-        assert_eq!(
-            resume_hint(e(), 20, "artist A", (0, 1), None).to_string(),
-            "GET /v1/x: 503 (stopped at offset 20; rerun with --offset 20 to resume)"
-        );
-    }
-
-    #[test]
-    fn pages_parse() {
-        let mut v: Value = serde_json::from_str(r#"{"artists":{"items":[{"id":"a"},null],"next":null,"total":1,"offset":0,"limit":10}}"#).unwrap();
-        let p = parse_page(&mut v, Some("artists")).unwrap();
-        assert_eq!(p.items.len(), 2, "a null item is a position");
-        let mut v = serde_json::json!({"playlists": {"items": null, "next": null, "total": 0}});
-        assert!(
-            parse_page(&mut v, Some("playlists"))
-                .unwrap()
-                .items
-                .is_empty()
-        );
-        assert_eq!(p.total, Some(1));
-        assert!(parse_page(&mut serde_json::json!({"items": 5}), None).is_err());
-    }
 }

@@ -19,7 +19,7 @@
 //! its place in the order; the caller decides whether the batch goes on.
 
 use super::budget::{Budget, ahead_items, ahead_listings};
-use super::get_first;
+use super::first::get_first;
 use super::listing::{Event, Listing, PageStream, Source, Task};
 use crate::api::client::Api;
 use crate::api::page::{LARGE_PAGE, Page, parse_page, query_u64};
@@ -166,7 +166,7 @@ async fn one(
             }
             let offset = query_u64(&u, "offset").unwrap_or(0);
             v.and_then(|mut v| parse_page(&mut v, listing.key.as_deref()))
-                .map_err(|e| super::resume_hint(e, offset, &listing.label, (idx, n), None))
+                .map_err(|e| super::resume::resume_hint(e, offset, &listing.label, (idx, n), None))
         }
     };
     let r = match page0 {
