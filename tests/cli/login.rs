@@ -101,7 +101,7 @@ pub fn login_ok(t: &T, name: &str, extra: &[&str], env: &[(&str, &str)]) -> Stri
 
 /// Starts `spotctl login -a NAME` on a loopback port and has the fake approve it: the login,
 /// waiting, and the address the browser would be sent back to (not yet visited).
-fn approved_login(t: &T, name: &str) -> (Login, String) {
+pub fn approved_login(t: &T, name: &str) -> (Login, String) {
     let mut l = start_login(t, &["-a", name, "--redirect-uri", ANY_PORT], &[]);
     let url = l.url();
     let loc = t.fake.authorize_location(&url).unwrap();
