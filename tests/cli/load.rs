@@ -66,8 +66,14 @@ fn a_stalled_reader_then_a_closed_pipe_still_ends_quietly_and_json_closes_on_err
     let o = c.output().unwrap();
     assert_eq!(lines(&o).len(), 1);
     assert_eq!(stderr(&o), "status=0\n");
-    // An error part-way with -o json: a closed, valid array, then the error.
-    t.fake.inject(broken_after("/albums", 3, 503));
+    // An error part-way with -o json: a closed, valid array, then the error. The failing page
+    // is named by its offset, not counted: a late request of the run above, arriving after
+    // the fault is set, would use up a count and fail the run a page early.
+    t.fake.inject(
+        Fault::new("/albums", FaultKind::Status(503))
+            .query("offset", "150")
+            .times(usize::MAX),
+    );
     let mut c = t.std_cmd();
     c.args([
         "--max-retries",
