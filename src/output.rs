@@ -10,10 +10,22 @@
 //! for the reader, which is back-pressure, not a stall. A terminal is written directly, between
 //! progress-bar redraws.
 
-use crate::cli::OutputFormat;
 use crate::error::{Error, Result};
 use serde_json::Value;
 use std::io::{IsTerminal, Write};
+
+/// How items are written (`-o`). The doc comments are `--help`'s text for the values.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned columns with a header, for people
+    Table,
+    /// Tab-separated values, no header
+    Tsv,
+    /// One JSON object per line, exactly as the service sent it
+    Jsonl,
+    /// One JSON array
+    Json,
+}
 
 /// Pages formatted and waiting for a slow reader before the listing waits too.
 pub const PAGES_QUEUED: usize = 4;

@@ -16,16 +16,16 @@
 //! exit 6 (and the resume hint) instead of looping.
 //!
 //! Several listings share the one HTTP client and its concurrency limit. For a batch
-//! ([`stream_batch`]: `albums A B C`, `--artist -`) that is one budget for the whole run: as soon
-//! as a request slot is free, the next listing's first page is asked for, while the output stays
-//! in input order. Memory stays bounded: listings ahead of the one being written may hold at most
-//! [`batch::ahead_items`] items (`4 × --concurrency` full pages of 50, in flight or fetched)
+//! ([`batch::stream_batch`]: `albums A B C`, `--artist -`) that is one budget for the whole run: as
+//! soon as a request slot is free, the next listing's first page is asked for, while the output
+//! stays in input order. Memory stays bounded: listings ahead of the one being written may hold at
+//! most [`budget::ahead_items`] items (`4 × --concurrency` full pages of 50, in flight or fetched)
 //! between them, and at most `4 × --concurrency` listings run ahead; the listing being written
 //! holds at most `--concurrency` pages queued plus one in its channel. So at most
 //! `5 × --concurrency + 1` pages of 50 items (and the writer's channel of 4 pages) are in
-//! memory, however many artists stream through. The first listing's first
-//! page is fetched alone, so the page size is settled (Development Mode's refused 50 is asked
-//! once, not once per artist). Search's types ([`stream`]) fetch the next two first pages ahead.
+//! memory, however many artists stream through. The first listing's first page is fetched alone, so the
+//! page size is settled (Development Mode's refused 50 is asked once, not once per artist).
+//! Search's types ([`stream`]) fetch the next two first pages ahead.
 //!
 //! A multi-type search is one response per offset for every type (its paging objects share
 //! `offset` and `limit`): a derived page of the first type also asks for the later types that
@@ -35,236 +35,36 @@
 //! The page size is the largest the service accepts: ask for 50; on any 400 (Development Mode's
 //! "Invalid limit", sometimes an empty body), retry that page with 10, and remember 10 in the
 //! account only when that retry succeeds.
+//!
+//! Where things are: what a page is and its sizes in `api/page.rs`; what is asked for and
+//! handed back in `listing`; the first page at the run's page size in `first`; telling progress
+//! from a loop in `progress`; the resume hint in `resume`; the one-run engine (lookahead, pages
+//! shared by a multi-type search, pages in flight) here; many listings under one budget in
+//! `batch`, with the budget itself in `budget`.
 
 use crate::api::client::Api;
+use crate::api::page::{Page, parse_page, query_text, query_u64, with_param, with_text_param};
 use crate::error::{Error, Result};
 use serde_json::Value;
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-mod batch;
-use batch::Budget;
-pub use batch::{BadInput, stream_batch};
+pub mod batch;
+mod budget;
+mod first;
+mod listing;
+mod progress;
+mod resume;
+use budget::{Budget, Pass};
+pub use first::get_first;
+use listing::Task;
+pub use listing::{Event, Listing, PageStream, Resume, Source};
+use progress::Progress;
+use resume::resume_hint;
 
-/// Development Mode's page size since 2026 (SPEC §3).
-pub const SMALL_PAGE: u64 = 10;
-/// What extended-quota apps accept.
-pub const LARGE_PAGE: u64 = 50;
 const LOOKAHEAD_LISTINGS: usize = 2;
-
-#[derive(Debug, Clone)]
-pub struct Page {
-    pub items: Vec<Value>,
-    pub next: Option<String>,
-    pub total: Option<u64>,
-    pub offset: u64,
-    pub limit: Option<u64>,
-}
-
-impl Page {
-    fn empty() -> Page {
-        Page {
-            items: Vec::new(),
-            next: None,
-            total: None,
-            offset: 0,
-            limit: None,
-        }
-    }
-}
-
-pub enum Source {
-    Url(url::Url),
-    Page(Page),
-}
-
-pub struct Listing {
-    pub first: Source,
-    /// Stop after this many items.
-    pub max_items: Option<u64>,
-    /// The service refuses `offset + limit` beyond this (search: 1000).
-    pub offset_cap: Option<u64>,
-    /// The paging object's key in the response (`artists` for search), or None when the
-    /// response is the paging object.
-    pub key: Option<String>,
-    /// What the listing is, for messages when a batch stops part-way ("artist ID").
-    pub label: String,
-    /// How a user resumes a listing that stopped part-way.
-    pub resume: Resume,
-}
-
-/// What the resume hint of a listing that stopped part-way tells the user to run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Resume {
-    /// The command's `--offset N` (`albums`, `search`).
-    Offset,
-    /// `spotctl api --paginate 'NEXT'`: the `next` link of the last page written (`api` has no
-    /// `--offset`, and a cursor-paged listing has no offset at all).
-    NextUrl,
-}
-
-#[derive(Debug)]
-pub enum Event {
-    /// `total`: what the service announced; `expected`: what this run will print of it
-    /// (after `--offset`/`--limit`), for the progress bar.
-    Begin {
-        total: Option<u64>,
-        expected: Option<u64>,
-    },
-    Items {
-        items: Vec<Value>,
-    },
-    End {
-        listing: usize,
-        /// The listing's label ("artist ID"), for warnings.
-        label: String,
-    },
-    /// A batch listing failed (`stream_batch` only): the batch goes on or stops, the caller
-    /// decides; the items it already sent stay written.
-    Failed {
-        label: String,
-        error: Error,
-    },
-}
-
-/// The ordered stream of pages; dropping it stops the fetching.
-pub struct PageStream {
-    rx: mpsc::Receiver<Result<Event>>,
-    task: JoinHandle<()>,
-}
-
-impl PageStream {
-    pub async fn next(&mut self) -> Option<Result<Event>> {
-        self.rx.recv().await
-    }
-}
-
-impl Drop for PageStream {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
-}
-
-impl futures::Stream for PageStream {
-    type Item = Result<Event>;
-    fn poll_next(
-        mut self: std::pin::Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Self::Item>> {
-        self.rx.poll_recv(cx)
-    }
-}
-
-/// Aborts spawned page fetches nobody will read (after an error or a closed pipe).
-struct Task<T>(JoinHandle<T>);
-
-impl<T> Drop for Task<T> {
-    fn drop(&mut self) {
-        self.0.abort();
-    }
-}
-
-impl<T> Task<T> {
-    async fn join(mut self) -> Result<T> {
-        (&mut self.0)
-            .await
-            .map_err(|e| Error::Internal(format!("page task failed: {e}")))
-    }
-}
-
-/// Reads the paging object (the response itself, or the one under `key`), moving its items
-/// out of `v` rather than copying them: every item passes through here once.
-pub fn parse_page(v: &mut Value, key: Option<&str>) -> Result<Page> {
-    let obj = match key {
-        Some(k) => v.get_mut(k).ok_or_else(|| {
-            Error::malformed(format!("the response has no \"{k}\" paging object"))
-        })?,
-        None => v,
-    };
-    let items = match obj.get_mut("items").map(Value::take) {
-        // Null items are kept as positions (dropped when the page is handed on).
-        Some(Value::Array(items)) => items,
-        // Reported for one search type among several (facts §9): an empty result for it.
-        Some(Value::Null) => Vec::new(),
-        _ => {
-            return Err(Error::malformed(
-                "the response is not a page of items (no \"items\" array)",
-            ));
-        }
-    };
-    Ok(Page {
-        items,
-        next: obj.get("next").and_then(Value::as_str).map(str::to_string),
-        total: obj.get("total").and_then(Value::as_u64),
-        offset: obj.get("offset").and_then(Value::as_u64).unwrap_or(0),
-        limit: obj.get("limit").and_then(Value::as_u64),
-    })
-}
-
-fn query_text(url: &url::Url, key: &str) -> Option<String> {
-    url.query_pairs()
-        .find(|(k, _)| k == key)
-        .map(|(_, v)| v.into_owned())
-}
-
-fn query_u64(url: &url::Url, key: &str) -> Option<u64> {
-    url.query_pairs()
-        .find(|(k, _)| k == key)
-        .and_then(|(_, v)| v.parse().ok())
-}
-
-/// The same URL with `key` set to `value` (other parameters kept, in order).
-pub fn with_param(url: &url::Url, key: &str, value: u64) -> url::Url {
-    with_text_param(url, key, &value.to_string())
-}
-
-/// Spotify's answer to a page size above what the app may use (facts §3.3, §9): a 400, with
-/// "Invalid limit" or an empty body. Any 400 qualifies (never match on message text); whether
-/// it was the page size is settled by the retry at 10.
-fn is_invalid_limit(e: &Error) -> bool {
-    matches!(e, Error::Api { status: 400, .. })
-}
-
-/// The listings whose page-size cap is the Development Mode one worth remembering.
-fn learnable(url: &url::Url) -> bool {
-    let p = url.path();
-    p.ends_with("/search") || (p.contains("/artists/") && p.ends_with("/albums"))
-}
-
-/// GETs a first page, applying the run's page size; on a 400 above the small page size retries
-/// once with it and, when that works, for the catalog listings, remembers it (for this run and,
-/// best effort, in the account).
-pub async fn get_first(api: &Api, url: &url::Url) -> Result<Value> {
-    let mut url = url.clone();
-    // The learned size applies to the listings it was learned on; an explicit `limit=` in an
-    // `api --paginate` URL for anything else is the user's.
-    if learnable(&url)
-        && let Some(l) = query_u64(&url, "limit")
-    {
-        let allowed = api.session.page_limit();
-        if l > allowed {
-            url = with_param(&url, "limit", allowed);
-        }
-    }
-    match api.get(url.clone()).await {
-        Err(e) if is_invalid_limit(&e) && query_u64(&url, "limit").unwrap_or(0) > SMALL_PAGE => {
-            tracing::info!(
-                "the service refused page size {}; trying {SMALL_PAGE} (Development Mode)",
-                query_u64(&url, "limit").unwrap_or(0)
-            );
-            let v = api.get(with_param(&url, "limit", SMALL_PAGE)).await?;
-            if learnable(&url)
-                && let Err(e) = api.session.remember_page_limit(SMALL_PAGE).await
-            {
-                tracing::warn!("could not remember the page size in the account: {e}");
-            }
-            Ok(v)
-        }
-        r => r,
-    }
-}
 
 /// Starts fetching `listings` in the background and returns their pages in order.
 pub fn stream(api: Arc<Api>, listings: Vec<Listing>) -> PageStream {
@@ -389,7 +189,7 @@ impl Emitter<'_> {
 
     /// Waits until this listing may fetch one more page of `items` (batch listings ahead of
     /// the output).
-    async fn slot(&mut self, items: u64) -> batch::Pass {
+    async fn slot(&mut self, items: u64) -> Pass {
         match &mut self.budget {
             Some(b) => b.slot(items).await,
             None => None,
@@ -436,12 +236,12 @@ impl Emitter<'_> {
     }
 }
 
-/// `_pass`: a batch listing ahead of the output holds it until its page is in (see `batch.rs`).
+/// `_pass`: a batch listing ahead of the output holds it until its page is in (see `budget.rs`).
 async fn fetch_page(
     api: Arc<Api>,
     url: url::Url,
     key: Option<String>,
-    _pass: batch::Pass,
+    _pass: Pass,
 ) -> Result<Page> {
     let mut v = api.get(url).await?;
     parse_page(&mut v, key.as_deref())
@@ -471,7 +271,7 @@ async fn fetch_shared(
     key: Option<String>,
     others: Vec<String>,
     pages: Arc<Shared>,
-    _pass: batch::Pass,
+    _pass: Pass,
 ) -> Result<Page> {
     let mut v = api.get(url).await?;
     for other in others {
@@ -493,7 +293,7 @@ fn spawn_page(
     offset: u64,
     full: bool,
     share: &Share,
-    pass: batch::Pass,
+    pass: Pass,
 ) -> JoinHandle<Result<Page>> {
     let kept = key.as_ref().and_then(|k| {
         let mut pages = share.pages.lock().unwrap_or_else(|e| e.into_inner());
@@ -523,87 +323,6 @@ fn spawn_page(
             ))
         }
         _ => tokio::spawn(fetch_page(api.clone(), url, key.clone(), pass)),
-    }
-}
-
-/// The same URL with `key` set to the text `value` (other parameters kept, in order).
-fn with_text_param(url: &url::Url, key: &str, value: &str) -> url::Url {
-    let mut pairs: Vec<(String, String)> = url
-        .query_pairs()
-        .map(|(k, v)| (k.into_owned(), v.into_owned()))
-        .collect();
-    match pairs.iter_mut().find(|(k, _)| k == key) {
-        Some(p) => p.1 = value.to_string(),
-        None => pairs.push((key.to_string(), value.to_string())),
-    }
-    let mut out = url.clone();
-    out.query_pairs_mut().clear().extend_pairs(pairs);
-    out
-}
-
-/// Where a stopped run got to, so the user can resume without refetching (or skipping) items.
-/// `next`: the account and the link to continue from, for listings resumed by URL
-/// ([`Resume::NextUrl`]).
-fn resume_hint(
-    e: Error,
-    offset: u64,
-    label: &str,
-    (idx, n): (usize, usize),
-    next: Option<(&str, &str)>,
-) -> Error {
-    let hint = if let Some((account, next)) = next {
-        let at = if n > 1 {
-            format!(
-                "{label} at offset {offset} (listing {} of {n}; the listings after it were not read)",
-                idx + 1
-            )
-        } else {
-            format!("offset {offset}")
-        };
-        // Printed whole (cut, it would not work); a parsed URL is percent-encoded, so the
-        // service's text cannot smuggle control characters onto the terminal. A link carrying
-        // credentials (`access_token=`, as some APIs' links do) is never printed.
-        match url::Url::parse(next) {
-            Ok(u)
-                if crate::api::http::Request::get(u.clone())
-                    .log_line()
-                    .contains("(redacted)") =>
-            {
-                format!(
-                    "stopped at {at}; the next link carries credentials, so it is not shown: run the listing again"
-                )
-            }
-            // The account it ran as: without `-a`, the hint would read another account's data.
-            Ok(u) => format!(
-                "stopped at {at}; continue with `spotctl -a {} api --paginate '{u}'`",
-                crate::api::ids::shown(account)
-            ),
-            Err(_) => format!(
-                "stopped at {at}; the service's next link is not a URL: {}",
-                crate::api::ids::shown(next)
-            ),
-        }
-    } else if n == 0 {
-        // A batch (`stream_batch`): the batch's stop line says which listing and what was left.
-        if offset == 0 {
-            return e;
-        }
-        format!("stopped at offset {offset}")
-    } else if n > 1 {
-        format!(
-            "stopped at {label} (listing {} of {n}) at offset {offset}; the listings after it were not read",
-            idx + 1
-        )
-    } else if offset > 0 {
-        format!("stopped at offset {offset}; rerun with --offset {offset} to resume")
-    } else {
-        return e;
-    };
-    match e {
-        Error::RateLimited(m) => Error::RateLimited(format!("{m} ({hint})")),
-        Error::Network(m) => Error::Network(format!("{m} ({hint})")),
-        Error::Malformed(m) => Error::Malformed(format!("{m} ({hint})")),
-        other => other,
     }
 }
 
@@ -757,169 +476,4 @@ async fn follow(
         }
     }
     Ok(())
-}
-
-/// Pages that stop adding new items for this many `next` links in a row end the listing.
-const STALE_PAGES: u32 = 3;
-
-/// What a listing has read so far, to tell a `next` link that makes progress from a loop.
-struct Progress {
-    urls: HashSet<String>,
-    /// Highest offset fetched (first page, derived pages, followed links).
-    max_offset: u64,
-    /// Hashes of the items seen (their `id`, or their JSON when they have none).
-    items: HashSet<u64>,
-    stale: u32,
-}
-
-impl Progress {
-    fn new(page0: &Page) -> Progress {
-        let mut p = Progress {
-            urls: HashSet::new(),
-            max_offset: page0.offset,
-            items: HashSet::new(),
-            stale: 0,
-        };
-        for i in &page0.items {
-            p.is_new(i);
-        }
-        p
-    }
-
-    fn offset_read(&mut self, offset: u64) {
-        self.max_offset = self.max_offset.max(offset);
-    }
-
-    /// True when the item was not seen before in this listing (nulls never are new).
-    fn is_new(&mut self, item: &Value) -> bool {
-        use std::hash::{Hash, Hasher};
-        if item.is_null() {
-            return false;
-        }
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        match item.get("id").and_then(Value::as_str) {
-            Some(id) => id.hash(&mut h),
-            None => item.to_string().hash(&mut h),
-        }
-        self.items.insert(h.finish())
-    }
-
-    /// Before following `url`: refuses a link already followed, or one going back to an
-    /// offset already read.
-    fn check_link(&mut self, url: &url::Url) -> Result<()> {
-        let label = format!("GET {}", crate::sanitize::cut_middle(url.path(), 200));
-        if let Some(o) = query_u64(url, "offset")
-            && o <= self.max_offset
-        {
-            return Err(Error::malformed(format!(
-                "{label}: the service's next link goes back to offset {o}, a page already read; stopping instead of looping"
-            )));
-        }
-        if !self.urls.insert(url.as_str().to_string()) {
-            return Err(Error::malformed(format!(
-                "{label}: the service's next link repeats a page already read; stopping instead of looping"
-            )));
-        }
-        if let Some(o) = query_u64(url, "offset") {
-            self.max_offset = o;
-        }
-        Ok(())
-    }
-
-    /// After a followed page: counts pages in a row that added no new item (a page of nulls
-    /// counts only when there is no offset to show progress).
-    fn check_page(&mut self, url: &url::Url, page: &Page) -> Result<()> {
-        let mut new = false;
-        for i in &page.items {
-            new |= self.is_new(i);
-        }
-        let all_null = !page.items.is_empty() && page.items.iter().all(Value::is_null);
-        if new || page.items.is_empty() || (all_null && query_u64(url, "offset").is_some()) {
-            self.stale = 0;
-            return Ok(());
-        }
-        self.stale += 1;
-        if self.stale >= STALE_PAGES {
-            return Err(Error::malformed(format!(
-                "GET {}: pages stopped adding new items while the service's next link goes on ({STALE_PAGES} pages in a row); stopping instead of looping",
-                crate::sanitize::cut_middle(url.path(), 200)
-            )));
-        }
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn params_are_replaced_in_place() {
-        let u = url::Url::parse(
-            "https://api.spotify.com/v1/search?query=a%20b&type=artist&offset=3&limit=3",
-        )
-        .unwrap();
-        let v = with_param(&with_param(&u, "offset", 6), "limit", 10);
-        assert_eq!(
-            v.as_str(),
-            "https://api.spotify.com/v1/search?query=a+b&type=artist&offset=6&limit=10"
-        );
-        assert_eq!(query_u64(&v, "offset"), Some(6));
-    }
-
-    #[test]
-    fn any_400_is_a_page_size_candidate() {
-        let api_err = |status, m: &str| Error::Api {
-            method: "GET".into(),
-            path: "/v1/search".into(),
-            status,
-            message: m.into(),
-        };
-        assert!(is_invalid_limit(&api_err(400, "Invalid limit")));
-        assert!(is_invalid_limit(&api_err(400, "")));
-        assert!(is_invalid_limit(&api_err(
-            400,
-            "limit must be below 20 for this endpoint"
-        )));
-        assert!(!is_invalid_limit(&api_err(404, "Invalid limit")));
-        let u = |p: &str| url::Url::parse(&format!("https://api.spotify.com/v1{p}")).unwrap();
-        assert!(learnable(&u("/search?q=a")));
-        assert!(learnable(&u("/artists/3qNVuliS40BLgXGxhdBdqu/albums")));
-        assert!(!learnable(&u("/me/tracks")));
-        assert!(!learnable(&u("/albums/3qNVuliS40BLgXGxhdBdqu/tracks")));
-    }
-
-    #[test]
-    fn resume_hints_give_the_next_link_but_never_one_with_credentials() {
-        let e = || Error::network("GET /v1/x: 503");
-        let hint =
-            |next: &str| resume_hint(e(), 20, "/x", (0, 1), Some(("alice", next))).to_string();
-        assert_eq!(
-            hint("https://api.example/v1/x?offset=20&limit=10"),
-            "GET /v1/x: 503 (stopped at offset 20; continue with `spotctl -a alice api --paginate 'https://api.example/v1/x?offset=20&limit=10'`)"
-        );
-        let h = hint("https://api.example/v1/x?after=abc&access_token=SECRET1");
-        assert!(!h.contains("SECRET1"), "{h}");
-        assert!(h.contains("carries credentials"), "{h}");
-        assert_eq!(
-            resume_hint(e(), 20, "artist A", (0, 1), None).to_string(),
-            "GET /v1/x: 503 (stopped at offset 20; rerun with --offset 20 to resume)"
-        );
-    }
-
-    #[test]
-    fn pages_parse() {
-        let mut v: Value = serde_json::from_str(r#"{"artists":{"items":[{"id":"a"},null],"next":null,"total":1,"offset":0,"limit":10}}"#).unwrap();
-        let p = parse_page(&mut v, Some("artists")).unwrap();
-        assert_eq!(p.items.len(), 2, "a null item is a position");
-        let mut v = serde_json::json!({"playlists": {"items": null, "next": null, "total": 0}});
-        assert!(
-            parse_page(&mut v, Some("playlists"))
-                .unwrap()
-                .items
-                .is_empty()
-        );
-        assert_eq!(p.total, Some(1));
-        assert!(parse_page(&mut serde_json::json!({"items": 5}), None).is_err());
-    }
 }

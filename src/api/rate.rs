@@ -6,7 +6,7 @@
 //! least `1/N` seconds (or `60/N`) apart, whichever task asks. With no burst, any window of
 //! length W holds at most `ceil(W·N)` starts, so a cap just under a quota never exceeds it.
 //! Every attempt counts, retries and token requests included; 429s are still honoured on top
-//! (the pause in `http.rs`). [`crate::api::http::Http`] calls [`Limiter::wait`] after taking a
+//! (the pause in `http/gate.rs`). [`crate::api::http::Http`] calls [`Limiter::wait`] after taking a
 //! concurrency permit, so queued requests cannot bunch up behind it.
 //!
 //! Hand-written rather than the `governor` crate: with a burst of one it is a single

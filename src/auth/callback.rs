@@ -1,6 +1,6 @@
 //! The login's redirect target: a one-shot HTTP server (axum) on the loopback address only, and
-//! the parser for a redirected URL pasted on stdin. Both feed the same [`interpret`], so the two
-//! ways in behave the same.
+//! [`interpret`], which reads a redirect's query. A redirected URL pasted on stdin
+//! (`auth/paste.rs`) goes through the same [`interpret`], so the two ways in behave the same.
 //!
 //! Requests that carry neither `code` nor `error` (browsers fetch `/favicon.ico` first) get a
 //! 404 and the server keeps listening. A request with a missing or wrong `state`, or a `Host`
@@ -8,8 +8,6 @@
 //! page can send one with a no-cors fetch: it gets an error page and is ignored (one warning
 //! line for the whole login), so it cannot end the login; only the right `state` does. The
 //! page shown to the browser is static: no redirect, nothing echoed back.
-//!
-//! A pasted line is read with a cap ([`PASTE_LINE_CAP`]): `< /dev/zero` must not eat memory.
 
 use crate::auth::pkce::ct_eq;
 use crate::error::{Error, Result};
@@ -18,7 +16,6 @@ use axum::extract::{RawQuery, State};
 use axum::http::header::HOST;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{Html, IntoResponse};
-use std::io::BufRead;
 use std::net::{IpAddr, SocketAddr};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -67,84 +64,6 @@ pub fn interpret(query: &str, expected_state: &str) -> Option<Outcome> {
             description: None,
         },
     })
-}
-
-/// A line pasted by the user: the full redirected URL, or just its query string.
-pub fn interpret_pasted(line: &str, expected_state: &str) -> Option<Outcome> {
-    // Copied addresses often come with quotes or angle brackets around them.
-    let line = line
-        .trim()
-        .trim_matches(|c: char| matches!(c, '\'' | '"' | '<' | '>' | '`') || c.is_whitespace());
-    let query = match line.split_once('?') {
-        Some((_, q)) => q,
-        None => line,
-    };
-    let query = query.split('#').next().unwrap_or(query);
-    interpret(query, expected_state)
-}
-
-/// The longest pasted line read: real redirect URLs are a few hundred bytes.
-pub const PASTE_LINE_CAP: usize = 8 * 1024;
-
-/// A line from [`PasteReader`].
-#[derive(Debug, PartialEq, Eq)]
-pub enum Pasted {
-    Line(String),
-    /// Longer than [`PASTE_LINE_CAP`]: dropped (the rest of it is skipped unread into memory).
-    TooLong,
-    Eof,
-}
-
-/// Reads pasted lines with a cap, holding at most the cap plus one buffer in memory.
-pub struct PasteReader<R> {
-    inner: R,
-    skipping: bool,
-}
-
-impl<R: BufRead> PasteReader<R> {
-    pub fn new(inner: R) -> Self {
-        PasteReader {
-            inner,
-            skipping: false,
-        }
-    }
-
-    pub fn next_line(&mut self) -> std::io::Result<Pasted> {
-        let mut line = Vec::new();
-        loop {
-            let buf = match self.inner.fill_buf() {
-                Ok(b) => b,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e),
-            };
-            if buf.is_empty() {
-                return Ok(if line.is_empty() {
-                    Pasted::Eof
-                } else {
-                    Pasted::Line(String::from_utf8_lossy(&line).into_owned())
-                });
-            }
-            let (chunk, end) = match buf.iter().position(|&b| b == b'\n') {
-                Some(i) => (i + 1, true),
-                None => (buf.len(), false),
-            };
-            if !self.skipping {
-                line.extend_from_slice(&buf[..chunk]);
-            }
-            self.inner.consume(chunk);
-            if self.skipping {
-                self.skipping = !end;
-                continue;
-            }
-            if line.len() > PASTE_LINE_CAP {
-                self.skipping = !end;
-                return Ok(Pasted::TooLong);
-            }
-            if end {
-                return Ok(Pasted::Line(String::from_utf8_lossy(&line).into_owned()));
-            }
-        }
-    }
 }
 
 struct Shared {
@@ -274,7 +193,7 @@ pub async fn start(ip: IpAddr, port: u16, path: &str, state: &str) -> Result<Ser
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::io::Read;
+    use crate::auth::paste::interpret_pasted;
 
     #[test]
     fn interprets_redirects() {
@@ -311,25 +230,6 @@ mod tests {
             interpret_pasted("<http://127.0.0.1/callback?code=xyz&state=s7a7e>\r\n", st),
             Some(Outcome::Code(_))
         ));
-    }
-
-    #[test]
-    fn pasted_lines_are_capped_and_the_rest_of_a_long_line_is_skipped() {
-        let long = "a".repeat(PASTE_LINE_CAP + 1);
-        let ok = "b".repeat(PASTE_LINE_CAP - 1);
-        let input = format!("first\n{long}\n{ok}\n{long}{long}tail\nlast");
-        // A tiny buffer exercises lines split across many reads.
-        let mut r = PasteReader::new(std::io::BufReader::with_capacity(7, input.as_bytes()));
-        assert_eq!(r.next_line().unwrap(), Pasted::Line("first\n".into()));
-        assert_eq!(r.next_line().unwrap(), Pasted::TooLong);
-        assert_eq!(r.next_line().unwrap(), Pasted::Line(format!("{ok}\n")));
-        assert_eq!(r.next_line().unwrap(), Pasted::TooLong);
-        assert_eq!(r.next_line().unwrap(), Pasted::Line("last".into()));
-        assert_eq!(r.next_line().unwrap(), Pasted::Eof);
-        // An endless line: one TooLong, then nothing is kept while it is skipped.
-        let mut r = PasteReader::new(std::io::BufReader::new(std::io::repeat(0).take(1 << 20)));
-        assert_eq!(r.next_line().unwrap(), Pasted::TooLong);
-        assert_eq!(r.next_line().unwrap(), Pasted::Eof);
     }
 
     proptest::proptest! {

@@ -1,21 +1,24 @@
-//! `spotctl login`: the authorization-code flow (with the client secret when known, PKCE when
-//! not) and the client-credentials flow, for Spotify, Kakao or a custom OAuth2 provider.
+//! The browser login (authorization-code grant: with the client secret when known, PKCE when
+//! not), given plain values: a provider's endpoints, a client, scopes, a redirect URI
+//! ([`Login`]). Which values those are (flags, the account logged in again, the environment) is
+//! the command's business (`commands/login.rs`), and so is storing the result.
 //!
 //! Order of events, and why:
-//! 1. Everything is validated first (account name, redirect URI, endpoints), so a typo costs
-//!    no browser round trip. `localhost` is refused for Spotify (it rejects it since 2025).
+//! 1. The redirect URI is checked before anything else, so a typo costs no browser round trip.
+//!    `localhost` is refused for Spotify (it rejects it since 2025).
 //! 2. The exact redirect URI to register is printed before the browser opens.
-//! 3. The callback server (loopback only) and a reader of stdin (for a pasted redirect URL, as
-//!    over SSH) run together; whichever answers first wins; `--wait` bounds it.
-//! 4. The code is exchanged, `/me` says who logged in, and only then is the account written:
-//!    logging in again replaces an account only once the new tokens are in hand.
+//! 3. The callback server (loopback only, `callback`) and a reader of stdin (for a pasted
+//!    redirect URL, as over SSH: `paste`) run together; whichever answers first wins; the wait is
+//!    bounded ([`browser`]).
+//! 4. The code is exchanged and `/me` says who logged in ([`exchange`]); the account is handed
+//!    back, not written, so logging in again replaces an account only once the new tokens are in
+//!    hand.
 
+use crate::api::http::Http;
 use crate::auth::callback::{self, Outcome};
-use crate::auth::pkce;
-use crate::auth::session::{SPOTIFY_REFRESH_LIFETIME, lock_wait, split_scopes};
+use crate::auth::session::{SPOTIFY_REFRESH_LIFETIME, split_scopes};
 use crate::auth::token::{GrantKind, TokenClient};
-use crate::cli::{ClientAuthArg, LoginArgs, ProviderArg};
-use crate::context::{Ctx, check_base, env, spotify_env};
+use crate::auth::{paste, pkce};
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::store::{Account, ClientAuth, Grant, Provider, User, VERSION, now};
@@ -23,208 +26,42 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 pub const DEFAULT_REDIRECT: &str = "http://127.0.0.1:8888/callback";
-const KAKAO_AUTH: &str = "https://kauth.kakao.com";
-const KAKAO_API: &str = "https://kapi.kakao.com";
+pub const KAKAO_AUTH: &str = "https://kauth.kakao.com";
+pub const KAKAO_API: &str = "https://kapi.kakao.com";
 
-struct Endpoints {
-    provider: Provider,
-    auth_url: Option<url::Url>,
-    token_url: url::Url,
-    api_base: url::Url,
+/// Where a provider authorizes, hands out tokens, and serves its API.
+pub struct Endpoints {
+    pub provider: Provider,
+    pub auth_url: Option<url::Url>,
+    pub token_url: url::Url,
+    pub api_base: url::Url,
 }
 
-/// Everything a login needs, each value from (first that has it): the flag, the account being
-/// logged in again (so `spotctl login -a NAME` alone repeats a login, whatever the provider),
-/// the environment (the `SPOTIFY_*` variables only for Spotify: a Spotify secret is never sent
-/// to another provider), the default.
-struct Settings {
-    ep: Endpoints,
-    client_id: String,
-    secret: Option<Secret>,
-    client_auth: ClientAuth,
-    redirect_raw: String,
-    scopes: Vec<String>,
+/// The app logging in: its id, its secret when known (else PKCE), how the secret is sent.
+pub struct Client {
+    pub id: String,
+    pub secret: Option<Secret>,
+    pub auth: ClientAuth,
 }
 
-fn to_provider(p: ProviderArg) -> Provider {
-    match p {
-        ProviderArg::Spotify => Provider::Spotify,
-        ProviderArg::Kakao => Provider::Kakao,
-        ProviderArg::Custom => Provider::Custom,
-    }
+/// Everything a browser login needs, as plain values.
+pub struct Login {
+    pub endpoints: Endpoints,
+    pub client: Client,
+    pub scopes: Vec<String>,
+    /// As configured (a loopback URI without a port stays without one, and is stored so).
+    pub redirect_uri: String,
+    pub open_browser: bool,
+    /// How long to wait for the browser (or a pasted address).
+    pub wait: Duration,
 }
 
-fn settings(ctx: &Ctx, args: &LoginArgs, previous: Option<&Account>) -> Result<Settings> {
-    let provider = args
-        .provider
-        .map(to_provider)
-        .or(previous.map(|p| p.provider))
-        .unwrap_or(Provider::Spotify);
-    // The stored account counts only for the same provider and the same token endpoint: a
-    // stored secret must never follow a changed --token-url (or SPOTCTL_ACCOUNTS_BASE) to
-    // another host, nor a stored API base outlive its provider.
-    let mut prev = previous.filter(|p| p.provider == provider);
-    let mut ep = endpoints(ctx, args, provider, prev)?;
-    if let Some(p) = prev
-        && url::Url::parse(&p.token_url).map(|u| u.origin()) != Ok(ep.token_url.origin())
-    {
-        prev = None;
-        ep = endpoints(ctx, args, provider, None)?;
-    }
-    let spotify = provider == Provider::Spotify;
-    // The environment's secret belongs to the environment's client id, and to nothing else.
-    let env_client_id = spotify
-        .then(|| spotify_env("CLIENT_ID"))
-        .flatten()
-        .map(|s| s.trim().to_string());
-
-    let client_id = args
-        .client_id
-        .clone()
-        .or_else(|| prev.map(|p| p.client_id.clone()))
-        .or_else(|| spotify.then(|| spotify_env("CLIENT_ID")).flatten())
-        .map(|s| s.trim().to_string())
-        .ok_or_else(|| {
-            Error::usage(match provider {
-                Provider::Spotify => "no client id: pass --client-id or set SPOTIFY_CLIENT_ID (from your app at https://developer.spotify.com/dashboard)",
-                Provider::Kakao => "no client id: pass --client-id with the app's REST API key",
-                Provider::Custom => "no client id: pass --client-id",
-            })
-        })?;
-    if client_id.is_empty()
-        || client_id.len() > 256
-        || client_id.chars().any(|c| c.is_control() || c == ' ')
-    {
-        return Err(Error::usage("the client id is malformed"));
-    }
-    let prev = prev.filter(|p| p.client_id == client_id);
-    let secret = match &args.client_secret_file {
-        Some(path) => Some(read_secret_file(path)?),
-        None => prev.and_then(|p| p.client_secret.clone()).or_else(|| {
-            (env_client_id.as_deref() == Some(client_id.as_str()))
-                .then(|| spotify_env("CLIENT_SECRET"))
-                .flatten()
-                .map(|s| Secret::new(s.trim()))
-        }),
-    };
-    let client_auth = match (args.client_auth, prev, provider, &secret) {
-        (Some(ClientAuthArg::Basic), ..) => ClientAuth::Basic,
-        (Some(ClientAuthArg::Body), ..) => ClientAuth::Body,
-        (None, Some(p), Provider::Custom, _) => p.client_auth,
-        (None, _, Provider::Kakao, _) => ClientAuth::Body,
-        (None, _, _, Some(_)) => ClientAuth::Basic,
-        (None, _, _, None) => ClientAuth::Body,
-    };
-    let redirect_raw = args
-        .redirect_uri
-        .clone()
-        .or_else(|| prev.and_then(|p| p.redirect_uri.clone()))
-        .or_else(|| spotify.then(|| spotify_env("REDIRECT_URI")).flatten())
-        .unwrap_or_else(|| DEFAULT_REDIRECT.to_string());
-    let mut scopes: Vec<String> = args.scope.iter().flat_map(|s| split_scopes(s)).collect();
-    if scopes.is_empty()
-        && let Some(p) = prev
-    {
-        scopes = p.scopes.clone();
-    }
-    Ok(Settings {
-        ep,
-        client_id,
-        secret,
-        client_auth,
-        redirect_raw,
-        scopes,
-    })
-}
-
-fn endpoints(
-    ctx: &Ctx,
-    args: &LoginArgs,
-    provider: Provider,
-    prev: Option<&Account>,
-) -> Result<Endpoints> {
-    let flag =
-        |v: &Option<String>, name: &str| v.as_deref().map(|u| check_base(u, name)).transpose();
-    let stored = |v: Option<&str>, what: &str| v.map(|u| check_base(u, what)).transpose();
-    let prev_auth = stored(prev.and_then(|p| p.auth_url.as_deref()), "stored auth URL")?;
-    let prev_token = stored(prev.map(|p| p.token_url.as_str()), "stored token URL")?;
-    let prev_api = stored(prev.map(|p| p.api_base.as_str()), "stored API base")?;
-    let (auth, token, api) = match provider {
-        Provider::Spotify => {
-            let (auth, token) = match (&ctx.accounts_base_env, prev_auth, prev_token) {
-                (None, Some(a), Some(t)) => (a, t),
-                _ => {
-                    let base = ctx.accounts_base();
-                    let b = base.as_str().trim_end_matches('/');
-                    (
-                        check_base(&format!("{b}/authorize"), "SPOTCTL_ACCOUNTS_BASE")?,
-                        check_base(&format!("{b}/api/token"), "SPOTCTL_ACCOUNTS_BASE")?,
-                    )
-                }
-            };
-            let api = match (&ctx.api_base_env, prev_api) {
-                (None, Some(a)) => a,
-                _ => ctx.api_base(),
-            };
-            (auth, token, api)
-        }
-        Provider::Kakao => {
-            let auth_env = env("SPOTCTL_KAKAO_AUTH_BASE");
-            let (auth, token) = match (&auth_env, prev_auth, prev_token) {
-                (None, Some(a), Some(t)) => (a, t),
-                _ => {
-                    let base = auth_env.unwrap_or_else(|| KAKAO_AUTH.into());
-                    let a = base.trim_end_matches('/');
-                    (
-                        check_base(&format!("{a}/oauth/authorize"), "SPOTCTL_KAKAO_AUTH_BASE")?,
-                        check_base(&format!("{a}/oauth/token"), "SPOTCTL_KAKAO_AUTH_BASE")?,
-                    )
-                }
-            };
-            let api = match (env("SPOTCTL_KAKAO_API_BASE"), prev_api) {
-                (None, Some(a)) => a,
-                (e, _) => check_base(
-                    &e.unwrap_or_else(|| KAKAO_API.into()),
-                    "SPOTCTL_KAKAO_API_BASE",
-                )?,
-            };
-            (auth, token, api)
-        }
-        Provider::Custom => {
-            let need = |v: &Option<String>, stored: Option<url::Url>, name: &str| {
-                flag(v, name)?
-                    .or(stored)
-                    .ok_or_else(|| Error::usage(format!("--provider custom needs {name}")))
-            };
-            let token = need(&args.token_url, prev_token, "--token-url")?;
-            let auth = if args.client_credentials {
-                flag(&args.auth_url, "--auth-url")?.unwrap_or_else(|| token.clone())
-            } else {
-                need(&args.auth_url, prev_auth, "--auth-url")?
-            };
-            let api = need(&args.api_base, prev_api, "--api-base")?;
-            (auth, token, api)
-        }
-    };
-    Ok(Endpoints {
-        provider,
-        auth_url: Some(flag(&args.auth_url, "--auth-url")?.unwrap_or(auth)),
-        token_url: flag(&args.token_url, "--token-url")?.unwrap_or(token),
-        api_base: flag(&args.api_base, "--api-base")?.unwrap_or(api),
-    })
-}
-
-fn read_secret_file(path: &std::path::Path) -> Result<Secret> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::usage(format!("--client-secret-file {}: {e}", path.display())))?;
-    let s = text.trim();
-    if s.is_empty() {
-        return Err(Error::usage(format!(
-            "--client-secret-file {}: the file is empty",
-            path.display()
-        )));
-    }
-    Ok(Secret::new(s))
+/// What the browser brought back: the code, and what the token endpoint must see again.
+pub struct Answer {
+    code: Secret,
+    /// The redirect URI as sent (with the port the callback server got, when it chose one).
+    redirect_uri: url::Url,
+    verifier: Option<String>,
 }
 
 /// Where the browser will be sent back to, and where (if anywhere) we listen for it.
@@ -284,38 +121,15 @@ fn redirect(raw: &str, provider: Provider) -> Result<Redirect> {
     }
 }
 
-pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
-    let name = ctx.account_name().to_string();
-    crate::store::validate_name(&name)?;
-    // A directory others can write is refused before the browser opens (SPEC §2).
-    ctx.store.check_dirs()?;
-    // An existing file that cannot be read (corrupt, too open, newer format) is never replaced
-    // silently: the user decides (fix it, or `spotctl logout -a NAME` first).
-    let previous = ctx.store.load(&name).map_err(|e| {
-        Error::Store(format!(
-            "{e}; to replace it with a new login, run `spotctl logout -a {name}` first"
-        ))
-    })?;
-    let Settings {
-        ep,
-        client_id,
-        secret,
-        client_auth,
-        redirect_raw,
-        scopes,
-    } = settings(ctx, &args, previous.as_ref())?;
-    if args.client_credentials {
-        let learned = previous
-            .filter(|p| p.client_id == client_id)
-            .map(|p| p.learned);
-        return client_credentials(ctx, &name, ep, client_id, secret, client_auth, learned).await;
-    }
-
-    let mut redirect = redirect(&redirect_raw, ep.provider)?;
+/// Sends the user to the provider and waits for the answer: the callback server, a pasted
+/// address, or the deadline, whichever comes first.
+pub async fn browser(login: &Login) -> Result<Answer> {
+    let ep = &login.endpoints;
+    let mut redirect = redirect(&login.redirect_uri, ep.provider)?;
     let state = pkce::state();
     // PKCE when there is no secret (public client). Spotify does not document PKCE together
     // with a secret, so it is not sent then.
-    let verifier = secret.is_none().then(pkce::verifier);
+    let verifier = login.client.secret.is_none().then(pkce::verifier);
 
     let server = match &redirect.listen {
         Some((ip, port, path)) => {
@@ -328,17 +142,17 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
         None => None,
     };
     let auth_url = authorize_url(
-        &ep,
-        &client_id,
+        ep,
+        &login.client.id,
         &redirect.uri,
-        &scopes,
+        &login.scopes,
         &state,
         verifier.as_deref(),
     );
 
     eprintln!(
         "spotctl: the redirect URI registered for this app must be exactly: {}",
-        redirect_display(&redirect_raw, &redirect)
+        redirect_display(&login.redirect_uri, &redirect)
     );
     eprintln!(
         "spotctl: open this URL in a browser to log in{}:",
@@ -349,7 +163,7 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
         }
     );
     eprintln!("{auth_url}");
-    if !args.no_browser {
+    if login.open_browser {
         let u = auth_url.to_string();
         std::thread::spawn(move || {
             if webbrowser::open(&u).is_err() {
@@ -359,11 +173,12 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
     }
     // stdin is the caller's (`(spotctl login; cat) < names.txt`): read a pasted address only
     // from a person at a terminal, when --no-browser asks for it, or when no callback can come.
-    let paste =
-        args.no_browser || server.is_none() || std::io::IsTerminal::is_terminal(&std::io::stdin());
+    let paste = !login.open_browser
+        || server.is_none()
+        || std::io::IsTerminal::is_terminal(&std::io::stdin());
     eprintln!(
         "spotctl: waiting up to {}s for the browser{}{}",
-        args.wait,
+        login.wait.as_secs(),
         if server.is_some() {
             ""
         } else {
@@ -376,7 +191,7 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
         }
     );
 
-    let outcome = wait_for_answer(server, &state, Duration::from_secs(args.wait), paste).await?;
+    let outcome = wait_for_answer(server, &state, login.wait, paste).await?;
     let code = match outcome {
         Outcome::Code(c) => c,
         Outcome::Denied { error, description } => {
@@ -393,23 +208,38 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
             ));
         }
     };
+    Ok(Answer {
+        code,
+        redirect_uri: redirect.uri,
+        verifier,
+    })
+}
 
-    let http = ctx.http()?;
+/// Exchanges the browser's code for tokens and looks up who logged in; the account is returned,
+/// not stored (`account` names it in messages only).
+pub async fn exchange(http: &Http, account: &str, login: Login, answer: Answer) -> Result<Account> {
+    let Login {
+        endpoints: ep,
+        client,
+        scopes,
+        redirect_uri,
+        ..
+    } = login;
     let mut params = vec![
         ("grant_type".to_string(), "authorization_code".to_string()),
-        ("code".to_string(), code.expose().to_string()),
-        ("redirect_uri".to_string(), redirect.uri.to_string()),
+        ("code".to_string(), answer.code.expose().to_string()),
+        ("redirect_uri".to_string(), answer.redirect_uri.to_string()),
     ];
-    if let Some(v) = &verifier {
+    if let Some(v) = &answer.verifier {
         params.push(("code_verifier".to_string(), v.clone()));
     }
     let resp = TokenClient {
-        http: &http,
+        http,
         token_url: ep.token_url.as_str(),
-        client_id: &client_id,
-        client_secret: secret.as_ref(),
-        client_auth,
-        account: &name,
+        client_id: &client.id,
+        client_secret: client.secret.as_ref(),
+        client_auth: client.auth,
+        account,
     }
     .request(GrantKind::AuthorizationCode, params)
     .await?;
@@ -418,14 +248,14 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
         version: VERSION,
         provider: ep.provider,
         grant: Grant::AuthorizationCode,
-        client_id,
-        client_secret: secret,
+        client_id: client.id,
+        client_secret: client.secret,
         // As configured (a loopback URI without a port stays without one), for the next login.
-        redirect_uri: Some(redirect_raw.trim().to_string()),
+        redirect_uri: Some(redirect_uri.trim().to_string()),
         auth_url: ep.auth_url.map(|u| u.to_string()),
         token_url: ep.token_url.to_string(),
         api_base: ep.api_base.as_str().trim_end_matches('/').to_string(),
-        client_auth,
+        client_auth: client.auth,
         scopes: resp.scope.as_deref().map(split_scopes).unwrap_or(scopes),
         access_token: resp.access_token,
         token_type: resp.token_type,
@@ -444,7 +274,7 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
         }
         _ => None,
     };
-    acc.user = match who(&http, &acc).await {
+    acc.user = match who(http, &acc).await {
         Ok(u) => u,
         Err(e) => {
             eprintln!(
@@ -454,27 +284,7 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
             None
         }
     };
-    // What was learned about the service belongs to the app (client id).
-    if let Some(old) = previous.filter(|p| p.client_id == acc.client_id) {
-        acc.learned = old.learned;
-    }
-    let _lock = ctx.store.lock(&name, lock_wait(ctx)).await?;
-    ctx.store.save(&name, &acc)?;
-    if !ctx.quiet {
-        let who = acc
-            .user
-            .as_ref()
-            .map(|u| {
-                format!(
-                    " as {}",
-                    u.display_name.clone().unwrap_or_else(|| u.id.clone())
-                )
-            })
-            .unwrap_or_default();
-        let who = crate::sanitize::line(&who);
-        eprintln!("spotctl: logged in{who}; stored as account \"{name}\"");
-    }
-    Ok(())
+    Ok(acc)
 }
 
 fn redirect_display(raw: &str, r: &Redirect) -> String {
@@ -527,29 +337,7 @@ async fn wait_for_answer(
     wait: Duration,
     paste: bool,
 ) -> Result<Outcome> {
-    let (paste_tx, mut paste_rx) = tokio::sync::mpsc::channel::<String>(4);
-    // A plain thread: a blocking stdin read must not keep the runtime alive at exit.
-    std::thread::spawn(move || {
-        if !paste {
-            return;
-        }
-        // Capped lines: `< /dev/zero` (one endless line) must not eat memory.
-        let mut lines = callback::PasteReader::new(std::io::stdin().lock());
-        loop {
-            match lines.next_line() {
-                Ok(callback::Pasted::Eof) | Err(_) => return,
-                Ok(callback::Pasted::TooLong) => eprintln!(
-                    "spotctl: that line is longer than {} KiB and was skipped; paste only the address the browser was sent to",
-                    callback::PASTE_LINE_CAP / 1024
-                ),
-                Ok(callback::Pasted::Line(line)) => {
-                    if paste_tx.blocking_send(line).is_err() {
-                        return;
-                    }
-                }
-            }
-        }
-    });
+    let mut paste_rx = paste::read_stdin(paste);
     let mut server = server;
     let deadline = tokio::time::sleep(wait);
     tokio::pin!(deadline);
@@ -576,7 +364,7 @@ async fn wait_for_answer(
             line = paste_rx.recv(), if paste_open => {
                 match line {
                     Some(l) if l.trim().is_empty() => {}
-                    Some(l) => match callback::interpret_pasted(&l, state) {
+                    Some(l) => match paste::interpret_pasted(&l, state) {
                         // Only the right `state` ends a login, pasted or not.
                         Some(Outcome::StateMismatch) => eprintln!("spotctl: that address does not belong to this login (its `state` differs); paste the one this login's browser was sent to"),
                         Some(o) => return Ok(o),
@@ -623,35 +411,6 @@ async fn who(http: &crate::api::http::Http, acc: &Account) -> Result<Option<User
     .and_then(|d| d.as_str())
     .map(str::to_string);
     Ok(Some(User { id, display_name }))
-}
-
-async fn client_credentials(
-    ctx: &Ctx,
-    name: &str,
-    ep: Endpoints,
-    client_id: String,
-    secret: Option<Secret>,
-    client_auth: ClientAuth,
-    learned: Option<crate::store::Learned>,
-) -> Result<()> {
-    let secret = secret.ok_or_else(|| {
-        Error::usage("--client-credentials needs the client secret: set SPOTIFY_CLIENT_SECRET or use --client-secret-file")
-    })?;
-    let app = crate::auth::AppCredentials {
-        provider: ep.provider,
-        token_url: ep.token_url.to_string(),
-        api_base: ep.api_base.to_string(),
-        client_id,
-        secret,
-        client_auth,
-    };
-    let acc = crate::auth::client_credentials_account(ctx, app, learned).await?;
-    let _lock = ctx.store.lock(name, lock_wait(ctx)).await?;
-    ctx.store.save(name, &acc)?;
-    if !ctx.quiet {
-        eprintln!("spotctl: stored app-only account \"{name}\" (client credentials; no user)");
-    }
-    Ok(())
 }
 
 #[cfg(test)]

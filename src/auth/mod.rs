@@ -1,13 +1,18 @@
-//! Authentication: providers and their endpoints, the token endpoint (`token`), keeping tokens
-//! fresh across processes (`session`), and the browser login (`login`, `pkce`, `callback`).
+//! Authentication: the token endpoint (`token`), keeping tokens fresh across processes
+//! (`session`), the browser login (`login`, with `pkce`, the loopback `callback` server and the
+//! `paste`d redirect), and which account a command uses (here). It takes plain values and knows
+//! nothing of the command line (`commands/login.rs` turns the flags into them).
 
 pub mod callback;
 pub mod login;
+pub mod paste;
 pub mod pkce;
 pub mod session;
 pub mod token;
 
-use crate::context::{Ctx, spotify_env};
+use crate::api::http::Http;
+use crate::context::Ctx;
+use crate::env::spotify_env;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
 use crate::store::{Account, ClientAuth, Grant, Learned, Provider, VERSION, now, validate_name};
@@ -70,7 +75,7 @@ async fn app_session(ctx: Arc<Ctx>) -> Result<Session> {
         secret,
         client_auth: ClientAuth::Basic,
     };
-    let acc = client_credentials_account(&ctx, app, learned).await?;
+    let acc = client_credentials_account(&*ctx.http()?, app, learned).await?;
     ctx.store.save(&name, &acc)?;
     tracing::info!("created app account {name}");
     drop(_lock);
@@ -89,13 +94,12 @@ pub struct AppCredentials {
 
 /// Gets an app-only token (client credentials grant) and builds the account that stores it.
 pub async fn client_credentials_account(
-    ctx: &Ctx,
+    http: &Http,
     app: AppCredentials,
     learned: Option<Learned>,
 ) -> Result<Account> {
-    let http = ctx.http()?;
     let resp = TokenClient {
-        http: &http,
+        http,
         token_url: &app.token_url,
         client_id: &app.client_id,
         client_secret: Some(&app.secret),

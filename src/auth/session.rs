@@ -191,7 +191,7 @@ async fn renew(
     acc: &Account,
 ) -> Result<Account> {
     let url = token_url(ctx, acc);
-    crate::context::check_base(&url, "token URL")?;
+    crate::env::check_base(&url, "token URL")?;
     let client = TokenClient {
         http,
         token_url: &url,
@@ -280,7 +280,7 @@ impl Session {
         check_origins(&ctx, name, &acc)?;
         let api_base = match (&ctx.api_base_env, acc.provider) {
             (Some(env), Provider::Spotify) => env.clone(),
-            _ => crate::context::check_base(&acc.api_base, &format!("API base of account {name}"))?,
+            _ => crate::env::check_base(&acc.api_base, &format!("API base of account {name}"))?,
         };
         let fresh = acc
             .learned
@@ -291,7 +291,7 @@ impl Session {
             .page_limit
             .filter(|_| fresh)
             .map(u64::from)
-            .unwrap_or(crate::api::paginate::LARGE_PAGE);
+            .unwrap_or(crate::api::page::LARGE_PAGE);
         Ok(Session {
             ctx,
             name: name.to_string(),

@@ -1,10 +1,10 @@
 //! `spotctl accounts`: who is logged in, with which grant and scopes, and when tokens expire.
 //! Never prints a secret: the table and the JSON are built from an explicit list of fields.
 
-use crate::cli::OutputFormat;
 use crate::context::Ctx;
 use crate::duration::{human, rfc3339};
 use crate::error::{Error, Result};
+use crate::output::OutputFormat;
 use crate::store::{Account, now};
 use std::io::Write;
 use unicode_width::UnicodeWidthStr;

@@ -1,12 +1,13 @@
 //! `spotctl albums A B C` / `--artist A,B` / `--artist -`: every album of each artist, all pages,
-//! as one batch (`batch.rs`) over one concurrency budget (`paginate::stream_batch`). Artists
+//! as one batch (`batch.rs`) over one concurrency budget (`paginate::batch::stream_batch`). Artists
 //! named on the command line are validated before any request; stdin is read as it arrives
 //! (a line is validated and its artist started as soon as the line is complete), and an artist
 //! given twice is fetched once.
 
 use crate::api::client::Api;
 use crate::api::ids::{self, Kind};
-use crate::api::paginate::{self, BadInput, Listing, Resume, Source};
+use crate::api::paginate::batch::{BadInput, stream_batch};
+use crate::api::paginate::{Listing, Resume, Source};
 use crate::cli::AlbumsArgs;
 use crate::commands::batch::Batch;
 use crate::commands::catalog;
@@ -246,7 +247,7 @@ pub async fn run(ctx: Arc<Ctx>, args: AlbumsArgs) -> Result<()> {
             }
         }
     });
-    let stream = paginate::stream_batch(api.clone(), l_rx, single);
+    let stream = stream_batch(api.clone(), l_rx, single);
     let labels = catalog::Labels {
         names: Vec::new(),
         dedupe: true,

@@ -6,10 +6,11 @@ use crate::api::client::Api;
 use crate::api::http::Body;
 use crate::api::paginate::{self, Listing, Resume, Source};
 use crate::auth::session::Session;
-use crate::cli::{ApiArgs, OutputFormat};
+use crate::cli::ApiArgs;
 use crate::commands::catalog;
 use crate::context::Ctx;
 use crate::error::{Error, Result};
+use crate::output::OutputFormat;
 use crate::output::Shape;
 use std::io::{IsTerminal, Read, Write};
 use std::sync::Arc;
@@ -186,7 +187,7 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
         let mut listings = Vec::new();
         for key in keys {
             listings.push(Listing {
-                first: Source::Page(paginate::parse_page(&mut first, key.as_deref())?),
+                first: Source::Page(crate::api::page::parse_page(&mut first, key.as_deref())?),
                 max_items: None,
                 offset_cap,
                 label: key

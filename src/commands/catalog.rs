@@ -74,8 +74,8 @@ pub async fn write(
     write_batch(ctx, api, stream, shape, labels, None).await
 }
 
-/// [`write`] for a batch (`paginate::stream_batch`): a failed listing is reported and counted
-/// by `batch`, which says whether the run goes on; the summary comes after the last item.
+/// [`write`] for a batch (`paginate::batch::stream_batch`): a failed listing is reported and
+/// counted by `batch`, which says whether the run goes on; the summary comes after the last item.
 pub async fn write_batch(
     ctx: &Ctx,
     api: &Arc<Api>,
@@ -167,7 +167,7 @@ pub async fn write_batch(
             out.finish_after_error().await
         }
         Ok(()) => {
-            if ctx.output == crate::cli::OutputFormat::Table && out.count() == 0 && !ctx.quiet {
+            if ctx.output == crate::output::OutputFormat::Table && out.count() == 0 && !ctx.quiet {
                 eprintln!("spotctl: nothing found");
             }
             out.finish().await

@@ -70,7 +70,7 @@ pub async fn run(ctx: Arc<Ctx>, args: SearchArgs) -> Result<()> {
     let mut listings = Vec::with_capacity(types.len());
     for t in &types {
         let key = format!("{t}s");
-        let page = paginate::parse_page(&mut first, Some(&key))?;
+        let page = crate::api::page::parse_page(&mut first, Some(&key))?;
         listings.push(Listing {
             first: Source::Page(page),
             max_items: Some(args.limit),

@@ -294,16 +294,7 @@ fn api_get_post_paginate_and_errors() {
     let items = jsonl(&o);
     assert_eq!(items.len(), 23);
     assert!(items.iter().all(|i| i["track"]["name"].is_string()));
-    let o = t.run(&[
-        "api",
-        "-a",
-        "alice",
-        "-X",
-        "POST",
-        "/me/playlists",
-        "--data",
-        r#"{"name":"Mix"}"#,
-    ]);
+    let o = post_playlist(&t, r#"{"name":"Mix"}"#);
     assert_code(&o, 0);
     let pl: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(pl["name"], "Mix");
@@ -312,16 +303,7 @@ fn api_get_post_paginate_and_errors() {
     assert_eq!(stderr(&o), "spotctl: GET /v1/albums: 403 Forbidden\n");
     let o = t.run(&["api", "-a", "alice", "me"]);
     assert_code(&o, 2);
-    let o = t.run(&[
-        "api",
-        "-a",
-        "alice",
-        "-X",
-        "POST",
-        "/me/playlists",
-        "--data",
-        "{not json",
-    ]);
+    let o = post_playlist(&t, "{not json");
     assert_code(&o, 2);
 }
 
@@ -331,16 +313,7 @@ fn api_post_is_not_replayed_after_a_reset() {
     t.user_account("alice", "alice", "", 3600);
     t.fake
         .inject(Fault::new("/me/playlists", FaultKind::ResetMidBody).method("POST"));
-    let o = t.run(&[
-        "api",
-        "-a",
-        "alice",
-        "-X",
-        "POST",
-        "/me/playlists",
-        "--data",
-        r#"{"name":"Once"}"#,
-    ]);
+    let o = post_playlist(&t, r#"{"name":"Once"}"#);
     assert_code(&o, 6);
     assert!(
         stderr(&o).contains("not retried because the request may already have been processed"),
@@ -368,16 +341,7 @@ fn api_post_is_not_replayed_after_a_502_but_is_after_a_503() {
     t.user_account("alice", "alice", "playlist-modify-private", 3600);
     t.fake
         .inject(Fault::new("/me/playlists", FaultKind::Status(502)).method("POST"));
-    let o = t.run(&[
-        "api",
-        "-a",
-        "alice",
-        "-X",
-        "POST",
-        "/me/playlists",
-        "--data",
-        r#"{"name":"Once"}"#,
-    ]);
+    let o = post_playlist(&t, r#"{"name":"Once"}"#);
     assert_code(&o, 6);
     assert!(
         stderr(&o).contains(
@@ -390,16 +354,7 @@ fn api_post_is_not_replayed_after_a_502_but_is_after_a_503() {
     t.fake.clear_log();
     t.fake
         .inject(Fault::new("/me/playlists", FaultKind::Status(503)).method("POST"));
-    let o = t.run(&[
-        "api",
-        "-a",
-        "alice",
-        "-X",
-        "POST",
-        "/me/playlists",
-        "--data",
-        r#"{"name":"Twice"}"#,
-    ]);
+    let o = post_playlist(&t, r#"{"name":"Twice"}"#);
     assert_code(&o, 0);
     assert_eq!(
         t.hits("/me/playlists").len(),

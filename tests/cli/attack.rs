@@ -4,7 +4,7 @@
 //! skipped.
 
 use crate::common::*;
-use crate::login::start_login;
+use crate::login::approved_login;
 use crate::store::is_root;
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
@@ -366,13 +366,7 @@ fn an_account_is_never_used_with_another_origin_from_the_environment() {
 #[test]
 fn forged_callbacks_are_ignored_and_the_real_one_still_logs_in() {
     let t = T::new();
-    let mut l = start_login(
-        &t,
-        &["-a", "real", "--redirect-uri", "http://127.0.0.1/callback"],
-        &[],
-    );
-    let url = l.url();
-    let loc = t.fake.authorize_location(&url).unwrap();
+    let (l, loc) = approved_login(&t, "real");
     let origin: String = loc.split('/').take(3).collect::<Vec<_>>().join("/");
     let state = loc
         .split(['?', '&'])
@@ -422,13 +416,7 @@ fn forged_callbacks_are_ignored_and_the_real_one_still_logs_in() {
 fn a_denied_login_with_the_right_state_still_ends_it() {
     let t = T::new();
     t.fake.set_authorize_behavior(AuthorizeBehavior::Deny);
-    let mut l = start_login(
-        &t,
-        &["-a", "no", "--redirect-uri", "http://127.0.0.1/callback"],
-        &[],
-    );
-    let url = l.url();
-    let loc = t.fake.authorize_location(&url).unwrap();
+    let (l, loc) = approved_login(&t, "no");
     let origin: String = loc.split('/').take(3).collect::<Vec<_>>().join("/");
     assert_eq!(
         http_get(&format!("{origin}/callback?error=access_denied&state=nope")).0,
@@ -465,13 +453,7 @@ fn an_endless_pasted_line_is_capped_and_memory_stays_bounded() {
 #[test]
 fn a_long_pasted_line_is_skipped_and_the_next_one_still_works() {
     let t = T::new();
-    let mut l = start_login(
-        &t,
-        &["-a", "paste", "--redirect-uri", "http://127.0.0.1/callback"],
-        &[],
-    );
-    let url = l.url();
-    let loc = t.fake.authorize_location(&url).unwrap();
+    let (mut l, loc) = approved_login(&t, "paste");
     l.paste(&"a".repeat(100_000));
     // A pasted address from another login (wrong state) does not end this one either.
     l.paste("http://127.0.0.1:1/callback?code=old&state=another-login");

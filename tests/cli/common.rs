@@ -125,6 +125,37 @@ impl T {
     }
 }
 
+/// A 429 with `Retry-After: retry_after` (not a quota refusal): the fault most tests that
+/// pace or retry start from.
+pub fn too_many(retry_after: &str) -> FaultKind {
+    FaultKind::TooMany {
+        retry_after: Some(retry_after.into()),
+        quota: false,
+    }
+}
+
+/// `status` on every request to `path` after the first `skip`: a service that breaks part-way
+/// and stays broken.
+pub fn broken_after(path: &str, skip: usize, status: u16) -> Fault {
+    Fault::new(path, FaultKind::Status(status))
+        .skip(skip)
+        .times(usize::MAX)
+}
+
+/// `spotctl api -a alice -X POST /me/playlists --data DATA`: the write most API tests send.
+pub fn post_playlist(t: &T, data: &str) -> Output {
+    t.run(&[
+        "api",
+        "-a",
+        "alice",
+        "-X",
+        "POST",
+        "/me/playlists",
+        "--data",
+        data,
+    ])
+}
+
 pub fn write_account(path: &std::path::Path, v: &serde_json::Value) {
     #[cfg(unix)]
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};

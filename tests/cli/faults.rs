@@ -144,16 +144,7 @@ fn r429_retry_after_http_date_is_honoured() {
 fn r429_retry_after_a_day_fails_at_once_with_exit_5() {
     let t = T::new();
     let _ = healthy(&t, ARTIST_57);
-    t.fake.inject(
-        Fault::new(
-            ALBUMS,
-            FaultKind::TooMany {
-                retry_after: Some("86400".into()),
-                quota: false,
-            },
-        )
-        .skip(2),
-    );
+    t.fake.inject(Fault::new(ALBUMS, too_many("86400")).skip(2));
     let start = Instant::now();
     let o = albums(&t, ARTIST_57, &[]);
     assert!(
@@ -201,16 +192,8 @@ fn r429_storm_on_every_page_still_completes() {
     let want = healthy(&t, ARTIST_57);
     // Every other request is refused (one-shot faults on a path take turns): six 429s in all.
     for k in 0..6 {
-        t.fake.inject(
-            Fault::new(
-                ALBUMS,
-                FaultKind::TooMany {
-                    retry_after: Some("0".into()),
-                    quota: false,
-                },
-            )
-            .skip(usize::from(k > 0)),
-        );
+        t.fake
+            .inject(Fault::new(ALBUMS, too_many("0")).skip(usize::from(k > 0)));
     }
     let o = albums(&t, ARTIST_57, &[]);
     assert_code(&o, 0);
@@ -222,16 +205,8 @@ fn r429_storm_on_every_page_still_completes() {
 fn r429_beyond_max_retries_is_exit_5() {
     let t = T::new();
     let _ = healthy(&t, ARTIST_57);
-    t.fake.inject(
-        Fault::new(
-            ALBUMS,
-            FaultKind::TooMany {
-                retry_after: Some("0".into()),
-                quota: false,
-            },
-        )
-        .times(usize::MAX),
-    );
+    t.fake
+        .inject(Fault::new(ALBUMS, too_many("0")).times(usize::MAX));
     let o = albums(&t, ARTIST_57, &["--max-retries", "2"]);
     assert_code(&o, 5);
     assert!(
@@ -487,11 +462,7 @@ fn latency_on_one_page_keeps_the_order() {
 fn json_output_stays_a_valid_array_when_a_run_stops_part_way() {
     let t = T::new();
     let _ = healthy(&t, ARTIST_57);
-    t.fake.inject(
-        Fault::new(ALBUMS, FaultKind::Status(503))
-            .skip(2)
-            .times(usize::MAX),
-    );
+    t.fake.inject(broken_after(ALBUMS, 2, 503));
     let o = t.run(&[
         "albums",
         "--artist",
@@ -518,16 +489,8 @@ fn a_batch_that_stops_says_which_artist_and_offset() {
     let t = T::new();
     let _ = healthy(&t, ARTIST_57);
     // Artist 2's third page is refused for a day.
-    t.fake.inject(
-        Fault::new(
-            &format!("/artists/{ARTIST_1000}/albums"),
-            FaultKind::TooMany {
-                retry_after: Some("86400".into()),
-                quota: false,
-            },
-        )
-        .skip(2),
-    );
+    t.fake
+        .inject(Fault::new(&format!("/artists/{ARTIST_1000}/albums"), too_many("86400")).skip(2));
     let input = format!("{ARTIST_57}\n{ARTIST_1000}\n{ARTIST_EMPTY}\n");
     let o = t
         .cmd()
@@ -568,17 +531,8 @@ fn a_burst_of_429s_halves_the_concurrency_once() {
     let _ = healthy(&t, ARTIST_57);
     t.fake.set_latency_ms(40);
     // The eight requests in flight after the first page are all refused together.
-    t.fake.inject(
-        Fault::new(
-            ALBUMS,
-            FaultKind::TooMany {
-                retry_after: Some("1".into()),
-                quota: false,
-            },
-        )
-        .skip(1)
-        .times(8),
-    );
+    t.fake
+        .inject(Fault::new(ALBUMS, too_many("1")).skip(1).times(8));
     let o = albums(&t, ARTIST_1000, &[]);
     assert_code(&o, 0);
     assert_eq!(jsonl(&o).len(), 1000);

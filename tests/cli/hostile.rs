@@ -621,13 +621,8 @@ fn a_huge_api_path_is_a_usage_error_with_the_value_cut() {
 #[test]
 fn a_retry_after_beyond_u64_is_too_long_exit_5() {
     let t = T::new();
-    t.fake.inject(Fault::new(
-        ALBUMS,
-        FaultKind::TooMany {
-            retry_after: Some("99999999999999999999999999".into()),
-            quota: false,
-        },
-    ));
+    t.fake
+        .inject(Fault::new(ALBUMS, too_many("99999999999999999999999999")));
     let start = Instant::now();
     let o = t.run(&["albums", "--artist", ARTIST_57]);
     assert_code(&o, 5);

@@ -99,6 +99,23 @@ pub fn login_ok(t: &T, name: &str, extra: &[&str], env: &[(&str, &str)]) -> Stri
     err
 }
 
+/// Starts `spotctl login -a NAME` on a loopback port and has the fake approve it: the login,
+/// waiting, and the address the browser would be sent back to (not yet visited).
+pub fn approved_login(t: &T, name: &str) -> (Login, String) {
+    let mut l = start_login(t, &["-a", name, "--redirect-uri", ANY_PORT], &[]);
+    let url = l.url();
+    let loc = t.fake.authorize_location(&url).unwrap();
+    (l, loc)
+}
+
+/// Logs `kakao` in with the fake's Kakao app (no client secret: the Spotify one in the
+/// environment must not follow it) plus `extra` flags; returns stderr.
+fn kakao_login(t: &T, extra: &[&str]) -> String {
+    let mut args = vec!["--provider", "kakao", "--client-id", KAKAO_CLIENT_ID];
+    args.extend_from_slice(extra);
+    login_ok(t, "kakao", &args, &[("SPOTIFY_CLIENT_SECRET", "")])
+}
+
 #[test]
 fn login_with_secret_uses_basic_auth_state_and_show_dialog() {
     let t = T::new();
@@ -221,9 +238,7 @@ fn pasted_redirect_url_works_without_a_reachable_callback() {
 #[test]
 fn paste_also_works_while_the_callback_listens() {
     let t = T::new();
-    let mut l = start_login(&t, &["-a", "both", "--redirect-uri", ANY_PORT], &[]);
-    let url = l.url();
-    let loc = t.fake.authorize_location(&url).unwrap();
+    let (mut l, loc) = approved_login(&t, "both");
     l.paste("not a url at all");
     l.paste(&loc);
     let (code, err) = l.finish();
@@ -234,9 +249,7 @@ fn paste_also_works_while_the_callback_listens() {
 #[test]
 fn favicon_and_stray_requests_are_ignored() {
     let t = T::new();
-    let mut l = start_login(&t, &["-a", "fav", "--redirect-uri", ANY_PORT], &[]);
-    let url = l.url();
-    let loc = t.fake.authorize_location(&url).unwrap();
+    let (l, loc) = approved_login(&t, "fav");
     let origin: String = loc.split('/').take(3).collect::<Vec<_>>().join("/");
     assert_eq!(http_get(&format!("{origin}/favicon.ico")).0, 404);
     assert_eq!(
@@ -282,9 +295,7 @@ fn state_mismatch_is_refused() {
 fn access_denied_is_exit_3() {
     let t = T::new();
     t.fake.set_authorize_behavior(AuthorizeBehavior::Deny);
-    let mut l = start_login(&t, &["-a", "no", "--redirect-uri", ANY_PORT], &[]);
-    let url = l.url();
-    let loc = t.fake.authorize_location(&url).unwrap();
+    let (l, loc) = approved_login(&t, "no");
     assert!(loc.contains("error=access_denied"));
     assert_eq!(http_get(&loc).0, 200);
     let (code, err) = l.finish();
@@ -311,9 +322,7 @@ fn login_times_out() {
 #[test]
 fn a_code_used_twice_is_refused_by_the_fake_and_reported() {
     let t = T::new();
-    let mut l = start_login(&t, &["-a", "once", "--redirect-uri", ANY_PORT], &[]);
-    let url = l.url();
-    let loc = t.fake.authorize_location(&url).unwrap();
+    let (l, loc) = approved_login(&t, "once");
     assert_eq!(http_get(&loc).0, 200);
     assert_eq!(l.finish().0, 0);
     // Replaying the same code (e.g. pasted again into a second login) fails at the exchange.
@@ -449,19 +458,7 @@ fn failed_relogin_keeps_the_old_account() {
 #[test]
 fn kakao_login_refresh_and_api() {
     let t = T::new();
-    let err = login_ok(
-        &t,
-        "kakao",
-        &[
-            "--provider",
-            "kakao",
-            "--client-id",
-            KAKAO_CLIENT_ID,
-            "--scope",
-            "talk_message,profile_nickname",
-        ],
-        &[("SPOTIFY_CLIENT_SECRET", "")],
-    );
+    let err = kakao_login(&t, &["--scope", "talk_message,profile_nickname"]);
     assert!(err.contains("logged in as 카카오 사용자"), "{err}");
     let p = t.fake.last_authorize_params();
     let _ = p;
@@ -518,12 +515,7 @@ fn kakao_login_refresh_and_api() {
 #[test]
 fn kakao_refresh_token_renewed_near_its_end() {
     let t = T::new();
-    login_ok(
-        &t,
-        "kakao",
-        &["--provider", "kakao", "--client-id", KAKAO_CLIENT_ID],
-        &[("SPOTIFY_CLIENT_SECRET", "")],
-    );
+    kakao_login(&t, &[]);
     let old = read_json(&t.account_path("kakao"))["refresh_token"].clone();
     t.fake.kakao_age_refresh_tokens(40);
     let o = t.run(&["refresh", "-a", "kakao"]);
@@ -630,19 +622,7 @@ fn a_spotify_secret_in_the_environment_never_reaches_kakao() {
 #[test]
 fn logging_in_again_reuses_what_the_account_stores() {
     let t = T::new();
-    login_ok(
-        &t,
-        "kakao",
-        &[
-            "--provider",
-            "kakao",
-            "--client-id",
-            KAKAO_CLIENT_ID,
-            "--scope",
-            "talk_message,profile_nickname",
-        ],
-        &[("SPOTIFY_CLIENT_SECRET", "")],
-    );
+    kakao_login(&t, &["--scope", "talk_message,profile_nickname"]);
     let p = t.fake.last_authorize_params();
     assert!(
         p.iter()

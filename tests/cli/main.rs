@@ -27,4 +27,5 @@ mod speed;
 // The store under stress relies on Unix: modes, `kill -9`, `/dev/full`, read-only directories.
 #[cfg(unix)]
 mod store;
+mod structure;
 mod transport;

@@ -80,13 +80,7 @@ fn config_dir_flag_and_account_variable() {
 fn max_retry_wait_is_the_cap() {
     let t = T::new();
     assert_code(&t.run(&["albums", "--artist", ARTIST_EMPTY]), 0);
-    t.fake.inject(Fault::new(
-        "/albums",
-        FaultKind::TooMany {
-            retry_after: Some("2".into()),
-            quota: false,
-        },
-    ));
+    t.fake.inject(Fault::new("/albums", too_many("2")));
     let o = t.run(&["albums", "--artist", ARTIST_57, "--max-retry-wait", "1"]);
     assert_code(&o, 5);
     assert!(
@@ -147,16 +141,7 @@ fn api_data_from_a_file_and_from_stdin() {
     let f = t.dir.path().join("body.json");
     std::fs::write(&f, r#"{"name":"From file"}"#).unwrap();
     let at = format!("@{}", f.display());
-    let o = t.run(&[
-        "api",
-        "-a",
-        "alice",
-        "-X",
-        "POST",
-        "/me/playlists",
-        "--data",
-        &at,
-    ]);
+    let o = post_playlist(&t, &at);
     assert_code(&o, 0);
     assert_eq!(
         serde_json::from_slice::<serde_json::Value>(&o.stdout).unwrap()["name"],

@@ -3,7 +3,7 @@
 //! followed by the token client.
 
 use crate::common::*;
-use crate::login::{login_ok, start_login};
+use crate::login::{approved_login, login_ok, start_login};
 
 /// Every secret the fake handed out or received in this test.
 fn secrets(t: &T) -> Vec<String> {
@@ -148,13 +148,7 @@ fn the_token_endpoint_redirect_is_not_followed() {
 #[test]
 fn the_callback_listens_on_loopback_only_and_once() {
     let t = T::new();
-    let mut l = start_login(
-        &t,
-        &["-a", "lo", "--redirect-uri", "http://127.0.0.1/callback"],
-        &[],
-    );
-    let url = l.url();
-    let loc = t.fake.authorize_location(&url).unwrap();
+    let (l, loc) = approved_login(&t, "lo");
     let port: u16 = loc
         .split(':')
         .nth(2)

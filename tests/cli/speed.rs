@@ -31,16 +31,7 @@ fn concurrent_output_is_byte_identical_to_sequential_even_under_faults() {
     let par = t.run(&["albums", "--artist", ARTIST_1000, "-o", "jsonl"]);
     assert_code(&par, 0);
     assert_eq!(par.stdout, seq.stdout);
-    t.fake.inject(
-        Fault::new(
-            "/albums",
-            FaultKind::TooMany {
-                retry_after: Some("1".into()),
-                quota: false,
-            },
-        )
-        .skip(30),
-    );
+    t.fake.inject(Fault::new("/albums", too_many("1")).skip(30));
     t.fake.inject(
         Fault::new("/albums", FaultKind::Status(503))
             .skip(10)
@@ -104,16 +95,7 @@ fn one_429_pauses_every_worker_and_halves_the_concurrency() {
     let t = T::new();
     warm(&t);
     t.fake.set_latency_ms(30);
-    t.fake.inject(
-        Fault::new(
-            "/albums",
-            FaultKind::TooMany {
-                retry_after: Some("1".into()),
-                quota: false,
-            },
-        )
-        .skip(24),
-    );
+    t.fake.inject(Fault::new("/albums", too_many("1")).skip(24));
     // The page at the head of the window is slow, so the pages behind it are in flight when
     // the 429 arrives, and the head completes (freeing a slot) while the pause is on: only a
     // pause shared by every request keeps that slot from sending.

@@ -18,128 +18,15 @@
 //! A listing that fails (or an input line that was not an artist) is one [`Event::Failed`] in
 //! its place in the order; the caller decides whether the batch goes on.
 
-use super::{Event, Listing, PageStream, Source, Task, get_first, parse_page, query_u64};
+use super::budget::{Budget, ahead_items, ahead_listings};
+use super::first::get_first;
+use super::listing::{Event, Listing, PageStream, Source, Task};
 use crate::api::client::Api;
+use crate::api::page::{LARGE_PAGE, Page, parse_page, query_u64};
 use crate::error::Result;
 use std::collections::VecDeque;
 use std::sync::Arc;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, oneshot, watch};
-
-/// How many listings may run ahead of the output: four times the concurrency.
-pub fn ahead_listings(concurrency: usize) -> usize {
-    4 * concurrency.max(1)
-}
-
-/// Items that listings ahead of the output may hold between them: as many as
-/// [`ahead_listings`] full pages of 50. Counted in items, not pages, so Development Mode's
-/// pages of 10 get five times the room: a head whose later pages are still on their way then
-/// holds up the output, not the requests behind it (counted in pages, the 500-artist bench in
-/// Development Mode stalled at 1.4× its floor).
-pub fn ahead_items(concurrency: usize) -> usize {
-    ahead_listings(concurrency) * super::LARGE_PAGE as usize
-}
-
-/// What a request of a listing ahead of the output holds until its page is in: one of
-/// `--concurrency` passes, so ahead listings never queue more requests than there are slots and
-/// the head's next page waits behind at most one round of them (the client's semaphore is
-/// first come, first served).
-pub(super) type Pass = Option<OwnedSemaphorePermit>;
-
-/// A batch listing's claim on the pages held ahead of the output.
-pub(super) struct Budget {
-    sem: Arc<Semaphore>,
-    /// Requests of listings ahead of the output, in flight or queued.
-    passes: Arc<Semaphore>,
-    /// The budget's size (a page never asks for more).
-    room: u32,
-    /// The index of the listing being written.
-    head: watch::Receiver<usize>,
-    idx: usize,
-    held: Vec<OwnedSemaphorePermit>,
-    /// Events of a listing ahead of the output, waiting for its turn (counted by `held`).
-    parked: VecDeque<Event>,
-}
-
-impl Budget {
-    fn is_head(&self) -> bool {
-        *self.head.borrow() >= self.idx
-    }
-
-    /// Sends `ev` on when this listing is being written (after what it parked), parks it
-    /// otherwise, so a listing ahead keeps fetching while it waits its turn.
-    pub(super) async fn send(
-        &mut self,
-        tx: &mpsc::Sender<Result<Event>>,
-        ev: Event,
-    ) -> std::result::Result<(), ()> {
-        if !self.is_head() {
-            self.parked.push_back(ev);
-            return Ok(());
-        }
-        self.flush(tx).await?;
-        tx.send(Ok(ev)).await.map_err(|_| ())
-    }
-
-    async fn flush(&mut self, tx: &mpsc::Sender<Result<Event>>) -> std::result::Result<(), ()> {
-        while let Some(p) = self.parked.pop_front() {
-            tx.send(Ok(p)).await.map_err(|_| ())?;
-        }
-        // Its pages now leave as fast as the writer takes them: give back what it held.
-        self.held.clear();
-        Ok(())
-    }
-
-    /// Waits for this listing's turn and sends what it parked.
-    pub(super) async fn finish(&mut self, tx: &mpsc::Sender<Result<Event>>) {
-        self.until_head().await;
-        let _ = self.flush(tx).await;
-    }
-
-    /// Waits for room for a page of `items` and a pass, unless this listing is the head (which
-    /// never waits). The pass is held by the request until its page is in.
-    pub(super) async fn slot(&mut self, items: u64) -> Pass {
-        let n = u32::try_from(items.max(1))
-            .unwrap_or(u32::MAX)
-            .min(self.room);
-        let mut page_held = false;
-        loop {
-            if self.is_head() {
-                // Parked pages stay counted until they are sent on.
-                if self.parked.is_empty() {
-                    self.held.clear();
-                }
-                return None;
-            }
-            if !page_held {
-                tokio::select! {
-                    p = self.sem.clone().acquire_many_owned(n) => {
-                        if let Ok(p) = p {
-                            self.held.push(p);
-                        }
-                        page_held = true;
-                    }
-                    r = self.head.changed() => if r.is_err() { return None },
-                }
-                continue;
-            }
-            tokio::select! {
-                p = self.passes.clone().acquire_owned() => return p.ok(),
-                r = self.head.changed() => if r.is_err() { return None },
-            }
-        }
-    }
-
-    /// Keeps the permits until the output reaches this listing (its pages sit in its channel
-    /// until then).
-    async fn until_head(&mut self) {
-        while !self.is_head() {
-            if self.head.changed().await.is_err() {
-                break;
-            }
-        }
-        self.held.clear();
-    }
-}
+use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 
 /// An input line that is not a listing: its label ("stdin line 3") and why.
 pub type BadInput = (String, crate::error::Error);
@@ -265,12 +152,12 @@ async fn one(
             return;
         }
     };
-    let first = std::mem::replace(&mut listing.first, Source::Page(super::Page::empty()));
+    let first = std::mem::replace(&mut listing.first, Source::Page(Page::empty()));
     let page0 = match first {
         Source::Page(p) => Ok(p),
         Source::Url(u) => {
             let pass = budget
-                .slot(query_u64(&u, "limit").unwrap_or(super::LARGE_PAGE))
+                .slot(query_u64(&u, "limit").unwrap_or(LARGE_PAGE))
                 .await;
             let v = get_first(&api, &u).await;
             drop(pass);
@@ -279,7 +166,7 @@ async fn one(
             }
             let offset = query_u64(&u, "offset").unwrap_or(0);
             v.and_then(|mut v| parse_page(&mut v, listing.key.as_deref()))
-                .map_err(|e| super::resume_hint(e, offset, &listing.label, (idx, n), None))
+                .map_err(|e| super::resume::resume_hint(e, offset, &listing.label, (idx, n), None))
         }
     };
     let r = match page0 {

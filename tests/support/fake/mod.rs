@@ -165,7 +165,8 @@ impl Req {
 }
 
 /// A misbehaviour to inject: the first `skip` requests whose path contains `path_contains`
-/// (and whose method is `method`, if set) pass; the next `times` get `kind`.
+/// (and whose method is `method`, and whose query has the parameter `query`, if set) pass; the
+/// next `times` get `kind`. A `query` names one page whatever order concurrent pages arrive in.
 ///
 /// Faults are tried in injection order. `Latency` and `ExpireTokens` affect every matching
 /// request and combine with anything else. The kinds that replace the response take turns: a
@@ -177,6 +178,8 @@ impl Req {
 pub struct Fault {
     pub path_contains: String,
     pub method: Option<String>,
+    /// A query parameter (name, value) the request must carry, e.g. `offset=150`.
+    pub query: Option<(String, String)>,
     pub skip: usize,
     pub times: usize,
     pub kind: FaultKind,
@@ -188,6 +191,7 @@ impl Fault {
         Fault {
             path_contains: path_contains.to_string(),
             method: None,
+            query: None,
             skip: 0,
             times: 1,
             kind,
@@ -207,6 +211,12 @@ impl Fault {
 
     pub fn method(mut self, m: &str) -> Self {
         self.method = Some(m.to_string());
+        self
+    }
+
+    /// Only requests whose query has `name=value`.
+    pub fn query(mut self, name: &str, value: &str) -> Self {
+        self.query = Some((name.to_string(), value.to_string()));
         self
     }
 }

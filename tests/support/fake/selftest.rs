@@ -326,6 +326,29 @@ fn user_endpoints_need_a_user_token_and_scopes() {
 }
 
 #[test]
+fn a_fault_with_a_query_hits_only_that_page_whatever_arrives_first() {
+    let fake = FakeSpotify::start();
+    let token = fake.issue_app_token();
+    let page = |offset: u32| {
+        format!(
+            "{}/artists/{ARTIST_57}/albums?offset={offset}&limit=10",
+            fake.api_base()
+        )
+    };
+    fake.inject(
+        Fault::new("/albums", FaultKind::Status(503))
+            .query("offset", "20")
+            .times(usize::MAX),
+    );
+    // Later pages first, then the named one twice, then an earlier one.
+    let statuses: Vec<u16> = [40, 30, 20, 20, 10]
+        .into_iter()
+        .map(|o| get(&page(o), &token).0)
+        .collect();
+    assert_eq!(statuses, [200, 200, 503, 503, 200]);
+}
+
+#[test]
 fn rate_limit_fault_sends_retry_after_then_lets_requests_through() {
     let fake = FakeSpotify::start();
     let token = fake.issue_app_token();

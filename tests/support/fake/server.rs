@@ -221,7 +221,7 @@ async fn entry(
             seq: 0,
             version: format!("{:?}", parts.version),
         });
-        let mut plan = st.plan(&inc.method, &inc.path);
+        let mut plan = st.plan(&inc.method, &inc.path, &inc.query);
         if plan.terminal.is_none()
             && let Some(secs) = st.over_quota(&inc.path, shared.elapsed_ms())
         {

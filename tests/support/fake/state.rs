@@ -123,12 +123,13 @@ pub(crate) struct FaultSlot {
 
 impl FaultSlot {
     /// Whether the request is one this fault is about and the fault is not used up yet.
-    fn matches(&self, method: &str, path: &str) -> bool {
+    fn matches(&self, method: &str, path: &str, query: &[(String, String)]) -> bool {
         let f = &self.fault;
         f.method
             .as_deref()
             .is_none_or(|m| m.eq_ignore_ascii_case(method))
             && path.contains(f.path_contains.as_str())
+            && f.query.as_ref().is_none_or(|q| query.contains(q))
             && self.seen < f.skip.saturating_add(f.times)
     }
 
@@ -364,13 +365,13 @@ impl State {
     /// take turns: a request is counted only by the first matching one not yet used up (its
     /// `skip` lets the request through untouched), so two one-shot faults on one path hit two
     /// consecutive requests. Page faults are left to [`State::page_tweaks`].
-    pub(crate) fn plan(&mut self, method: &str, path: &str) -> Plan {
+    pub(crate) fn plan(&mut self, method: &str, path: &str, query: &[(String, String)]) -> Plan {
         let mut plan = Plan::default();
         let mut claimed = false;
         let mut expire = false;
         for slot in &mut self.faults {
             let kind = slot.fault.kind.clone();
-            if kind.shapes_pages() || !slot.matches(method, path) {
+            if kind.shapes_pages() || !slot.matches(method, path, query) {
                 continue;
             }
             let modifier = matches!(kind, FaultKind::Latency(_) | FaultKind::ExpireTokens);
@@ -396,10 +397,18 @@ impl State {
     /// The page faults (`EmptyPageWithNext`, `TotalChanges`) for a request about to answer with
     /// a listing page. They count pages, not requests: an error such as `400 Invalid limit`
     /// (spotctl's page-size probe) does not use up their `skip`.
-    pub(crate) fn page_tweaks(&mut self, method: &str, path: &str) -> Tweaks {
+    pub(crate) fn page_tweaks(
+        &mut self,
+        method: &str,
+        path: &str,
+        query: &[(String, String)],
+    ) -> Tweaks {
         let mut tweaks = Tweaks::default();
         for slot in &mut self.faults {
-            if !slot.fault.kind.shapes_pages() || !slot.matches(method, path) || !slot.count() {
+            if !slot.fault.kind.shapes_pages()
+                || !slot.matches(method, path, query)
+                || !slot.count()
+            {
                 continue;
             }
             match &slot.fault.kind {

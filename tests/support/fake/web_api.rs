@@ -282,7 +282,7 @@ fn artist_index(catalog: &Catalog, id: &str) -> Result<usize, ApiErr> {
 
 /// Called once a listing request has passed validation and will answer with page(s).
 fn page_tweaks(st: &mut State, inc: &Incoming) -> Tweaks {
-    st.page_tweaks(&inc.method, &inc.path)
+    st.page_tweaks(&inc.method, &inc.path, &inc.query)
 }
 
 /// How to write the URL of another page of the same listing: `base?lead&offset=O&limit=L&trail`,

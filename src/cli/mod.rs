@@ -1,9 +1,15 @@
 //! Command-line definitions (clap derive). Only types live here: doc comments become `--help`,
-//! and every command carries examples in `after_help`. Values are turned into ready-made
-//! objects in `context.rs`, so the rest of the program never sees clap.
+//! and every command carries examples in `after_help`. The global flags are turned into the
+//! run's [`crate::context::Ctx`] by `global`, so the rest of the program never sees clap; clap's
+//! own errors are reported by `usage`.
+
+pub mod global;
+pub mod usage;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
+
+pub use crate::output::OutputFormat;
 
 const ABOUT: &str = "OAuth2 token manager and Spotify catalog fetcher.
 
@@ -98,18 +104,6 @@ pub struct GlobalArgs {
     /// Largest single wait honoured; a longer Retry-After fails at once (exit 5) and says when to retry
     #[arg(long, global = true, default_value_t = 120, value_parser = clap::value_parser!(u64).range(0..=86_400), value_name = "SECS")]
     pub max_retry_wait: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum OutputFormat {
-    /// Aligned columns with a header, for people
-    Table,
-    /// Tab-separated values, no header
-    Tsv,
-    /// One JSON object per line, exactly as the service sent it
-    Jsonl,
-    /// One JSON array
-    Json,
 }
 
 #[derive(Debug, Subcommand)]

@@ -1,0 +1,125 @@
+//! The room that batch listings ahead of the output share: how many may run ahead, how many
+//! items they may hold between them, and the passes their requests hold (see `batch` for why).
+
+use super::listing::Event;
+use crate::api::page::LARGE_PAGE;
+use crate::error::Result;
+use std::collections::VecDeque;
+use std::sync::Arc;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
+
+/// How many listings may run ahead of the output: four times the concurrency.
+pub fn ahead_listings(concurrency: usize) -> usize {
+    4 * concurrency.max(1)
+}
+
+/// Items that listings ahead of the output may hold between them: as many as
+/// [`ahead_listings`] full pages of 50. Counted in items, not pages, so Development Mode's
+/// pages of 10 get five times the room: a head whose later pages are still on their way then
+/// holds up the output, not the requests behind it (counted in pages, the 500-artist bench in
+/// Development Mode stalled at 1.4× its floor).
+pub fn ahead_items(concurrency: usize) -> usize {
+    ahead_listings(concurrency) * LARGE_PAGE as usize
+}
+
+/// What a request of a listing ahead of the output holds until its page is in: one of
+/// `--concurrency` passes, so ahead listings never queue more requests than there are slots and
+/// the head's next page waits behind at most one round of them (the client's semaphore is
+/// first come, first served).
+pub(super) type Pass = Option<OwnedSemaphorePermit>;
+
+/// A batch listing's claim on the pages held ahead of the output.
+pub(super) struct Budget {
+    pub(super) sem: Arc<Semaphore>,
+    /// Requests of listings ahead of the output, in flight or queued.
+    pub(super) passes: Arc<Semaphore>,
+    /// The budget's size (a page never asks for more).
+    pub(super) room: u32,
+    /// The index of the listing being written.
+    pub(super) head: watch::Receiver<usize>,
+    pub(super) idx: usize,
+    pub(super) held: Vec<OwnedSemaphorePermit>,
+    /// Events of a listing ahead of the output, waiting for its turn (counted by `held`).
+    pub(super) parked: VecDeque<Event>,
+}
+
+impl Budget {
+    fn is_head(&self) -> bool {
+        *self.head.borrow() >= self.idx
+    }
+
+    /// Sends `ev` on when this listing is being written (after what it parked), parks it
+    /// otherwise, so a listing ahead keeps fetching while it waits its turn.
+    pub(super) async fn send(
+        &mut self,
+        tx: &mpsc::Sender<Result<Event>>,
+        ev: Event,
+    ) -> std::result::Result<(), ()> {
+        if !self.is_head() {
+            self.parked.push_back(ev);
+            return Ok(());
+        }
+        self.flush(tx).await?;
+        tx.send(Ok(ev)).await.map_err(|_| ())
+    }
+
+    async fn flush(&mut self, tx: &mpsc::Sender<Result<Event>>) -> std::result::Result<(), ()> {
+        while let Some(p) = self.parked.pop_front() {
+            tx.send(Ok(p)).await.map_err(|_| ())?;
+        }
+        // Its pages now leave as fast as the writer takes them: give back what it held.
+        self.held.clear();
+        Ok(())
+    }
+
+    /// Waits for this listing's turn and sends what it parked.
+    pub(super) async fn finish(&mut self, tx: &mpsc::Sender<Result<Event>>) {
+        self.until_head().await;
+        let _ = self.flush(tx).await;
+    }
+
+    /// Waits for room for a page of `items` and a pass, unless this listing is the head (which
+    /// never waits). The pass is held by the request until its page is in.
+    pub(super) async fn slot(&mut self, items: u64) -> Pass {
+        let n = u32::try_from(items.max(1))
+            .unwrap_or(u32::MAX)
+            .min(self.room);
+        let mut page_held = false;
+        loop {
+            if self.is_head() {
+                // Parked pages stay counted until they are sent on.
+                if self.parked.is_empty() {
+                    self.held.clear();
+                }
+                return None;
+            }
+            if !page_held {
+                tokio::select! {
+                    p = self.sem.clone().acquire_many_owned(n) => {
+                        if let Ok(p) = p {
+                            self.held.push(p);
+                        }
+                        page_held = true;
+                    }
+                    r = self.head.changed() => if r.is_err() { return None },
+                }
+                continue;
+            }
+            tokio::select! {
+                p = self.passes.clone().acquire_owned() => return p.ok(),
+                r = self.head.changed() => if r.is_err() { return None },
+            }
+        }
+    }
+
+    /// Keeps the permits until the output reaches this listing (its pages sit in its channel
+    /// until then).
+    async fn until_head(&mut self) {
+        while !self.is_head() {
+            if self.head.changed().await.is_err() {
+                break;
+            }
+        }
+        self.held.clear();
+    }
+}

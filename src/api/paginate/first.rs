@@ -1,0 +1,81 @@
+//! The first page of a listing at the run's page size: 50, or what the account learned; on a
+//! 400 above Development Mode's 10, that page again at 10, remembered for the catalog listings
+//! only once the retry works.
+
+use crate::api::client::Api;
+use crate::api::page::{SMALL_PAGE, query_u64, with_param};
+use crate::error::{Error, Result};
+use serde_json::Value;
+
+/// Spotify's answer to a page size above what the app may use (facts §3.3, §9): a 400, with
+/// "Invalid limit" or an empty body. Any 400 qualifies (never match on message text); whether
+/// it was the page size is settled by the retry at 10.
+fn is_invalid_limit(e: &Error) -> bool {
+    matches!(e, Error::Api { status: 400, .. })
+}
+
+/// The listings whose page-size cap is the Development Mode one worth remembering.
+fn learnable(url: &url::Url) -> bool {
+    let p = url.path();
+    p.ends_with("/search") || (p.contains("/artists/") && p.ends_with("/albums"))
+}
+
+/// GETs a first page, applying the run's page size; on a 400 above the small page size retries
+/// once with it and, when that works, for the catalog listings, remembers it (for this run and,
+/// best effort, in the account).
+pub async fn get_first(api: &Api, url: &url::Url) -> Result<Value> {
+    let mut url = url.clone();
+    // The learned size applies to the listings it was learned on; an explicit `limit=` in an
+    // `api --paginate` URL for anything else is the user's.
+    if learnable(&url)
+        && let Some(l) = query_u64(&url, "limit")
+    {
+        let allowed = api.session.page_limit();
+        if l > allowed {
+            url = with_param(&url, "limit", allowed);
+        }
+    }
+    match api.get(url.clone()).await {
+        Err(e) if is_invalid_limit(&e) && query_u64(&url, "limit").unwrap_or(0) > SMALL_PAGE => {
+            tracing::info!(
+                "the service refused page size {}; trying {SMALL_PAGE} (Development Mode)",
+                query_u64(&url, "limit").unwrap_or(0)
+            );
+            let v = api.get(with_param(&url, "limit", SMALL_PAGE)).await?;
+            if learnable(&url)
+                && let Err(e) = api.session.remember_page_limit(SMALL_PAGE).await
+            {
+                tracing::warn!("could not remember the page size in the account: {e}");
+            }
+            Ok(v)
+        }
+        r => r,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_400_is_a_page_size_candidate() {
+        let api_err = |status, m: &str| Error::Api {
+            method: "GET".into(),
+            path: "/v1/search".into(),
+            status,
+            message: m.into(),
+        };
+        assert!(is_invalid_limit(&api_err(400, "Invalid limit")));
+        assert!(is_invalid_limit(&api_err(400, "")));
+        assert!(is_invalid_limit(&api_err(
+            400,
+            "limit must be below 20 for this endpoint"
+        )));
+        assert!(!is_invalid_limit(&api_err(404, "Invalid limit")));
+        let u = |p: &str| url::Url::parse(&format!("https://api.spotify.com/v1{p}")).unwrap();
+        assert!(learnable(&u("/search?q=a")));
+        assert!(learnable(&u("/artists/3qNVuliS40BLgXGxhdBdqu/albums")));
+        assert!(!learnable(&u("/me/tracks")));
+        assert!(!learnable(&u("/albums/3qNVuliS40BLgXGxhdBdqu/tracks")));
+    }
+}

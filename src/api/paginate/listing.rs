@@ -1,0 +1,108 @@
+//! What the paginator is asked for ([`Listing`]: where it starts, where it stops, how a user
+//! resumes it) and what it hands back ([`PageStream`] of [`Event`]s, in order), shared by the
+//! single-run paginator and the batch.
+
+use crate::api::page::Page;
+use crate::error::{Error, Result};
+use serde_json::Value;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+pub enum Source {
+    Url(url::Url),
+    Page(Page),
+}
+
+pub struct Listing {
+    pub first: Source,
+    /// Stop after this many items.
+    pub max_items: Option<u64>,
+    /// The service refuses `offset + limit` beyond this (search: 1000).
+    pub offset_cap: Option<u64>,
+    /// The paging object's key in the response (`artists` for search), or None when the
+    /// response is the paging object.
+    pub key: Option<String>,
+    /// What the listing is, for messages when a batch stops part-way ("artist ID").
+    pub label: String,
+    /// How a user resumes a listing that stopped part-way.
+    pub resume: Resume,
+}
+
+/// What the resume hint of a listing that stopped part-way tells the user to run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Resume {
+    /// The command's `--offset N` (`albums`, `search`).
+    Offset,
+    /// `spotctl api --paginate 'NEXT'`: the `next` link of the last page written (`api` has no
+    /// `--offset`, and a cursor-paged listing has no offset at all).
+    NextUrl,
+}
+
+#[derive(Debug)]
+pub enum Event {
+    /// `total`: what the service announced; `expected`: what this run will print of it
+    /// (after `--offset`/`--limit`), for the progress bar.
+    Begin {
+        total: Option<u64>,
+        expected: Option<u64>,
+    },
+    Items {
+        items: Vec<Value>,
+    },
+    End {
+        listing: usize,
+        /// The listing's label ("artist ID"), for warnings.
+        label: String,
+    },
+    /// A batch listing failed (`stream_batch` only): the batch goes on or stops, the caller
+    /// decides; the items it already sent stay written.
+    Failed {
+        label: String,
+        error: Error,
+    },
+}
+
+/// The ordered stream of pages; dropping it stops the fetching.
+pub struct PageStream {
+    pub(super) rx: mpsc::Receiver<Result<Event>>,
+    pub(super) task: JoinHandle<()>,
+}
+
+impl PageStream {
+    pub async fn next(&mut self) -> Option<Result<Event>> {
+        self.rx.recv().await
+    }
+}
+
+impl Drop for PageStream {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+impl futures::Stream for PageStream {
+    type Item = Result<Event>;
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        self.rx.poll_recv(cx)
+    }
+}
+
+/// Aborts spawned page fetches nobody will read (after an error or a closed pipe).
+pub(super) struct Task<T>(pub(super) JoinHandle<T>);
+
+impl<T> Drop for Task<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+impl<T> Task<T> {
+    pub(super) async fn join(mut self) -> Result<T> {
+        (&mut self.0)
+            .await
+            .map_err(|e| Error::Internal(format!("page task failed: {e}")))
+    }
+}

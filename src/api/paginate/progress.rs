@@ -1,0 +1,98 @@
+//! Telling a listing that makes progress from one that loops: a `next` link already followed or
+//! going back to an offset already read, or pages that stop adding new items while `next` goes
+//! on, end the listing (exit 6) instead of looping.
+
+use crate::api::page::{Page, query_u64};
+use crate::error::{Error, Result};
+use serde_json::Value;
+use std::collections::HashSet;
+
+/// Pages that stop adding new items for this many `next` links in a row end the listing.
+const STALE_PAGES: u32 = 3;
+
+/// What a listing has read so far, to tell a `next` link that makes progress from a loop.
+pub(super) struct Progress {
+    urls: HashSet<String>,
+    /// Highest offset fetched (first page, derived pages, followed links).
+    max_offset: u64,
+    /// Hashes of the items seen (their `id`, or their JSON when they have none).
+    items: HashSet<u64>,
+    stale: u32,
+}
+
+impl Progress {
+    pub(super) fn new(page0: &Page) -> Progress {
+        let mut p = Progress {
+            urls: HashSet::new(),
+            max_offset: page0.offset,
+            items: HashSet::new(),
+            stale: 0,
+        };
+        for i in &page0.items {
+            p.is_new(i);
+        }
+        p
+    }
+
+    pub(super) fn offset_read(&mut self, offset: u64) {
+        self.max_offset = self.max_offset.max(offset);
+    }
+
+    /// True when the item was not seen before in this listing (nulls never are new).
+    pub(super) fn is_new(&mut self, item: &Value) -> bool {
+        use std::hash::{Hash, Hasher};
+        if item.is_null() {
+            return false;
+        }
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        match item.get("id").and_then(Value::as_str) {
+            Some(id) => id.hash(&mut h),
+            None => item.to_string().hash(&mut h),
+        }
+        self.items.insert(h.finish())
+    }
+
+    /// Before following `url`: refuses a link already followed, or one going back to an
+    /// offset already read.
+    pub(super) fn check_link(&mut self, url: &url::Url) -> Result<()> {
+        let label = format!("GET {}", crate::sanitize::cut_middle(url.path(), 200));
+        if let Some(o) = query_u64(url, "offset")
+            && o <= self.max_offset
+        {
+            return Err(Error::malformed(format!(
+                "{label}: the service's next link goes back to offset {o}, a page already read; stopping instead of looping"
+            )));
+        }
+        if !self.urls.insert(url.as_str().to_string()) {
+            return Err(Error::malformed(format!(
+                "{label}: the service's next link repeats a page already read; stopping instead of looping"
+            )));
+        }
+        if let Some(o) = query_u64(url, "offset") {
+            self.max_offset = o;
+        }
+        Ok(())
+    }
+
+    /// After a followed page: counts pages in a row that added no new item (a page of nulls
+    /// counts only when there is no offset to show progress).
+    pub(super) fn check_page(&mut self, url: &url::Url, page: &Page) -> Result<()> {
+        let mut new = false;
+        for i in &page.items {
+            new |= self.is_new(i);
+        }
+        let all_null = !page.items.is_empty() && page.items.iter().all(Value::is_null);
+        if new || page.items.is_empty() || (all_null && query_u64(url, "offset").is_some()) {
+            self.stale = 0;
+            return Ok(());
+        }
+        self.stale += 1;
+        if self.stale >= STALE_PAGES {
+            return Err(Error::malformed(format!(
+                "GET {}: pages stopped adding new items while the service's next link goes on ({STALE_PAGES} pages in a row); stopping instead of looping",
+                crate::sanitize::cut_middle(url.path(), 200)
+            )));
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,305 @@
+//! `spotctl login`: which provider, client, scopes and redirect URI (from the flags, the
+//! account being logged in again, the environment, the defaults), then the browser login
+//! (`auth/login.rs`) or the client-credentials grant, and the account stored under its lock.
+//!
+//! Everything is validated before the browser opens (account name, the store's directories,
+//! endpoints, the redirect URI), so a typo costs no browser round trip; an existing account is
+//! replaced only once the new tokens are in hand.
+
+use crate::auth::login::{self, Client, DEFAULT_REDIRECT, Endpoints, KAKAO_API, KAKAO_AUTH, Login};
+use crate::auth::session::{lock_wait, split_scopes};
+use crate::cli::{ClientAuthArg, LoginArgs, ProviderArg};
+use crate::context::Ctx;
+use crate::env::{check_base, env, spotify_env};
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use crate::store::{Account, ClientAuth, Provider};
+use std::time::Duration;
+
+/// Everything a login needs, each value from (first that has it): the flag, the account being
+/// logged in again (so `spotctl login -a NAME` alone repeats a login, whatever the provider),
+/// the environment (the `SPOTIFY_*` variables only for Spotify: a Spotify secret is never sent
+/// to another provider), the default.
+struct Settings {
+    ep: Endpoints,
+    client_id: String,
+    secret: Option<Secret>,
+    client_auth: ClientAuth,
+    redirect_raw: String,
+    scopes: Vec<String>,
+}
+
+fn to_provider(p: ProviderArg) -> Provider {
+    match p {
+        ProviderArg::Spotify => Provider::Spotify,
+        ProviderArg::Kakao => Provider::Kakao,
+        ProviderArg::Custom => Provider::Custom,
+    }
+}
+
+fn settings(ctx: &Ctx, args: &LoginArgs, previous: Option<&Account>) -> Result<Settings> {
+    let provider = args
+        .provider
+        .map(to_provider)
+        .or(previous.map(|p| p.provider))
+        .unwrap_or(Provider::Spotify);
+    // The stored account counts only for the same provider and the same token endpoint: a
+    // stored secret must never follow a changed --token-url (or SPOTCTL_ACCOUNTS_BASE) to
+    // another host, nor a stored API base outlive its provider.
+    let mut prev = previous.filter(|p| p.provider == provider);
+    let mut ep = endpoints(ctx, args, provider, prev)?;
+    if let Some(p) = prev
+        && url::Url::parse(&p.token_url).map(|u| u.origin()) != Ok(ep.token_url.origin())
+    {
+        prev = None;
+        ep = endpoints(ctx, args, provider, None)?;
+    }
+    let spotify = provider == Provider::Spotify;
+    // The environment's secret belongs to the environment's client id, and to nothing else.
+    let env_client_id = spotify
+        .then(|| spotify_env("CLIENT_ID"))
+        .flatten()
+        .map(|s| s.trim().to_string());
+
+    let client_id = args
+        .client_id
+        .clone()
+        .or_else(|| prev.map(|p| p.client_id.clone()))
+        .or_else(|| spotify.then(|| spotify_env("CLIENT_ID")).flatten())
+        .map(|s| s.trim().to_string())
+        .ok_or_else(|| {
+            Error::usage(match provider {
+                Provider::Spotify => "no client id: pass --client-id or set SPOTIFY_CLIENT_ID (from your app at https://developer.spotify.com/dashboard)",
+                Provider::Kakao => "no client id: pass --client-id with the app's REST API key",
+                Provider::Custom => "no client id: pass --client-id",
+            })
+        })?;
+    if client_id.is_empty()
+        || client_id.len() > 256
+        || client_id.chars().any(|c| c.is_control() || c == ' ')
+    {
+        return Err(Error::usage("the client id is malformed"));
+    }
+    let prev = prev.filter(|p| p.client_id == client_id);
+    let secret = match &args.client_secret_file {
+        Some(path) => Some(read_secret_file(path)?),
+        None => prev.and_then(|p| p.client_secret.clone()).or_else(|| {
+            (env_client_id.as_deref() == Some(client_id.as_str()))
+                .then(|| spotify_env("CLIENT_SECRET"))
+                .flatten()
+                .map(|s| Secret::new(s.trim()))
+        }),
+    };
+    let client_auth = match (args.client_auth, prev, provider, &secret) {
+        (Some(ClientAuthArg::Basic), ..) => ClientAuth::Basic,
+        (Some(ClientAuthArg::Body), ..) => ClientAuth::Body,
+        (None, Some(p), Provider::Custom, _) => p.client_auth,
+        (None, _, Provider::Kakao, _) => ClientAuth::Body,
+        (None, _, _, Some(_)) => ClientAuth::Basic,
+        (None, _, _, None) => ClientAuth::Body,
+    };
+    let redirect_raw = args
+        .redirect_uri
+        .clone()
+        .or_else(|| prev.and_then(|p| p.redirect_uri.clone()))
+        .or_else(|| spotify.then(|| spotify_env("REDIRECT_URI")).flatten())
+        .unwrap_or_else(|| DEFAULT_REDIRECT.to_string());
+    let mut scopes: Vec<String> = args.scope.iter().flat_map(|s| split_scopes(s)).collect();
+    if scopes.is_empty()
+        && let Some(p) = prev
+    {
+        scopes = p.scopes.clone();
+    }
+    Ok(Settings {
+        ep,
+        client_id,
+        secret,
+        client_auth,
+        redirect_raw,
+        scopes,
+    })
+}
+
+fn endpoints(
+    ctx: &Ctx,
+    args: &LoginArgs,
+    provider: Provider,
+    prev: Option<&Account>,
+) -> Result<Endpoints> {
+    let flag =
+        |v: &Option<String>, name: &str| v.as_deref().map(|u| check_base(u, name)).transpose();
+    let stored = |v: Option<&str>, what: &str| v.map(|u| check_base(u, what)).transpose();
+    let prev_auth = stored(prev.and_then(|p| p.auth_url.as_deref()), "stored auth URL")?;
+    let prev_token = stored(prev.map(|p| p.token_url.as_str()), "stored token URL")?;
+    let prev_api = stored(prev.map(|p| p.api_base.as_str()), "stored API base")?;
+    let (auth, token, api) = match provider {
+        Provider::Spotify => {
+            let (auth, token) = match (&ctx.accounts_base_env, prev_auth, prev_token) {
+                (None, Some(a), Some(t)) => (a, t),
+                _ => {
+                    let base = ctx.accounts_base();
+                    let b = base.as_str().trim_end_matches('/');
+                    (
+                        check_base(&format!("{b}/authorize"), "SPOTCTL_ACCOUNTS_BASE")?,
+                        check_base(&format!("{b}/api/token"), "SPOTCTL_ACCOUNTS_BASE")?,
+                    )
+                }
+            };
+            let api = match (&ctx.api_base_env, prev_api) {
+                (None, Some(a)) => a,
+                _ => ctx.api_base(),
+            };
+            (auth, token, api)
+        }
+        Provider::Kakao => {
+            let auth_env = env("SPOTCTL_KAKAO_AUTH_BASE");
+            let (auth, token) = match (&auth_env, prev_auth, prev_token) {
+                (None, Some(a), Some(t)) => (a, t),
+                _ => {
+                    let base = auth_env.unwrap_or_else(|| KAKAO_AUTH.into());
+                    let a = base.trim_end_matches('/');
+                    (
+                        check_base(&format!("{a}/oauth/authorize"), "SPOTCTL_KAKAO_AUTH_BASE")?,
+                        check_base(&format!("{a}/oauth/token"), "SPOTCTL_KAKAO_AUTH_BASE")?,
+                    )
+                }
+            };
+            let api = match (env("SPOTCTL_KAKAO_API_BASE"), prev_api) {
+                (None, Some(a)) => a,
+                (e, _) => check_base(
+                    &e.unwrap_or_else(|| KAKAO_API.into()),
+                    "SPOTCTL_KAKAO_API_BASE",
+                )?,
+            };
+            (auth, token, api)
+        }
+        Provider::Custom => {
+            let need = |v: &Option<String>, stored: Option<url::Url>, name: &str| {
+                flag(v, name)?
+                    .or(stored)
+                    .ok_or_else(|| Error::usage(format!("--provider custom needs {name}")))
+            };
+            let token = need(&args.token_url, prev_token, "--token-url")?;
+            let auth = if args.client_credentials {
+                flag(&args.auth_url, "--auth-url")?.unwrap_or_else(|| token.clone())
+            } else {
+                need(&args.auth_url, prev_auth, "--auth-url")?
+            };
+            let api = need(&args.api_base, prev_api, "--api-base")?;
+            (auth, token, api)
+        }
+    };
+    Ok(Endpoints {
+        provider,
+        auth_url: Some(flag(&args.auth_url, "--auth-url")?.unwrap_or(auth)),
+        token_url: flag(&args.token_url, "--token-url")?.unwrap_or(token),
+        api_base: flag(&args.api_base, "--api-base")?.unwrap_or(api),
+    })
+}
+
+fn read_secret_file(path: &std::path::Path) -> Result<Secret> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| Error::usage(format!("--client-secret-file {}: {e}", path.display())))?;
+    let s = text.trim();
+    if s.is_empty() {
+        return Err(Error::usage(format!(
+            "--client-secret-file {}: the file is empty",
+            path.display()
+        )));
+    }
+    Ok(Secret::new(s))
+}
+
+pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
+    let name = ctx.account_name().to_string();
+    crate::store::validate_name(&name)?;
+    // A directory others can write is refused before the browser opens (SPEC §2).
+    ctx.store.check_dirs()?;
+    // An existing file that cannot be read (corrupt, too open, newer format) is never replaced
+    // silently: the user decides (fix it, or `spotctl logout -a NAME` first).
+    let previous = ctx.store.load(&name).map_err(|e| {
+        Error::Store(format!(
+            "{e}; to replace it with a new login, run `spotctl logout -a {name}` first"
+        ))
+    })?;
+    let Settings {
+        ep,
+        client_id,
+        secret,
+        client_auth,
+        redirect_raw,
+        scopes,
+    } = settings(ctx, &args, previous.as_ref())?;
+    if args.client_credentials {
+        let learned = previous
+            .filter(|p| p.client_id == client_id)
+            .map(|p| p.learned);
+        return client_credentials(ctx, &name, ep, client_id, secret, client_auth, learned).await;
+    }
+
+    let login = Login {
+        endpoints: ep,
+        client: Client {
+            id: client_id,
+            secret,
+            auth: client_auth,
+        },
+        scopes,
+        redirect_uri: redirect_raw,
+        open_browser: !args.no_browser,
+        wait: Duration::from_secs(args.wait),
+    };
+    let answer = login::browser(&login).await?;
+    let http = ctx.http()?;
+    let mut acc = login::exchange(&http, &name, login, answer).await?;
+    // What was learned about the service belongs to the app (client id).
+    if let Some(old) = previous.filter(|p| p.client_id == acc.client_id) {
+        acc.learned = old.learned;
+    }
+    let _lock = ctx.store.lock(&name, lock_wait(ctx)).await?;
+    ctx.store.save(&name, &acc)?;
+    if !ctx.quiet {
+        let who = acc
+            .user
+            .as_ref()
+            .map(|u| {
+                format!(
+                    " as {}",
+                    u.display_name.clone().unwrap_or_else(|| u.id.clone())
+                )
+            })
+            .unwrap_or_default();
+        let who = crate::sanitize::line(&who);
+        eprintln!("spotctl: logged in{who}; stored as account \"{name}\"");
+    }
+    Ok(())
+}
+
+async fn client_credentials(
+    ctx: &Ctx,
+    name: &str,
+    ep: Endpoints,
+    client_id: String,
+    secret: Option<Secret>,
+    client_auth: ClientAuth,
+    learned: Option<crate::store::Learned>,
+) -> Result<()> {
+    let secret = secret.ok_or_else(|| {
+        Error::usage("--client-credentials needs the client secret: set SPOTIFY_CLIENT_SECRET or use --client-secret-file")
+    })?;
+    let app = crate::auth::AppCredentials {
+        provider: ep.provider,
+        token_url: ep.token_url.to_string(),
+        api_base: ep.api_base.to_string(),
+        client_id,
+        secret,
+        client_auth,
+    };
+    let acc = crate::auth::client_credentials_account(&*ctx.http()?, app, learned).await?;
+    let _lock = ctx.store.lock(name, lock_wait(ctx)).await?;
+    ctx.store.save(name, &acc)?;
+    if !ctx.quiet {
+        eprintln!("spotctl: stored app-only account \"{name}\" (client credentials; no user)");
+    }
+    Ok(())
+}
