@@ -17,14 +17,21 @@ use std::sync::Arc;
 const WARN_WITHIN: i64 = 14 * 86400;
 
 pub async fn run(ctx: Arc<Ctx>, args: RefreshArgs) -> Result<()> {
-    let names: Vec<String> = if args.all {
+    // Each account with the origin of its token endpoint, read once by the listing (`None`
+    // where the file does not read: `ensure` reports that itself).
+    let names: Vec<(String, Option<String>)> = if args.all {
         let list = ctx.store.list()?;
         if list.is_empty() && !ctx.quiet {
             eprintln!("spotctl: no accounts to refresh");
         }
-        list.into_iter().map(|(n, _)| n).collect()
+        list.into_iter()
+            .map(|(n, acc)| {
+                let origin = acc.ok().and_then(|a| token_origin(&a));
+                (n, origin)
+            })
+            .collect()
     } else {
-        vec![ctx.account_name().to_string()]
+        vec![(ctx.account_name().to_string(), None)]
     };
     let need = match args.if_expires_within {
         Some(d) => Need::Within(d),
@@ -33,8 +40,7 @@ pub async fn run(ctx: Arc<Ctx>, args: RefreshArgs) -> Result<()> {
     let mut batch = Batch::new(("account", "accounts"), false).with_own_stops();
     // Token endpoints that failed with exit 5/6, and the account that found out.
     let mut gone: Vec<(String, String)> = Vec::new();
-    for name in &names {
-        let origin = token_origin(&ctx, name);
+    for (name, origin) in &names {
         if let Some((o, first)) = gone.iter().find(|(o, _)| Some(o) == origin.as_ref()) {
             batch.fail(
                 name,
@@ -63,7 +69,7 @@ pub async fn run(ctx: Arc<Ctx>, args: RefreshArgs) -> Result<()> {
                 if e.is_service_wide()
                     && let Some(o) = origin
                 {
-                    gone.push((o, name.clone()));
+                    gone.push((o.clone(), name.clone()));
                 }
                 batch.fail(name, e)?;
                 continue;
@@ -74,10 +80,8 @@ pub async fn run(ctx: Arc<Ctx>, args: RefreshArgs) -> Result<()> {
     batch.finish()
 }
 
-/// The origin of the account's token endpoint (`https://accounts.spotify.com`), when its file
-/// reads; `ensure` reports the file's problems itself.
-fn token_origin(ctx: &Ctx, name: &str) -> Option<String> {
-    let acc = ctx.store.load(name).ok()??;
+/// The origin of the account's token endpoint (`https://accounts.spotify.com`).
+fn token_origin(acc: &Account) -> Option<String> {
     let url = url::Url::parse(&acc.token_url).ok()?;
     Some(url.origin().ascii_serialization())
 }
