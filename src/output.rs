@@ -10,6 +10,7 @@
 //! for the reader, which is back-pressure, not a stall. A terminal is written directly, between
 //! progress-bar redraws.
 
+use crate::api::page::Item;
 use crate::error::{Error, Result};
 use serde_json::Value;
 use std::io::{IsTerminal, Write};
@@ -53,14 +54,26 @@ pub struct Out {
     format: OutputFormat,
     shape: Shape,
     count: u64,
+    /// See [`Out::set_kind`].
+    kind: Option<String>,
 }
 
-fn field<'a>(v: &'a Value, key: &str) -> &'a Value {
-    v.get(key).unwrap_or(&Value::Null)
+/// The fields `table` and `tsv` show, read from an item without building the rest of it
+/// (every field but `id`/`name`/`type` may be missing in Development Mode; an item that is not
+/// an object shows empty cells).
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
+struct Fields {
+    id: Value,
+    name: Value,
+    #[serde(rename = "type")]
+    kind: Value,
+    release_date: Value,
+    album_type: Value,
+    total_tracks: Value,
 }
 
-/// A value as one tsv/table cell: no tabs or newlines, empty when absent (every field but
-/// `id`/`name`/`type` may be missing in Development Mode).
+/// A value as one tsv/table cell: no tabs or newlines, empty when absent.
 fn cell(v: &Value) -> String {
     let s = match v {
         Value::Null => String::new(),
@@ -68,6 +81,80 @@ fn cell(v: &Value) -> String {
         other => other.to_string(),
     };
     crate::sanitize::cell(&s)
+}
+
+/// `raw` (valid JSON) indented like `serde_json`'s pretty printer (two spaces, `"key": value`,
+/// `[]` and `{}` when empty), every token as sent: a number or an escape is never rewritten,
+/// and no tree of the value is built (an 8 MiB body costs its size, not ten times it).
+pub fn pretty(raw: &str) -> String {
+    reshape(raw, true)
+}
+
+/// `raw` on one line: the whitespace between tokens of an item the service sent
+/// pretty-printed is dropped (a JSON string holds no raw newline); every token stays as sent.
+pub fn one_line(raw: &str) -> std::borrow::Cow<'_, str> {
+    if !raw.contains(['\n', '\r']) {
+        return raw.into();
+    }
+    reshape(raw, false).into()
+}
+
+/// The tokens of `raw` as sent, without the whitespace between them; `indent`: laid out as
+/// [`pretty`] says.
+fn reshape(raw: &str, indent: bool) -> String {
+    let mut out = String::with_capacity(raw.len() + if indent { raw.len() / 4 } else { 0 });
+    let mut depth = 0usize;
+    let newline = |out: &mut String, depth: usize| {
+        if indent {
+            out.push('\n');
+            for _ in 0..depth {
+                out.push_str("  ");
+            }
+        }
+    };
+    let space = |c: &char| matches!(c, ' ' | '\t' | '\n' | '\r');
+    let mut chars = raw.chars().peekable();
+    let (mut in_string, mut escaped) = (false, false);
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            c if space(&c) => {}
+            '{' | '[' => {
+                out.push(c);
+                while chars.next_if(space).is_some() {}
+                if let Some(close) = chars.next_if(|&n| matches!(n, '}' | ']')) {
+                    out.push(close);
+                } else {
+                    depth += 1;
+                    newline(&mut out, depth);
+                }
+            }
+            '}' | ']' => {
+                depth = depth.saturating_sub(1);
+                newline(&mut out, depth);
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            ':' if indent => out.push_str(": "),
+            c => {
+                in_string = c == '"';
+                out.push(c);
+            }
+        }
+    }
+    out
 }
 
 impl Out {
@@ -84,29 +171,36 @@ impl Out {
             format,
             shape,
             count: 0,
+            kind: None,
         }
     }
 
-    pub fn item(&mut self, v: &Value) -> Result<()> {
+    /// The type a listing's items are (search's `--type`), for the TYPE column of items that
+    /// do not say (an item with only `id` and `name` is valid).
+    pub fn set_kind(&mut self, kind: Option<String>) {
+        self.kind = kind;
+    }
+
+    pub fn item(&mut self, item: &Item) -> Result<()> {
         match self.format {
             OutputFormat::Jsonl => {
-                self.json(v)?;
+                self.json(item.raw())?;
                 self.w.write_all(b"\n")?;
             }
             OutputFormat::Json => {
                 self.w
                     .write_all(if self.count == 0 { b"[\n" } else { b",\n" })?;
-                self.json(v)?;
+                self.json(item.raw())?;
             }
             OutputFormat::Tsv => {
-                let cols = self.columns(v);
+                let cols = self.columns(item);
                 writeln!(self.w, "{}", cols.join("\t"))?;
             }
             OutputFormat::Table => {
                 if self.count == 0 {
                     self.table_row(&self.header())?;
                 }
-                let cols = self.columns(v);
+                let cols = self.columns(item);
                 self.table_row(&cols)?;
             }
         }
@@ -115,13 +209,13 @@ impl Out {
     }
 
     /// One item as JSON: the service's bytes in a pipe, terminal-safe escapes on a terminal.
-    fn json(&mut self, v: &Value) -> Result<()> {
+    fn json(&mut self, raw: &str) -> Result<()> {
+        let text = one_line(raw);
         if self.terminal {
-            let text = serde_json::to_string(v).map_err(std::io::Error::from)?;
-            self.w
-                .write_all(crate::sanitize::json_for(text, true).as_bytes())?;
+            let text = crate::sanitize::json_for(text.into_owned(), true);
+            self.w.write_all(text.as_bytes())?;
         } else {
-            serde_json::to_writer(&mut self.w, v).map_err(std::io::Error::from)?;
+            self.w.write_all(text.as_bytes())?;
         }
         Ok(())
     }
@@ -134,20 +228,23 @@ impl Out {
         h.iter().map(|s| s.to_string()).collect()
     }
 
-    fn columns(&self, v: &Value) -> Vec<String> {
+    fn columns(&self, item: &Item) -> Vec<String> {
+        let f: Fields = item.read().unwrap_or_default();
         match self.shape {
             Shape::Albums => vec![
-                cell(field(v, "id")),
-                cell(field(v, "release_date")),
-                cell(field(v, "album_type")),
-                cell(field(v, "total_tracks")),
-                cell(field(v, "name")),
+                cell(&f.id),
+                cell(&f.release_date),
+                cell(&f.album_type),
+                cell(&f.total_tracks),
+                cell(&f.name),
             ],
-            Shape::Search | Shape::Raw => vec![
-                cell(field(v, "type")),
-                cell(field(v, "id")),
-                cell(field(v, "name")),
-            ],
+            Shape::Search | Shape::Raw => {
+                let kind = match (cell(&f.kind), &self.kind) {
+                    (k, Some(asked)) if k.is_empty() => crate::sanitize::cell(asked),
+                    (k, _) => k,
+                };
+                vec![kind, cell(&f.id), cell(&f.name)]
+            }
         }
     }
 
@@ -374,6 +471,22 @@ mod tests {
         fn flush(&self) -> std::io::Result<()> {
             Ok(())
         }
+    }
+
+    #[test]
+    fn json_is_reshaped_without_rewriting_a_token() {
+        let raw = "{ \"a\" : [1E2, {}, [ ] ,\"x \\\" ,:{\"],\n \"b\":{\"c\":null}}";
+        assert_eq!(
+            one_line(raw),
+            "{\"a\":[1E2,{},[],\"x \\\" ,:{\"],\"b\":{\"c\":null}}"
+        );
+        assert_eq!(
+            pretty(raw),
+            "{\n  \"a\": [\n    1E2,\n    {},\n    [],\n    \"x \\\" ,:{\"\n  ],\n  \"b\": {\n    \"c\": null\n  }\n}"
+        );
+        let v: Value = serde_json::from_str(raw).unwrap();
+        let serde = serde_json::to_string_pretty(&v).unwrap();
+        assert_eq!(pretty(&serde), serde, "the same shape as serde_json's");
     }
 
     #[test]

@@ -247,13 +247,13 @@ pub async fn run(ctx: Arc<Ctx>, args: AlbumsArgs) -> Result<()> {
             }
         }
     });
-    let stream = stream_batch(api.clone(), l_rx, single);
+    let mut batch = Batch::new(("artist", "artists"), args.fail_fast).sharing_one_account();
+    let stream = stream_batch(api.clone(), l_rx, single, batch.stop_rule());
     let labels = catalog::Labels {
         names: Vec::new(),
         dedupe: true,
         check_complete: args.limit.is_none() && args.offset == 0,
     };
-    let mut batch = Batch::new(("artist", "artists"), args.fail_fast).sharing_one_account();
     let counted = (!single).then_some(&mut batch);
     catalog::write_batch(&ctx, &api, stream, Shape::Albums, labels, counted).await?;
     batch.finish()

@@ -97,10 +97,18 @@ pub async fn write_batch(
     }
     let mut seen: HashSet<String> = HashSet::new();
     let (mut total, mut written, mut dups) = (None, 0u64, 0u64);
+    let mut begun = 0usize;
     let result = async {
         while let Some(ev) = stream.next().await {
             match ev? {
                 Event::Begin { total: t, expected } => {
+                    // Search's listings are its types, in order: the TYPE column of an item
+                    // that does not say is the type asked for.
+                    if shape == Shape::Search {
+                        let kind = labels.names.get(begun).map(|n| n.trim_end_matches('s'));
+                        out.set_kind(kind.map(str::to_string));
+                    }
+                    begun += 1;
                     seen.clear();
                     (total, written, dups) = (t, 0, 0);
                     progress.begin(expected, api.session.page_limit());
@@ -109,8 +117,8 @@ pub async fn write_batch(
                     let n = items.len() as u64;
                     for item in &items {
                         if labels.dedupe
-                            && let Some(id) = item.get("id").and_then(|v| v.as_str())
-                            && !seen.insert(id.to_string())
+                            && let Some(id) = item.id()
+                            && !seen.insert(id)
                         {
                             dups += 1;
                             continue;
