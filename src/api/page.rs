@@ -304,9 +304,14 @@ impl Body {
         Some(&self.text[at.clone()])
     }
 
+    /// The body is an object with a member `key`.
+    pub fn has(&self, key: &str) -> bool {
+        self.member(key).is_some()
+    }
+
     /// The body is a paging object itself (it has `items`).
     pub fn is_page(&self) -> bool {
-        self.member("items").is_some()
+        self.has("items")
     }
 
     /// The top-level members that are paging objects (search: one per type), in order.

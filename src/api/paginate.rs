@@ -417,6 +417,12 @@ async fn follow(
             ))
         })?;
         api.check_origin(&next_url)?;
+        // The one-by-one path's check, on the first link too: a link back to the first page
+        // would have the fan-out read the listing again.
+        progress.check_link(&next_url)?;
+        // The page size is what the `next` link asks for when it says (a paging object may
+        // echo a `limit` its pages do not hold).
+        let page_len = query_u64(&next_url, "limit").map_or(page_len, |l| l.min(page_len));
         if let Some(mut offset) = query_u64(&next_url, "offset").filter(|_| page_len > 0) {
             let want_end = first_offset.saturating_add(listing.max_items.unwrap_or(u64::MAX));
             let end = total.min(want_end).min(cap);
@@ -431,7 +437,10 @@ async fn follow(
                     progress.offset_read(offset);
                     let pass = out.slot(limit).await;
                     let url = with_param(&with_param(&next_url, "offset", offset), "limit", limit);
-                    let task = spawn_page(api, url, &key, offset, limit == page_len, share, pass);
+                    // A search's types share `offset`, `limit` and where they stop: a full page,
+                    // or the last one shortened to that end, is the same request for all.
+                    let full = limit == page_len || offset + limit == hard_end;
+                    let task = spawn_page(api, url, &key, offset, full, share, pass);
                     queue.push_back(Task(task));
                     offset += limit;
                 }

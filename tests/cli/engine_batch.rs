@@ -326,3 +326,135 @@ fn eight_mib_of_tiny_items_is_refused_in_bounded_memory() {
         "8 MiB of zeros: api {api_kb} kB, api --paginate {page_kb} kB, albums {albums_kb} kB"
     );
 }
+
+// ---- 5. a backward `next` on the first page ----
+
+#[test]
+fn a_first_page_whose_next_goes_back_is_exit_6_on_the_concurrent_path_too() {
+    let t = T::with(Mode::Extended);
+    // The first page (offset 50) links back to offset 0.
+    t.fake
+        .inject(Fault::new("/albums", FaultKind::LoopingNext(0)).query("offset", "50"));
+    let o = t.run(&["albums", ARTIST_1000, "--offset", "50", "-o", "jsonl"]);
+    assert_code(&o, 6);
+    let e = stderr(&o);
+    assert!(
+        e.contains("the service's next link goes back to offset 0, a page already read"),
+        "{e}"
+    );
+    assert_eq!(jsonl(&o).len(), 50, "the first page, nothing read twice");
+    assert_eq!(t.hits("/albums").len(), 1);
+}
+
+// ---- 6. one request per offset for every type of a search ----
+
+#[test]
+fn a_multi_type_search_with_an_offset_asks_each_offset_once() {
+    let t = T::with(Mode::Extended);
+    let o = t.run(&[
+        "search",
+        "o",
+        "--type",
+        "artist,album,track",
+        "--limit",
+        "120",
+        "--offset",
+        "30",
+        "-o",
+        "jsonl",
+    ]);
+    assert_code(&o, 0);
+    let mut offsets: Vec<String> = t
+        .hits("/search")
+        .iter()
+        .map(|r| r.param("offset").unwrap_or_default())
+        .collect();
+    let asked = offsets.len();
+    offsets.sort();
+    offsets.dedup();
+    assert_eq!(asked, offsets.len(), "an offset asked twice: {offsets:?}");
+}
+
+// ---- 20. a search answer without one asked type ----
+
+#[test]
+fn a_search_answer_without_one_types_key_prints_the_others_and_warns_once() {
+    let t = T::with(Mode::Extended);
+    let o = t.run(&[
+        "search",
+        "o",
+        "--type",
+        "album,playlist,track",
+        "-o",
+        "jsonl",
+    ]);
+    assert_code(&o, 0);
+    let want = jsonl(&o).len();
+    t.fake
+        .inject(Fault::new("/search", FaultKind::TypeMissing("playlist".into())).times(usize::MAX));
+    let o = t.run(&[
+        "search",
+        "o",
+        "--type",
+        "album,playlist,track",
+        "-o",
+        "jsonl",
+    ]);
+    assert_code(&o, 0);
+    assert_eq!(jsonl(&o).len(), want, "albums and tracks printed");
+    assert_eq!(
+        stderr(&o),
+        "spotctl: warning: playlists: the service's answer has none (no \"playlists\" in it); printed none\n"
+    );
+}
+
+// ---- 21. items with only id and name ----
+
+#[test]
+fn search_tsv_says_the_asked_type_for_items_without_one() {
+    let t = T::with(Mode::Extended);
+    t.fake
+        .inject(Fault::new("/search", FaultKind::BareItems).times(usize::MAX));
+    let o = t.run(&[
+        "search",
+        "o",
+        "--type",
+        "track,album",
+        "--limit",
+        "2",
+        "-o",
+        "tsv",
+    ]);
+    assert_code(&o, 0);
+    let types: Vec<String> = lines(&o)
+        .iter()
+        .map(|l| l.split('\t').next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        types,
+        ["track", "track", "album", "album"],
+        "{}",
+        stdout(&o)
+    );
+}
+
+// ---- 23. a paging object whose `limit` echoes more than its pages hold ----
+
+#[test]
+fn an_echoed_limit_of_50_on_pages_of_10_is_not_asked_for() {
+    let t = T::new();
+    t.fake
+        .inject(Fault::new("/albums", FaultKind::EchoLimit(50)).times(usize::MAX));
+    let o = t.run(&["albums", ARTIST_57, "-o", "jsonl"]);
+    assert_code(&o, 0);
+    assert_eq!(jsonl(&o).len(), 57);
+    let big: Vec<String> = t
+        .hits("/albums")
+        .iter()
+        .filter(|r| {
+            r.param("limit").as_deref() == Some("50") && r.param("offset").as_deref() != Some("0")
+        })
+        .map(|r| r.query.clone())
+        .collect();
+    assert!(big.is_empty(), "{big:?}");
+}
