@@ -388,6 +388,14 @@ impl Body {
     }
 }
 
+/// A 64-bit hash of `s`, for remembering an id or a link without keeping it.
+pub fn text_hash(s: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    s.hash(&mut h);
+    h.finish()
+}
+
 pub fn query_text(url: &url::Url, key: &str) -> Option<String> {
     url.query_pairs()
         .find(|(k, _)| k == key)

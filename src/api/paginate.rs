@@ -181,9 +181,25 @@ struct Emitter<'a> {
     budget: Option<Budget>,
 }
 
+/// The longest listing spotctl reads: far beyond any real catalog (search stops at 1000, the
+/// largest discographies hold a few thousand), so a listing that goes on past it is a broken or
+/// hostile server, not data; it ends with exit 6 and the resume hint.
+pub const LISTING_CAP: u64 = 100_000;
+
 impl Emitter<'_> {
     fn done(&self) -> bool {
         self.emitted >= self.max
+    }
+
+    /// Err once the listing has gone on past [`LISTING_CAP`] positions.
+    fn check_cap(&self, url: &url::Url) -> Result<()> {
+        if self.emitted >= LISTING_CAP && !self.done() {
+            return Err(Error::malformed(format!(
+                "GET {}: the listing goes on past {LISTING_CAP} items, far more than any real catalog; stopping (a broken or hostile server?)",
+                crate::sanitize::cut_middle(url.path(), 200)
+            )));
+        }
+        Ok(())
     }
 
     /// Waits until this listing may fetch one more page of `items` (batch listings ahead of
@@ -456,6 +472,7 @@ async fn follow(
                 if out.page(page).await.is_err() || out.done() {
                     return Ok(());
                 }
+                out.check_cap(&next_url)?;
             }
             // The listing grew while it was read: keep following.
             next = last_next.filter(|_| offset < cap);
@@ -482,6 +499,7 @@ async fn follow(
         if out.page(page).await.is_err() || empty || out.done() {
             break;
         }
+        out.check_cap(&url)?;
     }
     Ok(())
 }

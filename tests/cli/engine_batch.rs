@@ -458,3 +458,24 @@ fn an_echoed_limit_of_50_on_pages_of_10_is_not_asked_for() {
         .collect();
     assert!(big.is_empty(), "{big:?}");
 }
+
+// ---- 18. an endless listing ----
+
+#[test]
+fn an_endless_listing_stops_at_100000_items_in_bounded_memory() {
+    let t = T::with(Mode::Extended);
+    t.fake
+        .inject(Fault::new("/albums", FaultKind::EndlessListing).times(usize::MAX));
+    let (code, err, kb, wall) = run_measured(&t, &["albums", ARTIST_57, "-o", "jsonl"]);
+    assert_eq!(code, 6, "{err}");
+    assert!(
+        err.contains("the listing goes on past 100000 items, far more than any real catalog"),
+        "{err}"
+    );
+    assert!(
+        err.contains("rerun with --offset 100000 to resume"),
+        "{err}"
+    );
+    assert!(kb < 40 * 1024, "peak RSS {kb} kB");
+    eprintln!("endless listing: 100000 items, peak RSS {kb} kB, {wall:?}");
+}

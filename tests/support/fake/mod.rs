@@ -296,6 +296,9 @@ pub enum FaultKind {
     /// Search only: the answer has no paging object at all for this type (`playlist`): every
     /// property of a search result is optional in the published schema.
     TypeMissing(String),
+    /// A listing that never ends: each page holds `limit` new items (ids never seen before)
+    /// and a `next` link with a new `cursor`, no `total` (so it is followed page by page).
+    EndlessListing,
     /// A listing page whose items carry only `id` and `name` (valid per the schema).
     BareItems,
     /// A listing page whose `limit` says this, whatever was asked (a recording echoes 50 on
