@@ -5,6 +5,8 @@
 //! paging object or a search answer can take.
 
 use crate::common::*;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
 
 fn warm(t: &T) {
     assert_code(&t.run(&["albums", "--artist", ARTIST_EMPTY]), 0);
@@ -478,4 +480,97 @@ fn an_endless_listing_stops_at_100000_items_in_bounded_memory() {
     );
     assert!(kb < 40 * 1024, "peak RSS {kb} kB");
     eprintln!("endless listing: 100000 items, peak RSS {kb} kB, {wall:?}");
+}
+
+// ---- 3. a listing that reaches the front is written at once ----
+
+#[test]
+fn a_listing_reaching_the_front_is_written_as_soon_as_its_pages_are_there() {
+    use std::io::BufRead;
+    let t = T::new();
+    warm(&t);
+    let a = t.fake.add_artist("Front", 30);
+    let b = t.fake.add_artist("Behind", 30);
+    // A's later pages are slow; B's first two pages come at once, its last one much later.
+    t.fake.inject(
+        Fault::new(&albums_path(&a), FaultKind::Latency(800))
+            .skip(1)
+            .times(usize::MAX),
+    );
+    t.fake.inject(
+        Fault::new(&albums_path(&b), FaultKind::Latency(2500))
+            .query("offset", "20")
+            .times(usize::MAX),
+    );
+    let start = Instant::now();
+    let mut child = t
+        .std_cmd()
+        .args(["albums", &a, &b, "-o", "tsv"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut last_a = None;
+    let mut first_b = None;
+    for line in out.lines() {
+        let line = line.unwrap();
+        if line.contains("Front Album") {
+            last_a = Some(start.elapsed());
+        } else if first_b.is_none() && line.contains("Behind Album") {
+            first_b = Some(start.elapsed());
+        }
+    }
+    assert!(child.wait().unwrap().success());
+    let (last_a, first_b) = (last_a.unwrap(), first_b.unwrap());
+    assert!(
+        first_b < last_a + Duration::from_millis(500),
+        "B's fetched rows waited: A's last row at {last_a:?}, B's first at {first_b:?}"
+    );
+}
+
+// ---- 4. look-ahead that matches the page size ----
+
+#[test]
+fn development_mode_first_pages_leave_room_for_the_pages_after_them() {
+    let t = T::new();
+    warm(&t);
+    let head = t.fake.add_artist("Head", 30);
+    let others: Vec<String> = (0..40)
+        .map(|i| t.fake.add_artist(&format!("Other {i:02}"), 30))
+        .collect();
+    // The front artist's later pages are slow: the others run ahead meanwhile.
+    t.fake.inject(
+        Fault::new(&albums_path(&head), FaultKind::Latency(1500))
+            .skip(1)
+            .times(usize::MAX),
+    );
+    let input: String = std::iter::once(&head)
+        .chain(&others)
+        .map(|id| format!("{id}\n"))
+        .collect();
+    let o = t
+        .cmd()
+        .args(["albums", "--artist", "-", "-o", "jsonl"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+    assert_eq!(jsonl(&o).len(), 41 * 30);
+    let head_done = answered_at(&t, &albums_path(&head));
+    let ahead: usize = t
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| {
+            others.iter().any(|id| r.path.contains(id.as_str()))
+                && r.param("offset").as_deref() != Some("0")
+                && r.done_ms < head_done
+        })
+        .count();
+    // 32 artists may run ahead, with room for 1600 items: their first pages of 10 take 320.
+    assert!(
+        ahead >= 32,
+        "only {ahead} later pages of the artists ahead were fetched while the front one was slow"
+    );
 }

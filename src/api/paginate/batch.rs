@@ -23,7 +23,7 @@
 //! first listing's first page is in, no other listing starts; a first page that failed leaves
 //! the page size unsettled, so the next listing's first page is fetched alone again.
 
-use super::budget::{Budget, RUNNING, Stop, ahead_items, ahead_listings};
+use super::budget::{Budget, Parked, Passes, RUNNING, Stop, ahead_items, ahead_listings, lock};
 use super::first::get_first;
 use super::listing::{Event, Listing, PageStream, Source, Task};
 use crate::api::client::Api;
@@ -60,6 +60,7 @@ struct Running {
     idx: usize,
     rx: mpsc::Receiver<Result<Event>>,
     task: Task<()>,
+    parked: Parked,
 }
 
 async fn run(
@@ -77,7 +78,12 @@ async fn run(
     let ahead = ahead_listings(api.http.concurrency_for(api.base()));
     let room = ahead_items(api.http.concurrency_for(api.base()));
     let sem = Arc::new(Semaphore::new(room));
-    let passes = Arc::new(Semaphore::new(api.http.concurrency_for(api.base())));
+    let passes = {
+        let api = api.clone();
+        Arc::new(Passes::new(Box::new(move || {
+            api.http.concurrency_for(api.base())
+        })))
+    };
     let (head_tx, head_rx) = watch::channel(0usize);
     let mut head: Option<Running> = None;
     let mut pending: VecDeque<Running> = VecDeque::new();
@@ -90,7 +96,17 @@ async fn run(
         if head.is_none() {
             head = pending.pop_front();
             if let Some(h) = &head {
-                let _ = head_tx.send(h.idx);
+                // What it parked goes out now, not when its task next sends.
+                let parked = {
+                    let mut q = lock(&h.parked);
+                    let _ = head_tx.send(h.idx);
+                    std::mem::take(&mut *q)
+                };
+                for ev in parked {
+                    if tx.send(Ok(ev)).await.is_err() {
+                        return Ok(());
+                    }
+                }
             }
         }
         if head.is_none() && !input_open {
@@ -150,6 +166,7 @@ async fn run(
                     } else {
                         None
                     };
+                    let parked = Parked::default();
                     let budget = Budget {
                         sem: sem.clone(),
                         passes: passes.clone(),
@@ -157,7 +174,7 @@ async fn run(
                         head: head_rx.clone(),
                         idx,
                         held: Vec::new(),
-                        parked: VecDeque::new(),
+                        parked: parked.clone(),
                         stop: stop.clone(),
                     };
                     let stop = stop.clone();
@@ -175,6 +192,7 @@ async fn run(
                         idx,
                         rx: lrx,
                         task: Task(task),
+                        parked,
                     });
                 }
             },
@@ -204,9 +222,11 @@ async fn one(
     let page0 = match first {
         Source::Page(p) => Ok(p),
         Source::Url(u) => {
-            let pass = budget
-                .slot(query_u64(&u, "limit").unwrap_or(LARGE_PAGE))
-                .await;
+            // The page size the first page will be asked at: the URL's, or what the account
+            // learned since the URL was made (Development Mode's 10, not 50).
+            let limit =
+                query_u64(&super::first::at_run_size(&api, &u), "limit").unwrap_or(LARGE_PAGE);
+            let pass = budget.slot(limit).await;
             let v = get_first(&api, &u).await;
             drop(pass);
             let offset = query_u64(&u, "offset").unwrap_or(0);
