@@ -8,12 +8,16 @@
 //! - listings ahead of it take room for each page they fetch from a shared budget of
 //!   [`ahead_items`] items, and give it back only once they become the head, so everything held
 //!   ahead of the output is within the budget (the head never waits for it: no deadlock);
-//! - their requests also hold one of `--concurrency` passes until the page is in, so they never
-//!   queue more requests than there are slots: the head's next page, asked for late, waits
-//!   behind at most one round of them instead of the whole budget;
+//!   (a first page takes room for the page size it will be asked at: 10 once Development Mode's
+//!   size is learned, not the 50 its URL was made with);
+//! - their requests also hold one of the passes, as many as the client's concurrency now (a 429
+//!   halves both), until the page is in, so they never queue more requests than there are
+//!   slots: the head's next page, asked for late, waits behind at most one round of them
+//!   instead of the whole budget;
 //! - at most [`ahead_listings`] listings run ahead of the head; each parks its pages (counted by
-//!   its permits) until its turn, so it fans out while it waits, and hands them on through a
-//!   channel of one event once it is the head.
+//!   its permits) until its turn, so it fans out while it waits. The moment it becomes the head,
+//!   this loop sends what it parked on (whatever its task is waiting for then), and the rest
+//!   comes through a channel of one event.
 //!
 //! A listing that fails (or an input line that was not an artist) is one [`Event::Failed`] in
 //! its place in the order; the caller decides whether the batch goes on, and says so up front
