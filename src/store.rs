@@ -26,6 +26,7 @@ use crate::error::{Error, Result};
 
 mod account;
 mod os;
+pub mod pause;
 use account::io_limits;
 pub use account::{
     Account, ClientAuth, Grant, Learned, Provider, User, VERSION, now, parse_account,
