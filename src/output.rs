@@ -6,8 +6,8 @@
 //! Items are formatted in memory; each page is handed to the console thread (`console.rs`),
 //! which owns stdout and stderr, so a reader that stops reading (`| less`, a terminal held by
 //! Ctrl-S) holds up that thread, never the runtime that is reading responses (a blocked
-//! runtime turns answered pages into timeouts). At most [`PAGES_QUEUED`] pages wait for it;
-//! beyond that the listing waits (asynchronously) for the reader, which is back-pressure, not
+//! runtime turns answered pages into timeouts). At most `console::PAGES_QUEUED` pages wait for
+//! it; beyond that the listing waits (asynchronously) for the reader, which is back-pressure, not
 //! a stall. A terminal is written the same way; the console thread clears the progress bar
 //! around rows, and writes messages in order with them.
 
@@ -27,8 +27,6 @@ pub enum OutputFormat {
     /// One JSON array
     Json,
 }
-
-pub use crate::console::PAGES_QUEUED;
 
 /// Which columns `table` and `tsv` show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -175,7 +173,7 @@ impl Out {
     }
 
     /// Pushes what was written so far to the reader (once per page: streaming, not per item).
-    /// Waits only when [`PAGES_QUEUED`] pages are already waiting for a slow reader.
+    /// Waits only when `console::PAGES_QUEUED` pages are already waiting for a slow reader.
     pub async fn flush(&mut self) -> Result<()> {
         if self.w.is_empty() {
             return Ok(());
