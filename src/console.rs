@@ -16,7 +16,7 @@
 //!   waiting, and counted: the count is said once stderr moves again;
 //! - nobody ever blocks on a write but this thread.
 //!
-//! `main` calls [`shutdown`] last, which writes what is queued and joins the thread. Before the
+//! `main` calls [`shutdown`] last (through [`Shutdown`]), which writes what is queued and joins the thread. Before the
 //! thread starts, or if it cannot, lines are written directly.
 
 use std::io::{IsTerminal, Write};
@@ -199,8 +199,18 @@ pub async fn drained() -> std::io::Result<()> {
     }
 }
 
-/// Writes what is queued and stops the thread; later lines are written directly. Called by
-/// `main` after the runtime is gone.
+/// Calls [`shutdown`] when dropped: `main` holds one, so every way out of it writes what is
+/// queued first.
+pub struct Shutdown;
+
+impl Drop for Shutdown {
+    fn drop(&mut self) {
+        shutdown();
+    }
+}
+
+/// Writes what is queued and stops the thread; later lines are written directly. Called as
+/// `main` returns, after the runtime is gone.
 pub fn shutdown() {
     let Some(c) = CONSOLE.get() else { return };
     drop(c.tx.lock().unwrap_or_else(|e| e.into_inner()).take());

@@ -31,12 +31,7 @@ use error::Error;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let code = run_main();
-    console::shutdown(); // what is queued for stdout and stderr is written before the exit
-    code
-}
-
-fn run_main() -> ExitCode {
+    let _written = console::Shutdown; // what is queued for stdout and stderr, before the exit
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => return cli::usage::report(e),
@@ -47,9 +42,12 @@ fn run_main() -> ExitCode {
             .enable_all()
             .build()
             .map_err(|e| Error::Internal(format!("starting the runtime: {e}")))?;
-        let r = rt.block_on(run(std::sync::Arc::new(ctx), cli.command));
-        // Do not wait for background work (a stdin reader, aborted page fetches).
-        rt.shutdown_background();
+        let r = rt.block_on(async {
+            let r = run(std::sync::Arc::new(ctx), cli.command).await;
+            store::blocking::settle().await; // saves only the next run needs (a page size)
+            r
+        });
+        rt.shutdown_background(); // not waiting for a stdin reader or aborted page fetches
         r
     });
     match result {

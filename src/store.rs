@@ -25,6 +25,7 @@
 use crate::error::{Error, Result};
 
 mod account;
+pub mod blocking;
 mod os;
 pub mod pause;
 use account::io_limits;
@@ -78,6 +79,7 @@ fn is_own_temporary(file: &str, name: &str) -> bool {
     }
 }
 
+#[derive(Debug, Clone)]
 pub struct Store {
     dir: PathBuf,
 }
