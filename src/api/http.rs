@@ -8,11 +8,11 @@
 //!   per origin: the API's 429 never delays a token refresh (which may hold the account lock),
 //!   and the token endpoint's never slows the API. A wait above `--max-retry-wait`, or a body
 //!   saying `QUOTA_EXCEEDED`, fails at once (exit 5) instead of hanging (spotipy's top complaint).
-//! - 500/502/503/504, connection errors and timeouts: exponential backoff with jitter, up to
-//!   `--max-retries`, for requests that are safe to repeat.
-//!   The pause is also the request's own: a wait above `--max-retry-wait` sets it too, and a
+//!   The pause is not only that request's: a wait above `--max-retry-wait` sets it too, and a
 //!   request that finds a pause longer than that fails at once (exit 5) without being sent, so
 //!   nothing queued fires into a window the service said is closed.
+//! - 500/502/503/504, connection errors and timeouts: exponential backoff with jitter, up to
+//!   `--max-retries`, for requests that are safe to repeat.
 //! - Other processes: a `Retry-After` is recorded for the app and origin in a state file
 //!   beside the accounts (`store/pause.rs`), read when a session opens, so the next spotctl
 //!   waits for the same instant (or exits 5 at once) without sending anything.
@@ -138,7 +138,7 @@ impl Http {
         let _ = self.pauses.set(file);
         for (origin, until) in loaded {
             tracing::info!(
-                "{origin}: another spotctl process was told to wait until {}; waiting for it too",
+                "{origin}: rate limited until {} (a 429 a spotctl run of this app was given); nothing is sent before then",
                 httpdate::fmt_http_date(
                     SystemTime::now() + until.saturating_duration_since(Instant::now())
                 )
