@@ -44,13 +44,42 @@ enum Msg {
     Barrier(tokio::sync::oneshot::Sender<()>),
 }
 
+/// What droppable lines may wait, and how many were dropped.
+#[derive(Default)]
+struct Budget {
+    /// Droppable bytes waiting.
+    queued: AtomicUsize,
+    /// Droppable lines dropped since the last note about it.
+    dropped: AtomicU64,
+}
+
+impl Budget {
+    /// Whether `len` more droppable bytes fit (and reserves them); counts a drop when not.
+    fn reserve(&self, len: usize) -> bool {
+        let before = self.queued.fetch_add(len, Ordering::AcqRel);
+        if before + len > LOG_BUDGET {
+            self.queued.fetch_sub(len, Ordering::AcqRel);
+            self.dropped.fetch_add(1, Ordering::AcqRel);
+            return false;
+        }
+        true
+    }
+
+    /// `len` reserved bytes were written (or will not be queued after all).
+    fn release(&self, len: usize) {
+        self.queued.fetch_sub(len, Ordering::AcqRel);
+    }
+
+    /// Lines dropped since the last call.
+    fn take_dropped(&self) -> u64 {
+        self.dropped.swap(0, Ordering::AcqRel)
+    }
+}
+
 struct Console {
     tx: Mutex<Option<mpsc::Sender<Msg>>>,
     thread: Mutex<Option<std::thread::JoinHandle<()>>>,
-    /// Droppable bytes waiting.
-    queued: Arc<AtomicUsize>,
-    /// Droppable lines dropped since the last note about it.
-    dropped: Arc<AtomicU64>,
+    budget: Arc<Budget>,
     /// The first failed stdout write (a closed pipe, a full disk): later rows are discarded.
     stdout_error: Arc<Mutex<Option<(std::io::ErrorKind, String)>>>,
     slots: Arc<tokio::sync::Semaphore>,
@@ -61,12 +90,10 @@ static CONSOLE: OnceLock<Console> = OnceLock::new();
 fn console() -> &'static Console {
     CONSOLE.get_or_init(|| {
         let (tx, rx) = mpsc::channel();
-        let queued = Arc::new(AtomicUsize::new(0));
-        let dropped = Arc::new(AtomicU64::new(0));
+        let budget = Arc::new(Budget::default());
         let stdout_error = Arc::new(Mutex::new(None));
         let writer = Writer {
-            queued: queued.clone(),
-            dropped: dropped.clone(),
+            budget: budget.clone(),
             stdout_error: stdout_error.clone(),
             stdout_tty: std::io::stdout().is_terminal(),
             bar: None,
@@ -78,8 +105,7 @@ fn console() -> &'static Console {
         Console {
             tx: Mutex::new(thread.as_ref().map(|_| tx)),
             thread: Mutex::new(thread),
-            queued,
-            dropped,
+            budget,
             stdout_error,
             slots: Arc::new(tokio::sync::Semaphore::new(PAGES_QUEUED)),
         }
@@ -94,17 +120,6 @@ impl Console {
             Some(tx) => tx.send(msg).map_err(|e| e.0),
             None => Err(msg),
         }
-    }
-
-    /// Whether `len` more droppable bytes fit in the budget (and reserves them).
-    fn reserve(&self, len: usize) -> bool {
-        let before = self.queued.fetch_add(len, Ordering::AcqRel);
-        if before + len > LOG_BUDGET {
-            self.queued.fetch_sub(len, Ordering::AcqRel);
-            self.dropped.fetch_add(1, Ordering::AcqRel);
-            return false;
-        }
-        true
     }
 }
 
@@ -127,13 +142,13 @@ pub fn line(bytes: Vec<u8>) {
 pub fn log(bytes: Vec<u8>, droppable: bool) {
     let c = console();
     let counted = droppable;
-    if counted && !c.reserve(bytes.len()) {
+    if counted && !c.budget.reserve(bytes.len()) {
         return;
     }
     let len = bytes.len();
     if let Err(Msg::Line { bytes, .. }) = c.send(Msg::Line { bytes, counted }) {
         if counted {
-            c.queued.fetch_sub(len, Ordering::AcqRel);
+            c.budget.release(len);
         }
         direct_stderr(&bytes);
     }
@@ -143,13 +158,13 @@ pub fn log(bytes: Vec<u8>, droppable: bool) {
 /// clear would leave a stale bar to be drawn again).
 fn frame(bytes: Vec<u8>, visible: bool) {
     let c = console();
-    if visible && !c.reserve(bytes.len()) {
+    if visible && !c.budget.reserve(bytes.len()) {
         return;
     }
     let len = bytes.len();
     if let Err(Msg::Frame { bytes, .. }) = c.send(Msg::Frame { bytes, visible }) {
         if visible {
-            c.queued.fetch_sub(len, Ordering::AcqRel);
+            c.budget.release(len);
         }
         direct_stderr(&bytes);
     }
@@ -221,8 +236,7 @@ pub fn shutdown() {
 
 /// The console thread's state.
 struct Writer {
-    queued: Arc<AtomicUsize>,
-    dropped: Arc<AtomicU64>,
+    budget: Arc<Budget>,
     stdout_error: Arc<Mutex<Option<(std::io::ErrorKind, String)>>>,
     stdout_tty: bool,
     /// The last frame, while it leaves a bar on the screen.
@@ -240,7 +254,7 @@ impl Writer {
                 }
                 Msg::Line { bytes, counted } => {
                     if counted {
-                        self.queued.fetch_sub(bytes.len(), Ordering::AcqRel);
+                        self.budget.release(bytes.len());
                     }
                     self.around_bar(&mut err, |err| {
                         let _ = err.write_all(&bytes);
@@ -249,7 +263,7 @@ impl Writer {
                 }
                 Msg::Frame { bytes, visible } => {
                     if visible {
-                        self.queued.fetch_sub(bytes.len(), Ordering::AcqRel);
+                        self.budget.release(bytes.len());
                     }
                     let _ = err.write_all(&bytes);
                     let _ = err.flush();
@@ -265,7 +279,7 @@ impl Writer {
 
     /// Says how many log lines a stalled stderr cost, once it moves again.
     fn note_dropped(&mut self, err: &mut std::io::Stderr) {
-        let n = self.dropped.swap(0, Ordering::AcqRel);
+        let n = self.budget.take_dropped();
         if n > 0 {
             self.around_bar(err, |err| {
                 let _ = writeln!(
@@ -420,5 +434,46 @@ impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for MakeLog {
             buf: Vec::new(),
             droppable: *meta.level() > tracing::Level::WARN,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn droppable_lines_beyond_the_budget_are_dropped_and_counted() {
+        let b = Budget::default();
+        let line = 1000;
+        let fit = LOG_BUDGET / line;
+        assert!(
+            (0..fit).all(|_| b.reserve(line)),
+            "the budget holds {fit} lines"
+        );
+        assert!(
+            !b.reserve(line) && !b.reserve(line),
+            "then lines are dropped"
+        );
+        assert_eq!(b.take_dropped(), 2, "and counted");
+        assert_eq!(b.take_dropped(), 0, "once");
+        b.release(line);
+        assert!(b.reserve(line), "room again once a line is written");
+    }
+
+    #[test]
+    fn a_bar_frame_says_whether_it_leaves_a_bar_on_the_line() {
+        use indicatif::TermLike;
+        let t = BarTerm::default();
+        t.clear_line().unwrap();
+        t.write_str("⠁ 10/1000 items").unwrap();
+        assert_eq!(
+            *t.frame.lock().unwrap(),
+            (b"\r\x1b[2K\xe2\xa0\x81 10/1000 items".to_vec(), true)
+        );
+        t.frame.lock().unwrap().0.clear();
+        t.clear_line().unwrap();
+        assert!(!t.frame.lock().unwrap().1, "a cleared line has no bar");
+        t.move_cursor_up(0).unwrap();
+        assert_eq!(t.frame.lock().unwrap().0, CLEAR_BAR, "no move for 0 lines");
     }
 }
