@@ -16,8 +16,8 @@
 //!   waiting, and counted: the count is said once stderr moves again;
 //! - nobody ever blocks on a write but this thread.
 //!
-//! `main` calls [`shutdown`] last (through [`Shutdown`]), which writes what is queued and joins the thread. Before the
-//! thread starts, or if it cannot, lines are written directly.
+//! `main` calls [`shutdown`] last (through [`Shutdown`]), which writes what is queued and joins
+//! the thread. Before the thread starts, or if it cannot, lines are written directly.
 
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
