@@ -443,3 +443,51 @@ fn an_unread_terminal_with_the_progress_bar_on_it_never_turns_pages_into_retries
     assert!(out.contains("/1000 items"), "the bar was drawn");
     asked_each_page_once(&t);
 }
+
+// ---- file work off the runtime (item 14) ----
+
+#[test]
+fn saving_the_learned_page_size_does_not_hold_the_listing_that_learned_it() {
+    let t = T::new();
+    assert_code(&t.run(&["albums", ARTIST_57, "-o", "jsonl"]), 0);
+    // Forget the learned page size, and hold the account lock: the save waits for it (0.5 s).
+    let name = app_account();
+    let path = t.account_path(&name);
+    let mut acc = read_json(&path);
+    acc.as_object_mut().unwrap().remove("learned");
+    write_account(&path, &acc);
+    let lock = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(t.config().join("accounts").join(format!("{name}.lock")))
+        .unwrap();
+    lock.lock().unwrap();
+    t.fake.clear_log();
+    let o = t.run(&["albums", ARTIST_57, "-o", "jsonl"]);
+    drop(lock);
+    assert_code(&o, 0);
+    assert_eq!(jsonl(&o).len(), 57);
+    assert!(
+        stderr(&o).contains("could not remember the page size"),
+        "the save still ran to its end: {}",
+        stderr(&o)
+    );
+    let reqs = album_pages(&t);
+    let first = reqs
+        .iter()
+        .find(|r| r.status == 200)
+        .expect("the first page at 10");
+    let next = reqs
+        .iter()
+        .filter(|r| r.seq > first.seq)
+        .map(|r| r.at_ms)
+        .min()
+        .expect("the next pages");
+    assert!(
+        next < first.done_ms + 300,
+        "the next pages waited {} ms for the save",
+        next - first.done_ms
+    );
+}
