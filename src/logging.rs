@@ -6,8 +6,8 @@ use crate::cli::GlobalArgs;
 use crate::sanitize;
 use std::io::IsTerminal;
 
-/// Logs go to stderr: warnings by default, `-v` info, `-vv` debug (one line per HTTP request),
-/// `-q` errors only; `SPOTCTL_LOG` (a tracing filter) overrides. Colour only on a terminal.
+/// Logs go to stderr, through the console thread: warnings by default, `-v` info, `-vv` debug
+/// (one line per HTTP request), `-q` errors only; `SPOTCTL_LOG` (a tracing filter) overrides. Colour only on a terminal.
 pub fn init(g: &GlobalArgs) {
     let level = match (g.quiet, g.verbose) {
         (true, _) => "error",
@@ -44,7 +44,9 @@ pub fn init(g: &GlobalArgs) {
     };
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        // Queued for the console thread: a stalled stderr never blocks the runtime, and info
+        // and debug lines are dropped (and counted) rather than waited for (`console.rs`).
+        .with_writer(crate::console::MakeLog)
         // Its report of a failed write goes through std's `eprintln!`, which panics when stderr
         // is a closed pipe: a log line nobody can read is dropped instead.
         .log_internal_errors(false)

@@ -1,13 +1,11 @@
 //! spotctl: parse the command line, set up logging, run the command, and turn the outcome into
 //! an exit code (SPEC §1). Nothing else happens here.
 
-/// `eprintln!` that never panics: std's panics when stderr is a closed pipe (`2>&1 | head
-/// -1`), which would stop `refresh --all` part-way with exit 101. A message nobody can read is
-/// dropped; the exit code still tells. Defined before the modules so it shadows std's in all.
+/// `eprintln!` through the console thread (in order with stdout's rows, never blocking the runtime,
+/// never panicking on a closed stderr pipe as std's does: `console.rs`). Shadows std's everywhere.
 macro_rules! eprintln {
     ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
+        $crate::console::line(format!("{}\n", format_args!($($arg)*)).into_bytes());
     }};
 }
 
@@ -15,6 +13,7 @@ mod api;
 mod auth;
 mod cli;
 mod commands;
+mod console;
 mod context;
 mod duration;
 mod env;
@@ -30,9 +29,9 @@ use cli::{Cli, Command};
 use context::Ctx;
 use error::Error;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 fn main() -> ExitCode {
+    let _written = console::Shutdown; // what is queued for stdout and stderr, before the exit
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => return cli::usage::report(e),
@@ -43,9 +42,12 @@ fn main() -> ExitCode {
             .enable_all()
             .build()
             .map_err(|e| Error::Internal(format!("starting the runtime: {e}")))?;
-        let r = rt.block_on(run(Arc::new(ctx), cli.command));
-        // Do not wait for background work (a stdin reader, aborted page fetches).
-        rt.shutdown_background();
+        let r = rt.block_on(async {
+            let r = run(std::sync::Arc::new(ctx), cli.command).await;
+            store::blocking::settle().await; // saves only the next run needs (a page size)
+            r
+        });
+        rt.shutdown_background(); // not waiting for a stdin reader or aborted page fetches
         r
     });
     match result {
@@ -59,7 +61,7 @@ fn main() -> ExitCode {
     }
 }
 
-async fn run(ctx: Arc<Ctx>, command: Command) -> error::Result<()> {
+async fn run(ctx: std::sync::Arc<Ctx>, command: Command) -> error::Result<()> {
     match command {
         Command::Login(a) => commands::login::run(&ctx, a).await,
         Command::Refresh(a) => commands::refresh::run(ctx, a).await,

@@ -3,15 +3,16 @@
 //! `Error::BrokenPipe`, which `main` turns into a quiet exit 0. Progress goes to stderr, and only
 //! when stderr is a terminal.
 //!
-//! Items are formatted in memory; each page is handed to a writer thread that owns stdout, so a
-//! reader that stops reading (`| less`) holds up the writer thread, never the runtime that is
-//! reading responses (a blocked runtime turns answered pages into timeouts). At most
-//! [`PAGES_QUEUED`] pages wait for the writer; beyond that the listing waits (asynchronously)
-//! for the reader, which is back-pressure, not a stall. A terminal is written directly, between
-//! progress-bar redraws.
+//! Items are formatted in memory; each page is handed to the console thread (`console.rs`),
+//! which owns stdout and stderr, so a reader that stops reading (`| less`, a terminal held by
+//! Ctrl-S) holds up that thread, never the runtime that is reading responses (a blocked
+//! runtime turns answered pages into timeouts). At most `console::PAGES_QUEUED` pages wait for
+//! it; beyond that the listing waits (asynchronously) for the reader, which is back-pressure, not
+//! a stall. A terminal is written the same way; the console thread clears the progress bar
+//! around rows, and writes messages in order with them.
 
 use crate::api::page::Item;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use serde_json::Value;
 use std::io::{IsTerminal, Write};
 
@@ -28,9 +29,6 @@ pub enum OutputFormat {
     Json,
 }
 
-/// Pages formatted and waiting for a slow reader before the listing waits too.
-pub const PAGES_QUEUED: usize = 4;
-
 /// Which columns `table` and `tsv` show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shape {
@@ -45,12 +43,8 @@ pub enum Shape {
 pub struct Out {
     /// The page being formatted.
     w: Vec<u8>,
-    /// stdout is a terminal: written directly (it does not stall), so rows and the progress
-    /// bar never overlap and warnings come after the rows they follow; and JSON gets
-    /// C1/DEL/bidi escaped (see `sanitize`).
+    /// stdout is a terminal: JSON gets C1/DEL/bidi escaped (see `sanitize`).
     terminal: bool,
-    writer: Option<Writer>,
-    bar: Option<indicatif::ProgressBar>,
     format: OutputFormat,
     shape: Shape,
     count: u64,
@@ -166,8 +160,6 @@ impl Out {
         Out {
             w: Vec::with_capacity(64 * 1024),
             terminal: std::io::stdout().is_terminal(),
-            writer: None,
-            bar: None,
             format,
             shape,
             count: 0,
@@ -277,47 +269,20 @@ impl Out {
         self.count
     }
 
-    /// The progress bar to clear while rows are written to a terminal.
-    pub fn set_progress(&mut self, bar: Option<indicatif::ProgressBar>) {
-        self.bar = bar;
-    }
-
     /// Pushes what was written so far to the reader (once per page: streaming, not per item).
-    /// Waits only when [`PAGES_QUEUED`] pages are already waiting for a slow reader.
+    /// Waits only when `console::PAGES_QUEUED` pages are already waiting for a slow reader.
     pub async fn flush(&mut self) -> Result<()> {
         if self.w.is_empty() {
             return Ok(());
         }
         let chunk = std::mem::replace(&mut self.w, Vec::with_capacity(64 * 1024));
-        if self.terminal {
-            let write = || -> std::io::Result<()> {
-                let mut out = std::io::stdout().lock();
-                out.write_all(&chunk)?;
-                out.flush()
-            };
-            return Ok(match &self.bar {
-                Some(b) => b.suspend(write),
-                None => write(),
-            }?);
-        }
-        let writer = self.writer.get_or_insert_with(Writer::spawn);
-        if writer.tx.send(chunk).await.is_err() {
-            // The writer thread stopped (a closed pipe, a full disk): its error says why.
-            return self.stop();
-        }
-        Ok(())
+        Ok(crate::console::out(chunk).await?)
     }
 
-    /// Waits for the writer thread to write everything queued and returns how it ended.
-    fn stop(&mut self) -> Result<()> {
-        let Some(Writer { tx, thread }) = self.writer.take() else {
-            return Ok(());
-        };
-        drop(tx);
-        match thread.join() {
-            Ok(r) => Ok(r?),
-            Err(_) => Err(Error::Internal("the output thread panicked".into())),
-        }
+    /// Waits (asynchronously: the runtime goes on) until everything queued is written, and
+    /// returns how it ended (a closed pipe, a full disk).
+    async fn stop(&self) -> Result<()> {
+        Ok(crate::console::drained().await?)
     }
 
     pub async fn finish(mut self) -> Result<()> {
@@ -326,7 +291,7 @@ impl Out {
                 .write_all(if self.count == 0 { b"[]\n" } else { b"\n]\n" })?;
         }
         self.flush().await?;
-        self.stop()
+        self.stop().await
     }
 
     /// After a failure: what was written stays valid (a `json` array is closed), but a run that
@@ -340,33 +305,12 @@ impl Out {
     }
 }
 
-/// The thread that owns stdout when it is a pipe or a file.
-struct Writer {
-    tx: tokio::sync::mpsc::Sender<Vec<u8>>,
-    thread: std::thread::JoinHandle<std::io::Result<()>>,
-}
-
-impl Writer {
-    fn spawn() -> Writer {
-        let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<u8>>(PAGES_QUEUED);
-        let thread = std::thread::spawn(move || -> std::io::Result<()> {
-            let mut out = std::io::stdout().lock();
-            while let Some(chunk) = rx.blocking_recv() {
-                out.write_all(&chunk)?;
-                out.flush()?;
-            }
-            Ok(())
-        });
-        Writer { tx, thread }
-    }
-}
-
 /// A progress bar on stderr for long listings; does nothing when disabled (stderr not a
 /// terminal, or `-q`) and stays hidden for listings of a few pages.
 pub struct Progress {
     enabled: bool,
     bar: indicatif::ProgressBar,
-    /// Where a visible bar is drawn: stderr (a recorder in tests).
+    /// Where a visible bar is drawn: stderr through the console thread (a recorder in tests).
     target: fn() -> indicatif::ProgressDrawTarget,
 }
 
@@ -380,7 +324,9 @@ impl Progress {
         Progress {
             enabled,
             bar,
-            target: indicatif::ProgressDrawTarget::stderr,
+            target: || {
+                indicatif::ProgressDrawTarget::term_like(Box::<crate::console::BarTerm>::default())
+            },
         }
     }
 

@@ -25,7 +25,9 @@
 use crate::error::{Error, Result};
 
 mod account;
+pub mod blocking;
 mod os;
+pub mod pause;
 use account::io_limits;
 pub use account::{
     Account, ClientAuth, Grant, Learned, Provider, User, VERSION, now, parse_account,
@@ -77,6 +79,7 @@ fn is_own_temporary(file: &str, name: &str) -> bool {
     }
 }
 
+#[derive(Debug, Clone)]
 pub struct Store {
     dir: PathBuf,
 }

@@ -170,7 +170,8 @@ fn redact(body: &[u8], token: &crate::secret::Secret) -> Vec<u8> {
     crate::sanitize::redact(&String::from_utf8_lossy(body), &[token.expose()]).into_bytes()
 }
 
-/// The service's own words for an error: Spotify `{"error":{"message"}}`, OAuth
+/// The service's own words for an error: Spotify `{"error":{"message"}}` (older answers
+/// `{"error":{"description"}}`), OAuth
 /// `{"error","error_description"}`, Kakao `{"msg","code"}`, else the reason phrase (an HTML
 /// page from a proxy is summarised, not dumped).
 pub fn service_message(body: &[u8], status: u16) -> String {
@@ -187,6 +188,8 @@ pub fn service_message(body: &[u8], status: u16) -> String {
     };
     let text = |p: &str| v.pointer(p).and_then(Value::as_str).map(str::to_string);
     let msg = text("/error/message")
+        // The older shape: {"error":{"type":"not_found","description":"non existing id"}}.
+        .or_else(|| text("/error/description"))
         .or_else(|| {
             text("/error").map(|e| match text("/error_description") {
                 Some(d) => format!("{e}: {d}"),
@@ -224,6 +227,13 @@ mod tests {
             "template_object is required (code -2)"
         );
         assert_eq!(service_message(b"", 403), "Forbidden");
+        assert_eq!(
+            service_message(
+                br#"{"error":{"type":"not_found","description":"non existing id"}}"#,
+                404
+            ),
+            "non existing id"
+        );
         assert!(
             service_message(b"<html><body>Bad gateway</body></html>", 403)
                 .starts_with("Forbidden (")

@@ -8,10 +8,18 @@
 //!   per origin: the API's 429 never delays a token refresh (which may hold the account lock),
 //!   and the token endpoint's never slows the API. A wait above `--max-retry-wait`, or a body
 //!   saying `QUOTA_EXCEEDED`, fails at once (exit 5) instead of hanging (spotipy's top complaint).
+//!   The pause is not only that request's: a wait above `--max-retry-wait` sets it too, and a
+//!   request that finds a pause longer than that fails at once (exit 5) without being sent, so
+//!   nothing queued fires into a window the service said is closed.
 //! - 500/502/503/504, connection errors and timeouts: exponential backoff with jitter, up to
 //!   `--max-retries`, for requests that are safe to repeat.
-//! - `--rate`: every attempt's start waits for the run's token bucket (`rate.rs`), after the
-//!   concurrency permit, so queued requests never bunch up; 429s are still honoured on top.
+//! - Other processes: a `Retry-After` is recorded for the app and origin in a state file
+//!   beside the accounts (`store/pause.rs`), read when a session opens, so the next spotctl
+//!   waits for the same instant (or exits 5 at once) without sending anything.
+//! - `--rate`: every Web API attempt's start waits for the run's token bucket (`rate.rs`),
+//!   after the concurrency permit, so queued requests never bunch up; the pause is checked
+//!   again once the slot is granted (a 429 may have come meanwhile). Token requests are
+//!   exempt (a refresh runs under the account lock).
 //! - Redirects are never followed (a token endpoint that redirects is an error, not a hop).
 //! - `-vv` logs one line per request: method, path, status, time. Never headers or bodies;
 //!   query parameters whose name looks like a credential are masked (by pattern, any case).
@@ -25,11 +33,12 @@
 //! bodies here.
 
 use crate::error::{Error, Result};
+use crate::store::pause::PauseFile;
 use gate::Gate;
 use std::collections::HashMap;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant, SystemTime};
 
 mod gate;
 mod request;
@@ -48,9 +57,13 @@ pub struct Http {
     /// Every origin's starting concurrency.
     initial_concurrency: usize,
     wait_hook: Mutex<Option<WaitHook>>,
-    /// `--rate`: spaces request starts for the whole run, every origin together (a quota is
-    /// per app, and the token requests count too).
+    /// `--rate`: spaces Web API request starts for the whole run (a quota is per app); token
+    /// requests are exempt.
     rate: Option<crate::api::rate::Limiter>,
+    /// Where 429 pauses are shared with other processes (set when a session opens).
+    pauses: OnceLock<PauseFile>,
+    /// Pauses other processes recorded, by origin, for gates not created yet.
+    recorded: Mutex<HashMap<String, Instant>>,
 }
 
 enum Attempt {
@@ -58,6 +71,8 @@ enum Attempt {
     Done(Response, Instant),
     /// The body is larger than the cap: not retried (the server would send it again).
     TooLarge(String),
+    /// Not sent: the origin is paused until then, longer than `--max-retry-wait`.
+    Paused(Instant),
     /// Network-level failure; `sent` says whether the request may have reached the server.
     Failed { err: String, sent: bool },
     /// Will not get better by retrying (an untrusted certificate).
@@ -82,6 +97,8 @@ impl Http {
             initial_concurrency: concurrency.max(1),
             wait_hook: Mutex::new(None),
             rate: None,
+            pauses: OnceLock::new(),
+            recorded: Mutex::new(HashMap::new()),
         })
     }
 
@@ -91,8 +108,79 @@ impl Http {
         let mut gates = self.gates.lock().unwrap_or_else(|e| e.into_inner());
         gates
             .entry(origin)
-            .or_insert_with(|| Arc::new(Gate::new(self.initial_concurrency)))
+            .or_insert_with_key(|origin| {
+                let gate = Gate::new(self.initial_concurrency);
+                let recorded = self.recorded.lock().unwrap_or_else(|e| e.into_inner());
+                if let Some(until) = recorded.get(origin) {
+                    gate.pause_until(*until);
+                }
+                Arc::new(gate)
+            })
             .clone()
+    }
+
+    /// Shares 429 pauses with other processes through `file` (once per run; the app is the
+    /// same for every session of a run). Reads the pauses recorded there now: a small file,
+    /// read once when a session opens.
+    pub fn share_pauses(&self, file: PauseFile) {
+        if self.pauses.get().is_some() {
+            return;
+        }
+        let now = (Instant::now(), SystemTime::now());
+        let loaded: Vec<(String, Instant)> = file
+            .load()
+            .into_iter()
+            .filter_map(|(origin, until)| {
+                let left = until.duration_since(now.1).ok()?;
+                Some((origin, now.0.checked_add(left)?))
+            })
+            .collect();
+        let _ = self.pauses.set(file);
+        for (origin, until) in loaded {
+            tracing::info!(
+                "{origin}: rate limited until {} (a 429 a spotctl run of this app was given); nothing is sent before then",
+                httpdate::fmt_http_date(
+                    SystemTime::now() + until.saturating_duration_since(Instant::now())
+                )
+            );
+            if let Some(g) = self
+                .gates
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(&origin)
+            {
+                g.pause_until(until);
+            }
+            self.recorded
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(origin, until);
+        }
+    }
+
+    /// A 429 said to wait `wait`: every request to the origin waits (in this process, and in
+    /// the others through the pause file; the write runs off the runtime).
+    async fn pause(&self, req: &Request, gate: &Gate, wait: Duration) {
+        let Some(until) = Instant::now().checked_add(wait) else {
+            return;
+        };
+        if gate.paused_until().is_some_and(|p| p >= until) {
+            return;
+        }
+        gate.pause_until(until);
+        let Some(file) = self.pauses.get().cloned() else {
+            return;
+        };
+        if wait < Duration::from_secs(1) {
+            return;
+        }
+        let origin = req.url.origin().ascii_serialization();
+        let until = SystemTime::now() + wait;
+        match tokio::task::spawn_blocking(move || file.record(&origin, until)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!("could not share the rate-limit pause: {e}"),
+            Err(e) => tracing::warn!("could not share the rate-limit pause: {e}"),
+        }
     }
 
     /// Caps request starts for the whole run (`--rate`).
@@ -115,13 +203,22 @@ impl Http {
 
 impl Http {
     async fn attempt(&self, req: &Request, gate: &Gate) -> Attempt {
-        let _permit = gate.ready().await;
         // `--rate` paces the Web API (the quota it protects is on API calls). A token request
         // is exempt: it may run under the account lock, which must not wait behind queued
         // API starts.
-        if let Some(rate) = self.rate.as_ref().filter(|_| req.bearer.is_some()) {
+        let rate = self.rate.as_ref().filter(|_| req.bearer.is_some());
+        let _permit = loop {
+            let permit = match gate.ready(self.policy.max_retry_wait).await {
+                Ok(p) => p,
+                Err(until) => return Attempt::Paused(until),
+            };
+            let Some(rate) = rate else { break permit };
             rate.wait().await;
-        }
+            // A 429 may have paused the origin while this request waited for its slot.
+            if gate.paused_until().is_none() {
+                break permit;
+            }
+        };
         let started = Instant::now();
         let mut rb = self.client.request(req.method.clone(), req.url.clone());
         if let Some(t) = &req.bearer {
@@ -226,7 +323,23 @@ impl Http {
         loop {
             let (why, wait) = match self.attempt(req, &gate).await {
                 Attempt::TooLarge(msg) => return Err(Error::malformed(msg)),
+                Attempt::Paused(until) => {
+                    let left = until.saturating_duration_since(Instant::now());
+                    return Err(Error::RateLimited(format!(
+                        "{}: not sent: the service asked this app to wait until {} ({} from now), longer than --max-retry-wait {}s; try again then",
+                        req.label(),
+                        httpdate::fmt_http_date(SystemTime::now() + left),
+                        human_wait(left),
+                        self.policy.max_retry_wait.as_secs()
+                    )));
+                }
                 Attempt::Done(resp, sent) if resp.status == 429 => {
+                    // What the service said holds for every request, even when this one
+                    // gives up (a wait above --max-retry-wait): nothing queued goes out
+                    // into the window, here or in another process.
+                    if let Some(d) = retry::parse_retry_after(&resp.headers, SystemTime::now()) {
+                        self.pause(req, &gate, d).await;
+                    }
                     let wait = self.policy.rate_limit_wait(req, &resp, retries)?;
                     gate.pause_until(Instant::now() + wait);
                     // A burst of 429s from requests that were in flight together is one

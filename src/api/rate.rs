@@ -5,9 +5,13 @@
 //! It is a token bucket holding one token (GCRA with no burst): request starts are spaced at
 //! least `1/N` seconds (or `60/N`) apart, whichever task asks. With no burst, any window of
 //! length W holds at most `ceil(W·N)` starts, so a cap just under a quota never exceeds it.
-//! Every attempt counts, retries and token requests included; 429s are still honoured on top
-//! (the pause in `http/gate.rs`). [`crate::api::http::Http`] calls [`Limiter::wait`] after taking a
-//! concurrency permit, so queued requests cannot bunch up behind it.
+//! Every Web API attempt counts, retries included. Token requests do not: they are not delayed
+//! and take no slot, because a refresh runs under the account lock, which must never wait
+//! behind queued API starts (the README and `--help` say the same). 429s are still honoured on
+//! top (the pause in `http/gate.rs`). [`crate::api::http::Http`] calls [`Limiter::wait`] after
+//! taking a concurrency permit, so queued requests cannot bunch up behind it, and checks the
+//! pause again once the slot is granted: a 429 that came while a request waited for its slot
+//! holds it back too.
 //!
 //! Hand-written rather than the `governor` crate: with a burst of one it is a single
 //! "next free slot" instant behind a mutex; governor would add its own clock (quanta) and timer

@@ -14,7 +14,7 @@ use crate::auth::token::{GrantKind, TokenClient, TokenResponse};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
 use crate::secret::Secret;
-use crate::store::{Account, Grant, Provider, now};
+use crate::store::{Account, Grant, Provider, blocking, now};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -170,12 +170,16 @@ pub async fn ensure(ctx: &Ctx, name: &str, need: Need<'_>) -> Result<(Account, b
         return Ok((acc, false));
     }
     let http = ctx.http()?;
-    // Room for the answer first: a rotated refresh token that cannot be stored is lost.
-    let reserved = store.reserve(name)?;
+    // Room for the answer first: a rotated refresh token that cannot be stored is lost. The
+    // writes (with their fsyncs) run off the runtime: a renewal in the middle of a crawl must
+    // not stall the requests in flight.
+    let (s, n) = (store.clone(), name.to_string());
+    let reserved = blocking::run(move || s.reserve(&n)).await?;
     // A refused refresh token (`invalid_grant`) leaves the file exactly as
     // it was, like any other failure: nothing is wiped, nothing rewritten.
     let fresh = renew(ctx, &http, name, &acc).await?;
-    store.commit(name, &fresh, reserved)?;
+    let (s, n, f) = (store.clone(), name.to_string(), fresh.clone());
+    blocking::run(move || s.commit(&n, &f, reserved)).await?;
     tracing::debug!(
         "account {name}: new access token, valid for {}",
         crate::duration::human(fresh.expires_at.saturating_sub(now()))
@@ -292,6 +296,13 @@ impl Session {
             .filter(|_| fresh)
             .map(u64::from)
             .unwrap_or(crate::api::page::LARGE_PAGE);
+        // 429 pauses are per app: shared with the other processes using it.
+        if let Ok(http) = ctx.http() {
+            http.share_pauses(crate::store::pause::PauseFile::new(
+                ctx.store.dir(),
+                &acc.client_id,
+            ));
+        }
         Ok(Session {
             ctx,
             name: name.to_string(),
@@ -351,27 +362,43 @@ impl Session {
         self.page_limit.load(Ordering::Acquire)
     }
 
-    /// Records the largest page size the service accepts, for this run and the next ones.
+    /// Records the largest page size the service accepts: for this run at once, and for the
+    /// next ones in the account, in the background (the listing that learned it does not wait
+    /// for the save and its fsyncs; `main` waits for it before exiting).
     pub async fn remember_page_limit(&self, limit: u64) -> Result<()> {
         if self.page_limit.swap(limit, Ordering::AcqRel) == limit {
             return Ok(());
         }
-        let store = &self.ctx.store;
-        // Best effort: a listing never waits long for a lock another process holds (perhaps
-        // through a slow refresh); the next run learns the page size again.
-        let _lock = store
-            .lock(&self.name, BEST_EFFORT_LOCK_WAIT)
-            .await
-            .map_err(|_| {
-                Error::store(
-                    "another spotctl process is using the account; it is learned again next run",
-                )
-            })?;
-        if let Some(mut acc) = store.load(&self.name)? {
-            acc.learned.page_limit = Some(limit as u32);
-            acc.learned.page_limit_at = Some(now());
-            store.save(&self.name, &acc)?;
-        }
+        let (ctx, name) = (self.ctx.clone(), self.name.clone());
+        blocking::spawn(async move {
+            if let Err(e) = save_page_limit(&ctx, name, limit).await {
+                tracing::warn!("could not remember the page size in the account: {e}");
+            }
+        });
         Ok(())
     }
+}
+
+/// Stores a learned page size in the account, off the runtime.
+async fn save_page_limit(ctx: &Ctx, name: String, limit: u64) -> Result<()> {
+    let store = ctx.store.clone();
+    // Best effort: a listing never waits long for a lock another process holds (perhaps
+    // through a slow refresh); the next run learns the page size again.
+    let _lock = store
+        .lock(&name, BEST_EFFORT_LOCK_WAIT)
+        .await
+        .map_err(|_| {
+            Error::store(
+                "another spotctl process is using the account; it is learned again next run",
+            )
+        })?;
+    blocking::run(move || {
+        if let Some(mut acc) = store.load(&name)? {
+            acc.learned.page_limit = Some(limit as u32);
+            acc.learned.page_limit_at = Some(now());
+            store.save(&name, &acc)?;
+        }
+        Ok(())
+    })
+    .await
 }

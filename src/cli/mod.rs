@@ -85,7 +85,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, default_value_t = 8, value_parser = clap::value_parser!(u32).range(1..=64), value_name = "N")]
     pub concurrency: u32,
 
-    /// At most N Web API request starts per second or minute for the run (N/s, N/m; curl's syntax; token requests are not delayed); 429s are still honoured [default: no cap]
+    /// At most N Web API request starts per second or minute for the run (N/s, N/m; curl's syntax; token requests are neither counted nor delayed); 429s are still honoured [default: no cap]
     #[arg(long, global = true, env = "SPOTCTL_RATE", value_name = "N/s|N/m")]
     pub rate: Option<String>,
 
@@ -101,7 +101,7 @@ pub struct GlobalArgs {
     #[arg(long, global = true, default_value_t = 5, value_parser = clap::value_parser!(u32).range(0..=100), value_name = "N")]
     pub max_retries: u32,
 
-    /// Largest single wait honoured; a longer Retry-After fails at once (exit 5) and says when to retry
+    /// Largest single wait honoured; a longer Retry-After fails at once (exit 5) and says when to retry, and so does every request queued behind it, or run by another spotctl process of the same app, until then
     #[arg(long, global = true, default_value_t = 120, value_parser = clap::value_parser!(u64).range(0..=86_400), value_name = "SECS")]
     pub max_retry_wait: u64,
 }

@@ -151,7 +151,8 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
     let url = target(&api, &args.path, is_url)?;
 
     if args.paginate {
-        let first = paginate::get_first(&api, &url).await?;
+        // Asked as given: an explicit `limit=` is the user's, never lowered or retried at 10.
+        let first = api.get_body(url.clone()).await?;
         // The page is the body itself or, for search, one paging object per type.
         let keys: Vec<Option<String>> = if first.is_page() {
             vec![None]

@@ -86,7 +86,6 @@ pub async fn write_batch(
 ) -> Result<()> {
     let mut out = Out::new(ctx.output, shape);
     let progress = Progress::new(ctx.show_progress());
-    out.set_progress(progress.handle());
     if let Some(bar) = progress.handle() {
         api.http.set_wait_hook(Box::new(move |d| {
             bar.set_message(format!(

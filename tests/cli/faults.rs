@@ -488,10 +488,12 @@ fn json_output_stays_a_valid_array_when_a_run_stops_part_way() {
 fn a_batch_that_stops_says_which_artist_and_offset() {
     let t = T::new();
     let _ = healthy(&t, ARTIST_57);
-    // Artist 2's third page is refused for a day.
+    // Artist 1 is one page, done before artist 2's third page is refused for a day (a pause
+    // holds back every request of the app, artist 1's later pages too).
+    let small = t.fake.add_artist("One page", 5);
     t.fake
         .inject(Fault::new(&format!("/artists/{ARTIST_1000}/albums"), too_many("86400")).skip(2));
-    let input = format!("{ARTIST_57}\n{ARTIST_1000}\n{ARTIST_EMPTY}\n");
+    let input = format!("{small}\n{ARTIST_1000}\n{ARTIST_EMPTY}\n");
     let o = t
         .cmd()
         .args([
@@ -522,7 +524,7 @@ fn a_batch_that_stops_says_which_artist_and_offset() {
         )),
         "{e}"
     );
-    assert_eq!(jsonl(&o).len(), 57 + 20);
+    assert_eq!(jsonl(&o).len(), 5 + 20);
 }
 
 #[test]

@@ -26,6 +26,7 @@ mod pipelines;
 mod security;
 mod speed;
 // The store under stress relies on Unix: modes, `kill -9`, `/dev/full`, read-only directories.
+mod engine_transport;
 #[cfg(unix)]
 mod store;
 mod structure;

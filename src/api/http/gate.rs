@@ -4,7 +4,7 @@
 
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::{Semaphore, SemaphorePermit};
 
 /// One origin's pacing: its pause, its concurrency limit, its bursts.
@@ -95,7 +95,8 @@ impl Gate {
         }
     }
 
-    fn paused_until(&self) -> Option<Instant> {
+    /// The shared pause, while it lasts.
+    pub(super) fn paused_until(&self) -> Option<Instant> {
         self.pause
             .lock()
             .ok()
@@ -104,10 +105,14 @@ impl Gate {
     }
 
     /// Waits out any shared pause, then takes a concurrency permit; re-checks the pause after
-    /// the permit, because a 429 may have arrived while this request queued.
-    pub(super) async fn ready(&self) -> Permit<'_> {
+    /// the permit, because a 429 may have arrived while this request queued. A pause longer
+    /// than `max_wait` is not waited for: `Err(until)`, and the request is never sent.
+    pub(super) async fn ready(&self, max_wait: Duration) -> Result<Permit<'_>, Instant> {
         loop {
             if let Some(t) = self.paused_until() {
+                if t.saturating_duration_since(Instant::now()) > max_wait {
+                    return Err(t);
+                }
                 tokio::time::sleep_until(t.into()).await;
                 continue;
             }
@@ -116,7 +121,7 @@ impl Gate {
                 drop(Permit { permit, gate: self });
                 continue;
             }
-            return Permit { permit, gate: self };
+            return Ok(Permit { permit, gate: self });
         }
     }
 }

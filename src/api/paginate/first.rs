@@ -1,6 +1,7 @@
-//! The first page of a listing at the run's page size: 50, or what the account learned; on a
-//! 400 above Development Mode's 10, that page again at 10, remembered for the catalog listings
-//! only once the retry works.
+//! The first page of a catalog listing at the run's page size: 50, or what the account learned;
+//! on a 400 above Development Mode's 10, that page again at 10, remembered once the retry
+//! works. Other listings (and `api --paginate`, whose `limit=` is the user's) are asked as they
+//! are: their 400 is the answer.
 
 use crate::api::client::Api;
 use crate::api::page::Body;
@@ -40,15 +41,18 @@ pub(super) fn at_run_size(api: &Api, url: &url::Url) -> url::Url {
 pub async fn get_first(api: &Api, url: &url::Url) -> Result<Body> {
     let url = at_run_size(api, url);
     match api.get_body(url.clone()).await {
-        Err(e) if is_invalid_limit(&e) && query_u64(&url, "limit").unwrap_or(0) > SMALL_PAGE => {
+        // Only for the catalog listings (SPEC §3): elsewhere a 400 is the service's answer.
+        Err(e)
+            if is_invalid_limit(&e)
+                && learnable(&url)
+                && query_u64(&url, "limit").unwrap_or(0) > SMALL_PAGE =>
+        {
             tracing::info!(
                 "the service refused page size {}; trying {SMALL_PAGE} (Development Mode)",
                 query_u64(&url, "limit").unwrap_or(0)
             );
             let v = api.get_body(with_param(&url, "limit", SMALL_PAGE)).await?;
-            if learnable(&url)
-                && let Err(e) = api.session.remember_page_limit(SMALL_PAGE).await
-            {
+            if let Err(e) = api.session.remember_page_limit(SMALL_PAGE).await {
                 tracing::warn!("could not remember the page size in the account: {e}");
             }
             Ok(v)
