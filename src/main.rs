@@ -19,6 +19,7 @@ mod context;
 mod duration;
 mod env;
 mod error;
+mod hardening;
 mod logging;
 mod output;
 mod sanitize;
@@ -33,10 +34,16 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 fn main() -> ExitCode {
+    if let Some(code) = hardening::browser_helper() {
+        return code;
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => return cli::usage::report(e),
     };
+    if !matches!(cli.command, Command::Completions { .. } | Command::Man) {
+        hardening::protect_memory();
+    }
     logging::init(&cli.global);
     let result = cli::global::context(&cli.global).and_then(|ctx| {
         let rt = tokio::runtime::Builder::new_current_thread()

@@ -77,6 +77,13 @@ fn is_own_temporary(file: &str, name: &str) -> bool {
     }
 }
 
+/// Whether `dir` is a place only this user controls: it and every parent pass the checks of
+/// [`Store::check_dirs`]. `Ok(false)` when it does not exist.
+pub fn check_private_path(dir: &Path) -> Result<bool> {
+    os::check_parents(dir)?;
+    Ok(os::check_dir(dir)?.is_some())
+}
+
 pub struct Store {
     dir: PathBuf,
 }
@@ -129,6 +136,7 @@ impl Store {
         if let Some(config) = self.dir.parent()
             && !config.as_os_str().is_empty()
         {
+            os::check_parents(config)?;
             os::check_dir(config)?;
         }
         Ok(os::check_dir(&self.dir)?.is_some())
@@ -260,6 +268,16 @@ impl Store {
         let mut json = serde_json::to_vec_pretty(account)
             .map_err(|e| Error::Internal(format!("serializing account: {e}")))?;
         json.push(b'\n');
+        // Never write a file that `load` would refuse: the account would be unusable until
+        // `logout`.
+        if json.len() as u64 > io_limits::MAX {
+            return Err(Error::store(format!(
+                "{}: the account would be {} bytes, more than the {} KiB an account file may be; nothing was written (the previous version is unchanged)",
+                path.display(),
+                json.len(),
+                io_limits::MAX >> 10
+            )));
+        }
         let tmp = reserved.tmp.clone();
         let write = |f: &mut File| -> std::io::Result<()> {
             use std::io::Seek;
