@@ -2,8 +2,8 @@
 //! machine" and "Secrets in memory"):
 //! - [`protect_memory`]: like ssh-agent, the process is made non-dumpable (Linux
 //!   `prctl(PR_SET_DUMPABLE, 0)`: no core dump, and no ptrace or `/proc/PID/mem`/`environ` by
-//!   other processes of the same user) and its core size limit is 0, for every command that
-//!   holds a refresh token, an access token or a client secret.
+//!   other processes of the same user) and its core size limit is 0, before anything else
+//!   ([`startup`]): every command but `completions` and `man` holds a token or a secret.
 //! - [`raise_fd_limit`]: the soft open-file limit raised to the hard one, so idle connections
 //!   to the login callback cannot use up a 1024 soft limit.
 //! - [`quiet_libraries`]: `SPOTCTL_LOG` may turn spotctl's own logs up, never the HTTP and TLS
@@ -15,6 +15,17 @@
 //!   and whose argv holds only the path of a page only this user can read.
 
 use std::path::Path;
+
+/// The first thing `main` does: as the browser launcher ([`browser_helper`]), open the page
+/// and give the exit code; otherwise [`protect_memory`] (every command but `completions` and
+/// `man` holds a token or a secret, and those two lose nothing by it) and go on.
+pub fn startup() -> Option<std::process::ExitCode> {
+    let helper = browser_helper();
+    if helper.is_none() {
+        protect_memory();
+    }
+    helper
+}
 
 /// Makes the process non-dumpable and sets its core size to 0 (Linux; elsewhere the core
 /// limit only). Failures are ignored: this is defence in depth, not a condition to run.

@@ -34,16 +34,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 fn main() -> ExitCode {
-    if let Some(code) = hardening::browser_helper() {
+    if let Some(code) = hardening::startup() {
         return code;
     }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => return cli::usage::report(e),
     };
-    if !matches!(cli.command, Command::Completions { .. } | Command::Man) {
-        hardening::protect_memory();
-    }
     logging::init(&cli.global);
     let result = cli::global::context(&cli.global).and_then(|ctx| {
         let rt = tokio::runtime::Builder::new_current_thread()

@@ -550,6 +550,29 @@ mod tests {
         assert!(leftovers.is_empty());
     }
 
+    /// An account that `load` would refuse (over 1 MiB: a 1.5 MiB `display_name` once made
+    /// one) is never put in place: the previous version stays and stays usable.
+    #[test]
+    fn an_account_too_large_to_read_back_is_never_written() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::new(tmp.path());
+        store.save("alice", &sample()).unwrap();
+        let before = fs::read(store.path("alice")).unwrap();
+        let mut big = sample();
+        big.scopes = vec!["x".repeat(2 << 20)];
+        let e = store.save("alice", &big).unwrap_err();
+        assert_eq!(e.exit_code(), 7);
+        assert!(e.to_string().contains("nothing was written"), "{e}");
+        assert_eq!(fs::read(store.path("alice")).unwrap(), before);
+        assert!(store.load("alice").unwrap().is_some());
+        let names: Vec<String> = fs::read_dir(store.dir())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["alice.json"], "no temporary left");
+    }
+
     /// A run killed after linking `.bak` but before replacing the file leaves `.bak` and the
     /// file as two links to one inode; `rename` between such links does nothing (POSIX), so the
     /// next save must remove its `.bak-<pid>` link itself. Found by
