@@ -197,7 +197,6 @@ pub fn open_in_browser(page: &Path) -> bool {
             c.env_remove(k);
         }
     }
-    c.stdin(std::process::Stdio::null());
     c.status().is_ok_and(|s| s.success())
 }
 

@@ -146,7 +146,7 @@ const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 /// Connections served at once; past it, the oldest idle one (no request being answered) is
 /// dropped for the new one, so idle connections from another local user cannot keep the
 /// browser's redirect out.
-pub const MAX_CONNECTIONS: usize = 64;
+const MAX_CONNECTIONS: usize = 64;
 
 struct Conn {
     busy: Arc<AtomicBool>,

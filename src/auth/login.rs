@@ -145,6 +145,11 @@ pub async fn browser(login: &Login) -> Result<Answer> {
     // PKCE when there is no secret (public client). Spotify does not document PKCE together
     // with a secret, so it is not sent then.
     let verifier = login.client.secret.is_none().then(pkce::verifier);
+    // Neither may reach a `spotctl:` line, whatever a server echoes.
+    crate::sanitize::remember(&state);
+    if let Some(v) = &verifier {
+        crate::sanitize::remember(v);
+    }
 
     let server = match &redirect.listen {
         Some((ip, port, path)) => {
