@@ -80,25 +80,48 @@ pub const LIBRARIES: &[&str] = &[
     "webbrowser",
 ];
 
-/// `SPOTCTL_LOG` without any directive that names one of [`LIBRARIES`] (or one of their
-/// modules: `reqwest::connect=trace`) or that filters by span (`[span]=trace` would enable the
-/// libraries' events inside it), then each library capped at info. A bare level (`trace`) is
-/// kept: the per-library directives are more specific and win over it.
+/// `SPOTCTL_LOG` with every directive that would turn one of [`LIBRARIES`] (or one of their
+/// modules: `reqwest::connect=trace`) above info dropped, and any that filters by span
+/// (`[span]=trace` would enable the libraries' events inside it); then each library not
+/// lowered by the user is capped at info. A bare level (`trace`) is kept: the per-library
+/// directives are more specific and win over it. A library may be made quieter
+/// (`hyper=off`), never louder.
 pub fn quiet_libraries(filter: &str) -> String {
-    let mut kept: Vec<String> = filter
-        .split(',')
-        .map(str::trim)
-        .filter(|d| !d.is_empty())
-        .filter(|d| {
-            let target = d.split('=').next().unwrap_or("");
-            !d.contains('[')
-                && !LIBRARIES
-                    .iter()
-                    .any(|lib| target == *lib || target.starts_with(&format!("{lib}::")))
-        })
-        .map(str::to_string)
-        .collect();
-    kept.extend(LIBRARIES.iter().map(|lib| format!("{lib}=info")));
+    const QUIET: &[&str] = &["off", "error", "warn", "info", "0", "1", "2", "3"];
+    const LEVELS: &[&str] = &["trace", "debug", "4", "5"];
+    let is_lib = |target: &str| {
+        LIBRARIES
+            .iter()
+            .any(|lib| target == *lib || target.starts_with(&format!("{lib}::")))
+    };
+    let mut lowered = Vec::new();
+    let mut kept: Vec<String> = Vec::new();
+    for d in filter.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        if d.contains('[') {
+            continue;
+        }
+        let (target, level) = match d.rsplit_once('=') {
+            Some((t, l)) => (t, Some(l.to_ascii_lowercase())),
+            None => (d, None),
+        };
+        let bare_level = level.is_none()
+            && (QUIET.contains(&d.to_ascii_lowercase().as_str())
+                || LEVELS.contains(&d.to_ascii_lowercase().as_str()));
+        if !bare_level && is_lib(target) {
+            // A bare target (`hyper`) means every level.
+            match level {
+                Some(l) if QUIET.contains(&l.as_str()) => lowered.push(target.to_string()),
+                _ => continue,
+            }
+        }
+        kept.push(d.to_string());
+    }
+    kept.extend(
+        LIBRARIES
+            .iter()
+            .filter(|lib| !lowered.iter().any(|t| t == *lib))
+            .map(|lib| format!("{lib}=info")),
+    );
     kept.join(",")
 }
 
@@ -216,6 +239,10 @@ mod tests {
         assert!(!f.contains("[conn]"), "{f}");
         let f = tracing_subscriber::EnvFilter::try_new(quiet_libraries("h2::codec=trace,debug"));
         assert!(f.is_ok());
+        // Quieter is allowed, a bare target (every level) is not.
+        let f = quiet_libraries("hyper=off,rustls,reqwest=DEBUG");
+        assert!(f.starts_with("hyper=off,hyper_util=info"), "{f}");
+        assert!(!f.contains("hyper=info") && !f.contains("rustls,") && !f.contains("DEBUG"));
     }
 
     #[test]

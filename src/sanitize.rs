@@ -17,12 +17,25 @@
 //! (every `Secret` made), which [`line`] removes from every `spotctl:` line — errors, request
 //! labels, resume hints, log lines — whatever a server echoed where.
 
+use std::collections::{BTreeSet, HashSet};
 use std::sync::{Mutex, OnceLock};
 
-/// This run's credentials, in the encodings they may come back in.
-fn remembered() -> &'static Mutex<Vec<String>> {
-    static SECRETS: OnceLock<Mutex<Vec<String>>> = OnceLock::new();
-    SECRETS.get_or_init(|| Mutex::new(Vec::new()))
+/// This run's credentials, in the encodings they may come back in: longest first (a form that
+/// contains another is replaced whole), and the first [`MIN_REMEMBERED`] bytes of each, so a
+/// line that holds none of them costs one pass over its bytes however many are remembered
+/// (`refresh --all` over hundreds of accounts).
+#[derive(Default)]
+struct Remembered {
+    forms: BTreeSet<(std::cmp::Reverse<usize>, String)>,
+    prefixes: HashSet<[u8; MIN_REMEMBERED]>,
+}
+
+fn remembered() -> std::sync::MutexGuard<'static, Remembered> {
+    static SECRETS: OnceLock<Mutex<Remembered>> = OnceLock::new();
+    SECRETS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
 }
 
 /// Shorter values are not credentials (and would redact ordinary words).
@@ -34,8 +47,6 @@ pub fn remember(secret: &str) {
     if secret.len() < MIN_REMEMBERED {
         return;
     }
-    let mut forms = vec![secret.to_string()];
-    forms.push(url::form_urlencoded::byte_serialize(secret.as_bytes()).collect());
     // Every byte but unreserved ones percent-encoded, as a path or query may carry it.
     let pct: String = secret
         .bytes()
@@ -47,35 +58,47 @@ pub fn remember(secret: &str) {
             }
         })
         .collect();
-    forms.push(pct);
-    forms.push(secret.replace('/', "\\/"));
-    let mut all = remembered().lock().unwrap_or_else(|e| e.into_inner());
+    let forms = [
+        secret.to_string(),
+        url::form_urlencoded::byte_serialize(secret.as_bytes()).collect(),
+        pct,
+        secret.replace('/', "\\/"),
+    ];
+    let mut r = remembered();
     for f in forms {
-        if !all.contains(&f) {
-            all.push(f);
+        if let Ok(p) = <[u8; MIN_REMEMBERED]>::try_from(&f.as_bytes()[..MIN_REMEMBERED]) {
+            r.prefixes.insert(p);
         }
+        r.forms.insert((std::cmp::Reverse(f.len()), f));
     }
-    // Longest first: a form that contains another is replaced whole.
-    all.sort_by_key(|f| std::cmp::Reverse(f.len()));
+}
+
+/// Whether some remembered form may start in `text` (no false negatives).
+fn may_hold(r: &Remembered, text: &str) -> bool {
+    text.as_bytes()
+        .windows(MIN_REMEMBERED)
+        .any(|w| <[u8; MIN_REMEMBERED]>::try_from(w).is_ok_and(|p| r.prefixes.contains(&p)))
 }
 
 /// `text` without any of this run's credentials.
 pub fn redact_remembered(text: &str) -> String {
-    let all = remembered().lock().unwrap_or_else(|e| e.into_inner());
-    let mut out = None::<String>;
-    for f in all.iter() {
-        let cur = out.as_deref().unwrap_or(text);
-        if cur.contains(f.as_str()) {
-            out = Some(cur.replace(f.as_str(), "(redacted)"));
+    let r = remembered();
+    if !may_hold(&r, text) {
+        return text.to_string();
+    }
+    let mut out = text.to_string();
+    for (_, f) in r.forms.iter() {
+        if out.contains(f.as_str()) {
+            out = out.replace(f.as_str(), "(redacted)");
         }
     }
-    out.unwrap_or_else(|| text.to_string())
+    out
 }
 
 /// Whether `text` holds one of this run's credentials (a `next` link that would print one).
 pub fn carries_remembered(text: &str) -> bool {
-    let all = remembered().lock().unwrap_or_else(|e| e.into_inner());
-    all.iter().any(|f| text.contains(f.as_str()))
+    let r = remembered();
+    may_hold(&r, text) && r.forms.iter().any(|(_, f)| text.contains(f.as_str()))
 }
 
 /// Characters that must never reach a terminal raw.
