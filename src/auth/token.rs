@@ -96,14 +96,14 @@ impl TokenClient<'_> {
             secrets.push(s.expose().to_string());
             // The Basic header carries it base64-encoded: an echo of the header is redacted too.
             use base64::Engine;
-            let basic = base64::engine::general_purpose::STANDARD.encode(format!(
+            secrets.push(base64::engine::general_purpose::STANDARD.encode(format!(
                 "{}:{}",
                 self.client_id,
                 s.expose()
-            ));
-            crate::sanitize::remember(&basic);
-            secrets.push(basic);
+            )));
         }
+        // None of them may reach any `spotctl:` line of this run, wherever echoed.
+        secrets.iter().for_each(|s| crate::sanitize::remember(s));
         let req = Request {
             method: reqwest::Method::POST,
             url,
