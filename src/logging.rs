@@ -15,27 +15,12 @@ pub fn init(g: &GlobalArgs) {
         (_, 1) => "info",
         _ => "debug",
     };
-    let filter = match std::env::var("SPOTCTL_LOG")
-        .ok()
-        .and_then(|f| tracing_subscriber::EnvFilter::try_new(f).ok())
-    {
-        // The HTTP stack's debug/trace output is not audited for secrets: never below info.
-        Some(mut f) => {
-            for lib in [
-                "hyper",
-                "hyper_util",
-                "reqwest",
-                "h2",
-                "rustls",
-                "rustls_platform_verifier",
-                "axum",
-            ] {
-                if let Ok(d) = format!("{lib}=info").parse() {
-                    f = f.add_directive(d);
-                }
-            }
-            f
-        }
+    // The HTTP stack's debug/trace output is not audited for secrets: never below info, even
+    // for a more specific target (`reqwest::connect=trace`).
+    let filter = match std::env::var("SPOTCTL_LOG").ok().and_then(|f| {
+        tracing_subscriber::EnvFilter::try_new(crate::hardening::quiet_libraries(&f)).ok()
+    }) {
+        Some(f) => f,
         // Our own logs at the chosen level; libraries' warnings only. The platform verifier
         // logs a refused certificate as an error: spotctl reports it itself (api/tls.rs).
         None => tracing_subscriber::EnvFilter::new(format!(

@@ -1,14 +1,8 @@
 //! spotctl: parse the command line, set up logging, run the command, and turn the outcome into
 //! an exit code (SPEC §1). Nothing else happens here.
 
-/// `eprintln!` through the console thread (in order with stdout's rows, never blocking the runtime,
-/// never panicking on a closed stderr pipe as std's does: `console.rs`). Shadows std's everywhere.
-macro_rules! eprintln {
-    ($($arg:tt)*) => {{
-        $crate::console::line(format!("{}\n", format_args!($($arg)*)).into_bytes());
-    }};
-}
-
+#[macro_use]
+mod macros; // `eprintln!` through the console thread, for every module below
 mod api;
 mod auth;
 mod cli;
@@ -18,6 +12,7 @@ mod context;
 mod duration;
 mod env;
 mod error;
+mod hardening;
 mod logging;
 mod output;
 mod sanitize;
@@ -32,6 +27,9 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     let _written = console::Shutdown; // what is queued for stdout and stderr, before the exit
+    if let Some(code) = hardening::startup() {
+        return code;
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => return cli::usage::report(e),

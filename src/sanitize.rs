@@ -13,7 +13,93 @@
 //!   `\uXXXX` escapes, which is the same JSON value (C0 is always escaped by serde_json).
 //!
 //! Also here: [`redact`], which removes credentials the client sent from text the server
-//! returned, in every encoding they were sent in.
+//! returned, in every encoding they were sent in; and [`remember`], the run's own credentials
+//! (every `Secret` made), which [`line`] removes from every `spotctl:` line — errors, request
+//! labels, resume hints, log lines — whatever a server echoed where.
+
+use std::collections::{BTreeSet, HashSet};
+use std::sync::{Mutex, OnceLock};
+
+/// This run's credentials, in the encodings they may come back in: longest first (a form that
+/// contains another is replaced whole), and the first [`MIN_REMEMBERED`] bytes of each, so a
+/// line that holds none of them costs one pass over its bytes however many are remembered
+/// (`refresh --all` over hundreds of accounts).
+#[derive(Default)]
+struct Remembered {
+    forms: BTreeSet<(std::cmp::Reverse<usize>, String)>,
+    prefixes: HashSet<[u8; MIN_REMEMBERED]>,
+}
+
+fn remembered() -> std::sync::MutexGuard<'static, Remembered> {
+    static SECRETS: OnceLock<Mutex<Remembered>> = OnceLock::new();
+    SECRETS
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+}
+
+/// Shorter values are not credentials (and would redact ordinary words).
+const MIN_REMEMBERED: usize = 8;
+
+/// Remembers one of this run's credentials (and its form-, percent- and JSON-escaped forms) so
+/// that [`line`] never prints it.
+pub fn remember(secret: &str) {
+    if secret.len() < MIN_REMEMBERED {
+        return;
+    }
+    // Every byte but unreserved ones percent-encoded, as a path or query may carry it.
+    let pct: String = secret
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    let forms = [
+        secret.to_string(),
+        url::form_urlencoded::byte_serialize(secret.as_bytes()).collect(),
+        pct,
+        secret.replace('/', "\\/"),
+    ];
+    let mut r = remembered();
+    for f in forms {
+        if let Ok(p) = <[u8; MIN_REMEMBERED]>::try_from(&f.as_bytes()[..MIN_REMEMBERED]) {
+            r.prefixes.insert(p);
+        }
+        r.forms.insert((std::cmp::Reverse(f.len()), f));
+    }
+}
+
+/// Whether some remembered form may start in `text` (no false negatives).
+fn may_hold(r: &Remembered, text: &str) -> bool {
+    text.as_bytes()
+        .windows(MIN_REMEMBERED)
+        .any(|w| <[u8; MIN_REMEMBERED]>::try_from(w).is_ok_and(|p| r.prefixes.contains(&p)))
+}
+
+/// `text` without any of this run's credentials.
+pub fn redact_remembered(text: &str) -> String {
+    let r = remembered();
+    if !may_hold(&r, text) {
+        return text.to_string();
+    }
+    let mut out = text.to_string();
+    for (_, f) in r.forms.iter() {
+        if out.contains(f.as_str()) {
+            out = out.replace(f.as_str(), "(redacted)");
+        }
+    }
+    out
+}
+
+/// Whether `text` holds one of this run's credentials (a `next` link that would print one).
+pub fn carries_remembered(text: &str) -> bool {
+    let r = remembered();
+    may_hold(&r, text) && r.forms.iter().any(|(_, f)| text.contains(f.as_str()))
+}
 
 /// Characters that must never reach a terminal raw.
 pub fn dangerous(c: char) -> bool {
@@ -30,10 +116,11 @@ pub fn dangerous(c: char) -> bool {
 /// Messages longer than this (in characters) are cut in the middle.
 const MAX_LINE: usize = 2000;
 
-/// Text for a one-line message: dangerous characters escaped, at most [`MAX_LINE`] characters
-/// (head and tail kept: the cause is at the start, the advice at the end).
+/// Text for a one-line message: this run's credentials redacted, dangerous characters escaped,
+/// at most [`MAX_LINE`] characters (head and tail kept: the cause is at the start, the advice
+/// at the end).
 pub fn line(s: &str) -> String {
-    let escaped: String = s
+    let escaped: String = redact_remembered(s)
         .chars()
         .flat_map(|c| {
             let e: Vec<char> = if dangerous(c) {
@@ -75,6 +162,22 @@ pub fn cut_middle(s: &str, max: usize) -> String {
     out
 }
 
+/// What is kept of a user info field (id, display name) from the service: real ones are
+/// under 100 bytes; a 1.5 MiB `display_name` must not make an account file too large to read.
+pub const USER_FIELD_CAP: usize = 256;
+
+/// `s` cut to at most `max` bytes on a character boundary, `…` marking the cut.
+pub fn cap_bytes(s: &str, max: usize) -> String {
+    if s.len() <= max {
+        return s.to_string();
+    }
+    let mut end = max - '…'.len_utf8();
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    format!("{}…", &s[..end])
+}
+
 /// A table/tsv cell: dangerous characters and tabs/newlines become spaces.
 pub fn cell(s: &str) -> String {
     s.chars()
@@ -104,8 +207,9 @@ pub fn json_for(text: String, terminal: bool) -> String {
 }
 
 /// Removes from `text` every credential in `secrets`, in each encoding it may have been sent in
-/// (raw, form/query-encoded), plus anything after `Bearer ` or `Basic ` (the `Authorization`
-/// header echoed by a proxy or a debug page, whatever it carried).
+/// (raw, form/query-encoded), plus what follows `Bearer ` or `Basic ` when it is shaped like a
+/// credential (the `Authorization` header echoed by a proxy or a debug page, whatever it
+/// carried) — but not a word: "Only valid bearer authentication supported" is Spotify's own.
 pub fn redact(text: &str, secrets: &[&str]) -> String {
     let mut out = text.to_string();
     for s in secrets.iter().filter(|s| s.len() >= 4) {
@@ -138,13 +242,27 @@ fn redact_auth_schemes(text: &str) -> String {
         let value_len = after
             .find(|c: char| !(c.is_ascii_alphanumeric() || "-._~+/=".contains(c)))
             .unwrap_or(after.len());
-        if value_len >= 8 {
+        if credential_shaped(&after[..value_len]) {
             out.push_str("(redacted)");
         } else {
             out.push_str(&after[..value_len]);
         }
         rest = &after[value_len..];
     }
+}
+
+/// At least 8 characters of the token alphabet, and not a word (letters only, all lower case
+/// after the first, or all upper case): `BQxyz-123_abc`, `MDEyOmFi==`, but not
+/// `authentication`, `Authentication` or `REQUIRED`.
+fn credential_shaped(v: &str) -> bool {
+    if v.len() < 8 {
+        return false;
+    }
+    let letters = v.bytes().all(|b| b.is_ascii_alphabetic());
+    let word = letters
+        && (v.bytes().skip(1).all(|b| b.is_ascii_lowercase())
+            || v.bytes().all(|b| b.is_ascii_uppercase()));
+    !word
 }
 
 #[cfg(test)]
@@ -201,5 +319,43 @@ mod tests {
             "code=(redacted) token=(redacted) Authorization: Bearer (redacted) and basic (redacted), ok"
         );
         assert_eq!(redact("a basic idea", &[]), "a basic idea");
+    }
+
+    #[test]
+    fn user_fields_are_capped_on_a_character_boundary() {
+        assert_eq!(cap_bytes("short", 256), "short");
+        let c = cap_bytes(&"태".repeat(200), 256);
+        assert!(c.len() <= 256 && c.ends_with('…'), "{}", c.len());
+    }
+
+    #[test]
+    fn spotifys_own_words_after_bearer_are_kept() {
+        for text in [
+            "Only valid bearer authentication supported",
+            "Bearer Authentication REQUIRED",
+            "basic Authentication",
+        ] {
+            assert_eq!(redact(text, &[]), text);
+        }
+        assert_eq!(
+            redact("got Bearer abcdefghIJ and Basic dXNlcjpwYXNz", &[]),
+            "got Bearer (redacted) and Basic (redacted)"
+        );
+    }
+
+    #[test]
+    fn remembered_credentials_leave_every_line_in_every_encoding() {
+        remember("Tok/en+with=odd~chars-0123");
+        for echoed in [
+            "GET /v1/p/Tok/en+with=odd~chars-0123: 404",
+            "next=Tok%2Fen%2Bwith%3Dodd~chars-0123",
+            "\"Tok\\/en+with=odd~chars-0123\"",
+        ] {
+            let l = line(echoed);
+            assert!(!l.contains("odd~chars"), "{echoed} -> {l}");
+            assert!(l.contains("(redacted)"), "{l}");
+            assert!(carries_remembered(echoed));
+        }
+        assert_eq!(line("short ok"), "short ok");
     }
 }

@@ -79,6 +79,13 @@ fn is_own_temporary(file: &str, name: &str) -> bool {
     }
 }
 
+/// Whether `dir` is a place only this user controls: it and every parent pass the checks of
+/// [`Store::check_dirs`]. `Ok(false)` when it does not exist.
+pub fn check_private_path(dir: &Path) -> Result<bool> {
+    os::check_parents(dir)?;
+    Ok(os::check_dir(dir)?.is_some())
+}
+
 #[derive(Debug, Clone)]
 pub struct Store {
     dir: PathBuf,
@@ -132,6 +139,7 @@ impl Store {
         if let Some(config) = self.dir.parent()
             && !config.as_os_str().is_empty()
         {
+            os::check_parents(config)?;
             os::check_dir(config)?;
         }
         Ok(os::check_dir(&self.dir)?.is_some())
@@ -263,6 +271,16 @@ impl Store {
         let mut json = serde_json::to_vec_pretty(account)
             .map_err(|e| Error::Internal(format!("serializing account: {e}")))?;
         json.push(b'\n');
+        // Never write a file that `load` would refuse: the account would be unusable until
+        // `logout`.
+        if json.len() as u64 > io_limits::MAX {
+            return Err(Error::store(format!(
+                "{}: the account would be {} bytes, more than the {} KiB an account file may be; nothing was written (the previous version is unchanged)",
+                path.display(),
+                json.len(),
+                io_limits::MAX >> 10
+            )));
+        }
         let tmp = reserved.tmp.clone();
         let write = |f: &mut File| -> std::io::Result<()> {
             use std::io::Seek;
@@ -533,6 +551,29 @@ mod tests {
             .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
             .collect();
         assert!(leftovers.is_empty());
+    }
+
+    /// An account that `load` would refuse (over 1 MiB: a 1.5 MiB `display_name` once made
+    /// one) is never put in place: the previous version stays and stays usable.
+    #[test]
+    fn an_account_too_large_to_read_back_is_never_written() {
+        let tmp = tempfile::tempdir().unwrap();
+        let store = Store::new(tmp.path());
+        store.save("alice", &sample()).unwrap();
+        let before = fs::read(store.path("alice")).unwrap();
+        let mut big = sample();
+        big.scopes = vec!["x".repeat(2 << 20)];
+        let e = store.save("alice", &big).unwrap_err();
+        assert_eq!(e.exit_code(), 7);
+        assert!(e.to_string().contains("nothing was written"), "{e}");
+        assert_eq!(fs::read(store.path("alice")).unwrap(), before);
+        assert!(store.load("alice").unwrap().is_some());
+        let names: Vec<String> = fs::read_dir(store.dir())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["alice.json"], "no temporary left");
     }
 
     /// A run killed after linking `.bak` but before replacing the file leaves `.bak` and the

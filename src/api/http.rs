@@ -51,6 +51,9 @@ pub type WaitHook = Box<dyn Fn(Duration) + Send + Sync>;
 
 pub struct Http {
     client: reqwest::Client,
+    /// The same without any proxy, for loopback destinations (`tls::is_loopback`); built on
+    /// first use.
+    direct: std::sync::OnceLock<reqwest::Client>,
     pub policy: RetryPolicy,
     /// Pacing state per origin (`https://api.spotify.com`, `https://accounts.spotify.com`).
     gates: Mutex<HashMap<String, Arc<Gate>>>,
@@ -81,17 +84,10 @@ enum Attempt {
 
 impl Http {
     pub fn new(policy: RetryPolicy, concurrency: usize) -> Result<Http> {
-        let builder = super::tls::configure(reqwest::Client::builder())?;
-        let client = builder
-            .redirect(reqwest::redirect::Policy::none())
-            .timeout(policy.timeout)
-            .connect_timeout(policy.timeout.min(Duration::from_secs(10)))
-            .pool_max_idle_per_host(concurrency.max(1))
-            .user_agent(concat!("spotctl/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| super::tls::setup_failed(&e))?;
+        let client = build_client(&policy, concurrency, false)?;
         Ok(Http {
             client,
+            direct: std::sync::OnceLock::new(),
             policy,
             gates: Mutex::new(HashMap::new()),
             initial_concurrency: concurrency.max(1),
@@ -100,6 +96,18 @@ impl Http {
             pauses: OnceLock::new(),
             recorded: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The client for `url`: loopback destinations never go through a proxy.
+    fn client_for(&self, url: &url::Url) -> Result<&reqwest::Client> {
+        if !super::tls::is_loopback(url) {
+            return Ok(&self.client);
+        }
+        if let Some(c) = self.direct.get() {
+            return Ok(c);
+        }
+        let c = build_client(&self.policy, self.initial_concurrency, true)?;
+        Ok(self.direct.get_or_init(|| c))
     }
 
     /// The pacing state of `url`'s origin, created on first use.
@@ -220,7 +228,11 @@ impl Http {
             }
         };
         let started = Instant::now();
-        let mut rb = self.client.request(req.method.clone(), req.url.clone());
+        let client = match self.client_for(&req.url) {
+            Ok(c) => c,
+            Err(e) => return Attempt::Fatal(e),
+        };
+        let mut rb = client.request(req.method.clone(), req.url.clone());
         if let Some(t) = &req.bearer {
             rb = rb.bearer_auth(t.expose());
         }
@@ -410,6 +422,18 @@ impl Http {
             tokio::time::sleep(wait).await;
         }
     }
+}
+
+/// The one client configuration; `direct`: without proxies (loopback destinations).
+fn build_client(policy: &RetryPolicy, concurrency: usize, direct: bool) -> Result<reqwest::Client> {
+    super::tls::builder(direct)?
+        .redirect(reqwest::redirect::Policy::none())
+        .timeout(policy.timeout)
+        .connect_timeout(policy.timeout.min(Duration::from_secs(10)))
+        .pool_max_idle_per_host(concurrency.max(1))
+        .user_agent(concat!("spotctl/", env!("CARGO_PKG_VERSION")))
+        .build()
+        .map_err(|e| super::tls::setup_failed(&e))
 }
 
 /// The body, read chunk by chunk up to `cap` bytes; `None` when it is (or says it is) larger.

@@ -11,12 +11,37 @@
 //!   trust a CA.
 //! - A network error names the proxy the request went through, if any (reqwest's own matcher
 //!   decides), so a wrong `HTTPS_PROXY` is not mistaken for Spotify being down.
+//! - Loopback destinations (`http://127.0.0.1:…` token endpoints and APIs) never go through a
+//!   proxy, whatever `NO_PROXY` says ([`is_loopback`], [`builder`]).
+//! - `SSL_CERT_FILE` is read only when it is a regular file of at most 16 MiB.
 //!
 //! ring is the crypto provider (installed once per process here): it is what rustls used before
 //! the move to reqwest 0.13 and cross-compiles for Windows with MinGW alone.
 
 use crate::error::{Error, Result};
 use std::path::{Path, PathBuf};
+
+/// Whether `url` is on this machine (127.0.0.0/8, [::1], `localhost`): such requests never go
+/// through a proxy, whatever `NO_PROXY` says — a proxy would see a plain-http form with a
+/// refresh token and a client secret, and could answer in the server's name.
+pub fn is_loopback(url: &url::Url) -> bool {
+    match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        Some(url::Host::Domain(d)) => {
+            let d = d.trim_end_matches('.').to_ascii_lowercase();
+            d == "localhost" || d.ends_with(".localhost")
+        }
+        None => false,
+    }
+}
+
+/// A client builder with the trust settings below; `direct`: no proxy at all (for loopback
+/// destinations, [`is_loopback`]), else the environment's and the system's proxies.
+pub fn builder(direct: bool) -> Result<reqwest::ClientBuilder> {
+    let b = reqwest::Client::builder();
+    configure(if direct { b.no_proxy() } else { b })
+}
 
 /// Applies the trust settings above to a client under construction.
 pub fn configure(builder: reqwest::ClientBuilder) -> Result<reqwest::ClientBuilder> {
@@ -77,8 +102,11 @@ fn extra_roots(
     Ok(certs)
 }
 
+/// Largest CA bundle read: Mozilla's whole store is about 220 KB.
+const CA_FILE_CAP: u64 = 16 << 20;
+
 fn pem_certificates(path: &Path) -> std::result::Result<Vec<reqwest::Certificate>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read it: {e}"))?;
+    let bytes = crate::hardening::read_named_file(path, CA_FILE_CAP)?;
     let certs = reqwest::Certificate::from_pem_bundle(&bytes)
         .map_err(|_| "it is not a PEM certificate bundle".to_string())?;
     if certs.is_empty() {
@@ -118,6 +146,9 @@ fn refused(err: &(dyn std::error::Error + 'static)) -> Option<String> {
 /// setting (`HTTPS_PROXY`… or, on Windows and macOS, the system's) applies to `url`: a refused
 /// connection is then the proxy's. Never the proxy's user name or password.
 pub fn host_and_proxy(url: &url::Url, host: String) -> String {
+    if is_loopback(url) {
+        return host;
+    }
     let proxy = url
         .as_str()
         .parse::<http::Uri>()

@@ -8,6 +8,10 @@
 //! page can send one with a no-cors fetch: it gets an error page and is ignored (one warning
 //! line for the whole login), so it cannot end the login; only the right `state` does. The
 //! page shown to the browser is static: no redirect, nothing echoed back.
+//!
+//! Exhaustion by another local user: headers must arrive within 3 s, at most 64 connections
+//! are served at once (the oldest idle one is dropped for a new one), and the soft limit on
+//! open files is raised to the hard limit.
 
 use crate::auth::pkce::ct_eq;
 use crate::error::{Error, Result};
@@ -136,6 +140,83 @@ async fn handle(
     }
 }
 
+/// A request's headers must arrive within this (a browser sends them at once; a client that
+/// trickles them holds a connection for nothing).
+const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+/// Connections served at once; past it, the oldest idle one (no request being answered) is
+/// dropped for the new one, so idle connections from another local user cannot keep the
+/// browser's redirect out.
+const MAX_CONNECTIONS: usize = 64;
+
+struct Conn {
+    busy: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+/// Drops the oldest connection that is not answering a request (or, all busy, the oldest).
+fn drop_oldest(conns: &mut std::collections::VecDeque<Conn>) {
+    conns.retain(|c| !c.task.is_finished());
+    let i = conns
+        .iter()
+        .position(|c| !c.busy.load(Ordering::Acquire))
+        .unwrap_or(0);
+    if let Some(c) = conns.remove(i) {
+        c.task.abort();
+    }
+}
+
+/// The accept loop: HTTP/1 only, one request per connection, [`HEADER_TIMEOUT`],
+/// [`MAX_CONNECTIONS`].
+async fn serve(
+    listener: tokio::net::TcpListener,
+    app: axum::Router,
+    mut stop: tokio::sync::oneshot::Receiver<()>,
+) {
+    let mut conns = std::collections::VecDeque::<Conn>::new();
+    loop {
+        let stream = tokio::select! {
+            _ = &mut stop => break,
+            accepted = listener.accept() => match accepted {
+                Ok((s, _)) => s,
+                Err(_) => {
+                    // Out of file descriptors (EMFILE) or the like: make room, then go on.
+                    drop_oldest(&mut conns);
+                    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+                    continue;
+                }
+            },
+        };
+        conns.retain(|c| !c.task.is_finished());
+        if conns.len() >= MAX_CONNECTIONS {
+            drop_oldest(&mut conns);
+        }
+        let busy = Arc::new(AtomicBool::new(false));
+        let inner = hyper_util::service::TowerToHyperService::new(app.clone());
+        let flag = busy.clone();
+        // Busy from its request on: one request per connection, so it ends with its answer.
+        let svc = hyper::service::service_fn(move |req| {
+            flag.store(true, Ordering::Release);
+            hyper::service::Service::call(&inner, req)
+        });
+        let conn = hyper::server::conn::http1::Builder::new()
+            .timer(hyper_util::rt::TokioTimer::new())
+            .header_read_timeout(HEADER_TIMEOUT)
+            .keep_alive(false)
+            .serve_connection(hyper_util::rt::TokioIo::new(stream), svc);
+        let task = tokio::spawn(async move {
+            let _ = conn.await;
+        });
+        conns.push_back(Conn { busy, task });
+    }
+    // A connection answering the browser finishes its page (one request, then it closes);
+    // the idle ones go.
+    for c in conns {
+        if !c.busy.load(Ordering::Acquire) {
+            c.task.abort();
+        }
+    }
+}
+
 /// Binds `ip:port` (port 0: any free port) and serves `path` until an answer arrives.
 pub async fn start(ip: IpAddr, port: u16, path: &str, state: &str) -> Result<Server> {
     if !ip.is_loopback() {
@@ -176,13 +257,8 @@ pub async fn start(ip: IpAddr, port: u16, path: &str, state: &str) -> Result<Ser
     });
     let app = axum::Router::new().fallback(handle).with_state(shared);
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stop_rx.await;
-            })
-            .await;
-    });
+    crate::hardening::raise_fd_limit();
+    tokio::spawn(serve(listener, app, stop_rx));
     Ok(Server {
         addr,
         rx,

@@ -25,6 +25,8 @@ use crate::store::{Account, ClientAuth, Grant, Provider, User, VERSION, now};
 use std::net::IpAddr;
 use std::time::Duration;
 
+mod page;
+
 pub const DEFAULT_REDIRECT: &str = "http://127.0.0.1:8888/callback";
 pub const KAKAO_AUTH: &str = "https://kauth.kakao.com";
 pub const KAKAO_API: &str = "https://kapi.kakao.com";
@@ -83,6 +85,19 @@ fn redirect(raw: &str, provider: Provider) -> Result<Redirect> {
             crate::api::ids::shown(raw)
         ))
     })?;
+    // RFC 6749 §3.1.2: the redirection endpoint URI must not include a fragment; userinfo
+    // would be a password in the URL (and in the provider's logs).
+    if uri.fragment().is_some() {
+        return Err(Error::usage(format!(
+            "redirect URI {}: a #fragment is not allowed in a redirect URI (RFC 6749 §3.1.2); remove it",
+            crate::api::ids::shown(raw)
+        )));
+    }
+    if !uri.username().is_empty() || uri.password().is_some() {
+        return Err(Error::usage(
+            "redirect URI: a user name or password (`name:password@`) is not allowed in a redirect URI; remove it",
+        ));
+    }
     let host = uri.host();
     let loopback_ip = match host {
         Some(url::Host::Ipv4(ip)) if ip.is_loopback() => Some(IpAddr::V4(ip)),
@@ -130,6 +145,11 @@ pub async fn browser(login: &Login) -> Result<Answer> {
     // PKCE when there is no secret (public client). Spotify does not document PKCE together
     // with a secret, so it is not sent then.
     let verifier = login.client.secret.is_none().then(pkce::verifier);
+    // Neither may reach a `spotctl:` line, whatever a server echoes.
+    crate::sanitize::remember(&state);
+    if let Some(v) = &verifier {
+        crate::sanitize::remember(v);
+    }
 
     let server = match &redirect.listen {
         Some((ip, port, path)) => {
@@ -163,14 +183,27 @@ pub async fn browser(login: &Login) -> Result<Answer> {
         }
     );
     eprintln!("{auth_url}");
-    if login.open_browser {
-        let u = auth_url.to_string();
-        std::thread::spawn(move || {
-            if webbrowser::open(&u).is_err() {
-                eprintln!("spotctl: could not open a browser; open the URL above yourself");
+    // The URL (its `state`) never goes into a child's argv, which every local user can read:
+    // the browser gets the path of a page only this user can read (`page`).
+    let _page = if login.open_browser {
+        let page = page::write(&auth_url);
+        match &page {
+            Some(p) => {
+                let path = p.path.clone();
+                std::thread::spawn(move || {
+                    if !crate::hardening::open_in_browser(&path) {
+                        eprintln!("spotctl: could not open a browser; open the URL above yourself");
+                    }
+                });
             }
-        });
-    }
+            None => eprintln!(
+                "spotctl: no private place for the login page (the home directory is missing or others can write it); open the URL above yourself"
+            ),
+        }
+        page
+    } else {
+        None
+    };
     // stdin is the caller's (`(spotctl login; cat) < names.txt`): read a pasted address only
     // from a person at a terminal, when --no-browser asks for it, or when no callback can come.
     let paste = !login.open_browser
@@ -409,7 +442,8 @@ async fn who(http: &crate::api::http::Http, acc: &Account) -> Result<Option<User
         _ => v.get("display_name"),
     }
     .and_then(|d| d.as_str())
-    .map(str::to_string);
+    .map(|d| crate::sanitize::cap_bytes(d, crate::sanitize::USER_FIELD_CAP));
+    let id = crate::sanitize::cap_bytes(&id, crate::sanitize::USER_FIELD_CAP);
     Ok(Some(User { id, display_name }))
 }
 

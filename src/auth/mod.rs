@@ -48,7 +48,7 @@ async fn app_session(ctx: Arc<Ctx>) -> Result<Session> {
             crate::api::ids::shown(&id)
         ))
     })?;
-    let secret = Secret::new(secret.trim());
+    let secret = crate::secret::from_input(&secret, "SPOTIFY_CLIENT_SECRET")?;
     if let Some(acc) = ctx.store.load(&name)?
         && acc.client_secret.as_ref() == Some(&secret)
     {

@@ -102,6 +102,8 @@ impl TokenClient<'_> {
                 s.expose()
             )));
         }
+        // None of them may reach any `spotctl:` line of this run, wherever echoed.
+        secrets.iter().for_each(|s| crate::sanitize::remember(s));
         let req = Request {
             method: reqwest::Method::POST,
             url,
@@ -224,8 +226,10 @@ fn validate(raw: RawToken, label: &str) -> Result<TokenResponse> {
         Some(_) => return Err(bad("access_token is not a string")),
         None => return Err(bad("no access_token")),
     };
-    if access_token.chars().any(|c| c.is_control() || c == ' ') {
-        return Err(bad("access_token contains spaces or control characters"));
+    // RFC 6750 b64token / RFC 6749 VSCHAR: U+202E or U+2028 would go out raw in a header and
+    // be printed raw by `spotctl token`.
+    if !crate::secret::visible_ascii(&access_token) {
+        return Err(bad("access_token holds characters outside visible ASCII"));
     }
     let token_type = match raw.token_type {
         Some(serde_json::Value::String(s)) => s,
@@ -257,8 +261,10 @@ fn validate(raw: RawToken, label: &str) -> Result<TokenResponse> {
     let refresh_token_expires_in = secs(raw.refresh_token_expires_in, "refresh_token_expires_in")?;
     let refresh_token = match raw.refresh_token {
         // A control character would make the stored file corrupt (SPEC §2): refused on receipt.
-        Some(serde_json::Value::String(s)) if s.chars().any(char::is_control) => {
-            return Err(bad("refresh_token contains control characters"));
+        Some(serde_json::Value::String(s))
+            if !s.is_empty() && !crate::secret::visible_ascii(&s) =>
+        {
+            return Err(bad("refresh_token holds characters outside visible ASCII"));
         }
         Some(serde_json::Value::String(s)) if !s.is_empty() => Some(Secret::new(s)),
         None | Some(serde_json::Value::Null) => None,

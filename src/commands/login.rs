@@ -83,12 +83,14 @@ fn settings(ctx: &Ctx, args: &LoginArgs, previous: Option<&Account>) -> Result<S
     let prev = prev.filter(|p| p.client_id == client_id);
     let secret = match &args.client_secret_file {
         Some(path) => Some(read_secret_file(path)?),
-        None => prev.and_then(|p| p.client_secret.clone()).or_else(|| {
-            (env_client_id.as_deref() == Some(client_id.as_str()))
+        None => match prev.and_then(|p| p.client_secret.clone()) {
+            Some(s) => Some(s),
+            None => (env_client_id.as_deref() == Some(client_id.as_str()))
                 .then(|| spotify_env("CLIENT_SECRET"))
                 .flatten()
-                .map(|s| Secret::new(s.trim()))
-        }),
+                .map(|s| crate::secret::from_input(&s, "SPOTIFY_CLIENT_SECRET"))
+                .transpose()?,
+        },
     };
     let client_auth = match (args.client_auth, prev, provider, &secret) {
         (Some(ClientAuthArg::Basic), ..) => ClientAuth::Basic,
@@ -198,16 +200,7 @@ fn endpoints(
 }
 
 fn read_secret_file(path: &std::path::Path) -> Result<Secret> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| Error::usage(format!("--client-secret-file {}: {e}", path.display())))?;
-    let s = text.trim();
-    if s.is_empty() {
-        return Err(Error::usage(format!(
-            "--client-secret-file {}: the file is empty",
-            path.display()
-        )));
-    }
-    Ok(Secret::new(s))
+    crate::secret::read_file(path, "--client-secret-file")
 }
 
 pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {

@@ -182,7 +182,7 @@ pub(super) mod io_limits {
     use std::io::Read;
     use std::path::Path;
 
-    const MAX: u64 = 1 << 20;
+    pub const MAX: u64 = 1 << 20;
 
     pub fn read_to_end_limited(file: std::fs::File, path: &Path) -> Result<Vec<u8>> {
         let mut buf = Vec::new();

@@ -125,6 +125,62 @@ mod unix {
         Ok(Some(meta))
     }
 
+    /// Every parent of `dir` up to `/`, as ssh's `safe_path` checks them: owned by this user or
+    /// root, and not writable by group or others — except a sticky directory (`/tmp`) owned by
+    /// root or this user, where others cannot rename or delete our entries. Whoever can write
+    /// a parent can rename the directory below it and put one of their own in its place.
+    /// Symbolic links are resolved first (the real directories are the ones that count); a
+    /// directory that does not exist yet is checked from its first existing ancestor.
+    pub fn check_parents(dir: &Path) -> Result<()> {
+        let mut existing = dir;
+        let canon = loop {
+            match fs::canonicalize(existing) {
+                Ok(c) => break c,
+                Err(_) => match existing.parent() {
+                    Some(p) if !p.as_os_str().is_empty() => existing = p,
+                    _ => return Ok(()),
+                },
+            }
+        };
+        let me = rustix::process::geteuid().as_raw();
+        // `dir` itself (when it exists) is checked more strictly by `check_dir`.
+        let skip = usize::from(existing == dir);
+        for parent in canon.ancestors().skip(skip) {
+            let meta = fs::metadata(parent)
+                .map_err(|e| Error::store(format!("cannot read {}: {e}", parent.display())))?;
+            let mode = meta.mode() & 0o7777;
+            let owner_ok = meta.uid() == me || meta.uid() == 0;
+            let sticky = mode & 0o1000 != 0;
+            let writable = mode & 0o022 != 0;
+            let elsewhere =
+                "or use a config directory elsewhere (--config-dir or SPOTCTL_CONFIG_DIR)";
+            if !owner_ok {
+                return Err(Error::store(format!(
+                    "{} (a parent of {}) is owned by uid {}, not by you (uid {me}) or root: its owner could replace the directories below it and your accounts with them; {elsewhere}",
+                    parent.display(),
+                    dir.display(),
+                    meta.uid()
+                )));
+            }
+            if writable && !sticky {
+                let fix = if meta.uid() == me {
+                    format!("run `chmod go-w {}`, {elsewhere}", parent.display())
+                } else {
+                    format!(
+                        "ask root to run `chmod go-w {}`, {elsewhere}",
+                        parent.display()
+                    )
+                };
+                return Err(Error::store(format!(
+                    "{} (a parent of {}) is writable by group or others (mode {mode:04o}) and not sticky: they could rename the directories below it and put their own accounts in their place; {fix}",
+                    parent.display(),
+                    dir.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+
     /// The accounts directory is 0700; one that others can only read or enter (made by hand,
     /// or by an old tool) is closed, when it is ours to change.
     pub fn close_readable_dir(dir: &Path) {
@@ -202,6 +258,10 @@ mod portable {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(Error::store(format!("cannot read {}: {e}", dir.display()))),
         }
+    }
+
+    pub fn check_parents(_dir: &Path) -> Result<()> {
+        Ok(())
     }
 
     pub fn close_readable_dir(_dir: &Path) {}

@@ -491,7 +491,11 @@ fn login_through_the_browser_with_stdin(t: &T, extra: &[&str]) -> u64 {
     let browser = t.dir.path().join("browser.sh");
     std::fs::write(
         &browser,
-        format!("#!/bin/sh\necho \"$1\" > '{}'\n", seen.display()),
+        // It follows spotctl's login page (a file: the URL is in no argv) to the URL.
+        format!(
+            "#!/bin/sh\nsed -n 's/.*url=\\([^\"]*\\)\".*/\\1/p' \"${{1#file://}}\" | sed 's/&amp;/\\&/g' > '{0}.tmp'\nmv '{0}.tmp' '{0}'\n",
+            seen.display()
+        ),
     )
     .unwrap();
     use std::os::unix::fs::PermissionsExt;

@@ -24,6 +24,9 @@ mod newcomer;
 mod options;
 mod pipelines;
 mod security;
+// Round 3 of the local-user and hostile-network attacks: two users via `setpriv`, /proc, modes.
+#[cfg(unix)]
+mod security3;
 mod speed;
 // The store under stress relies on Unix: modes, `kill -9`, `/dev/full`, read-only directories.
 mod engine_transport;

@@ -223,12 +223,16 @@ fn output_defaults_to_table_on_a_terminal_and_jsonl_in_a_pipe_with_progress_only
 #[test]
 fn redirect_uri_from_the_environment_and_browser_from_browser() {
     let t = T::new();
-    // $BROWSER is honoured (webbrowser): a script that records the URL it was given.
+    // $BROWSER is honoured (webbrowser): a script that records the URL its page leads to.
     let seen = t.dir.path().join("browser-url");
     let browser = t.dir.path().join("browser.sh");
     std::fs::write(
         &browser,
-        format!("#!/bin/sh\necho \"$1\" > '{}'\n", seen.display()),
+        // It follows spotctl's login page (a file: the URL is in no argv) to the URL.
+        format!(
+            "#!/bin/sh\nsed -n 's/.*url=\\([^\"]*\\)\".*/\\1/p' \"${{1#file://}}\" | sed 's/&amp;/\\&/g' > '{0}.tmp'\nmv '{0}.tmp' '{0}'\n",
+            seen.display()
+        ),
     )
     .unwrap();
     use std::os::unix::fs::PermissionsExt;

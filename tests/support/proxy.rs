@@ -9,6 +9,18 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 
+/// A host name that only this proxy resolves (to 127.0.0.1): spotctl never sends a request
+/// for a loopback address through a proxy, so a test of proxying names the fake this way.
+pub const PROXIED_HOST: &str = "spotify.proxied.test";
+
+/// `authority` with [`PROXIED_HOST`] replaced by 127.0.0.1.
+fn resolve(authority: &str) -> String {
+    match authority.strip_prefix(PROXIED_HOST) {
+        Some(port) if port.starts_with(':') => format!("127.0.0.1{port}"),
+        _ => authority.to_string(),
+    }
+}
+
 /// A running proxy on 127.0.0.1; it stops when dropped.
 pub struct TestProxy {
     port: u16,
@@ -101,7 +113,7 @@ fn serve(client: TcpStream, seen: &Mutex<Vec<String>>) {
         s.push(first.clone());
     }
     let mut client = client;
-    let upstream = authority
+    let upstream = resolve(&authority)
         .to_socket_addrs()
         .ok()
         .and_then(|mut a| a.find(|a| a.ip().is_loopback()))

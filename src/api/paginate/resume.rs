@@ -24,12 +24,14 @@ pub(super) fn resume_hint(
         };
         // Printed whole (cut, it would not work); a parsed URL is percent-encoded, so the
         // service's text cannot smuggle control characters onto the terminal. A link carrying
-        // credentials (`access_token=`, as some APIs' links do) is never printed.
+        // credentials (`access_token=`, as some APIs' links do, or this run's own token) is
+        // never printed.
         match url::Url::parse(next) {
             Ok(u)
-                if crate::api::http::Request::get(u.clone())
-                    .log_line()
-                    .contains("(redacted)") =>
+                if crate::sanitize::carries_remembered(next)
+                    || crate::api::http::Request::get(u.clone())
+                        .log_line()
+                        .contains("(redacted)") =>
             {
                 format!(
                     "stopped at {at}; the next link carries credentials, so it is not shown: run the listing again"

@@ -35,7 +35,9 @@ pub struct TestCa {
 }
 
 impl TestCa {
-    /// A fresh CA ("spotctl test CA") and a certificate for `127.0.0.1` and `localhost`.
+    /// A fresh CA ("spotctl test CA") and a certificate for `127.0.0.1`, `localhost` and
+    /// [`super::super::proxy::PROXIED_HOST`] (a name only the test proxy resolves: spotctl
+    /// never sends loopback requests through a proxy).
     pub fn new() -> TestCa {
         let mut ca = CertificateParams::new(Vec::<String>::new()).expect("CA params");
         ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
@@ -45,8 +47,12 @@ impl TestCa {
         let ca_key = KeyPair::generate().expect("CA key");
         let issuer = CertifiedIssuer::self_signed(ca, ca_key).expect("CA certificate");
 
-        let mut leaf = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".into()])
-            .expect("server params");
+        let mut leaf = CertificateParams::new(vec![
+            "127.0.0.1".to_string(),
+            "localhost".into(),
+            super::super::proxy::PROXIED_HOST.into(),
+        ])
+        .expect("server params");
         leaf.distinguished_name
             .push(DnType::CommonName, "fake Spotify");
         leaf.extended_key_usages = vec![ExtendedKeyUsagePurpose::ServerAuth];

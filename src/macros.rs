@@ -1,0 +1,9 @@
+//! Macros for the whole crate, declared before every other module so all of them see them.
+
+/// `eprintln!` through the console thread (in order with stdout's rows, never blocking the runtime,
+/// never panicking on a closed stderr pipe as std's does: `console.rs`). Shadows std's everywhere.
+macro_rules! eprintln {
+    ($($arg:tt)*) => {{
+        $crate::console::line(format!("{}\n", format_args!($($arg)*)).into_bytes());
+    }};
+}
