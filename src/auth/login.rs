@@ -34,7 +34,8 @@ pub struct Endpoints {
     pub provider: Provider,
     pub auth_url: Option<url::Url>,
     pub token_url: url::Url,
-    pub api_base: url::Url,
+    /// None: a token-only account (a custom provider logged in without --api-base).
+    pub api_base: Option<url::Url>,
 }
 
 /// The app logging in: its id, its secret when known (else PKCE), how the secret is sent.
@@ -42,6 +43,8 @@ pub struct Client {
     pub id: String,
     pub secret: Option<Secret>,
     pub auth: ClientAuth,
+    /// Where the id and secret came from, for the `invalid_client` advice.
+    pub from: String,
 }
 
 /// Everything a browser login needs, as plain values.
@@ -60,7 +63,7 @@ pub struct Login {
 pub struct Answer {
     code: Secret,
     /// The redirect URI as sent (with the port the callback server got, when it chose one).
-    redirect_uri: url::Url,
+    redirect_uri: String,
     verifier: Option<String>,
 }
 
@@ -69,9 +72,40 @@ pub struct Answer {
 struct Redirect {
     uri: url::Url,
     listen: Option<(IpAddr, u16, String)>,
+    /// The URI exactly as given, the one thing sent as `redirect_uri` (exact-matching servers,
+    /// RFC 9700 §4.1.3: `http://127.0.0.1:PORT` must not become `…PORT/`); `:PORT` is inserted
+    /// after the host when the callback server chose a port.
+    raw: String,
+    /// Where `:PORT` goes in `raw` when it has no port.
+    port_at: Option<usize>,
+}
+
+impl Redirect {
+    /// The `redirect_uri` to send: as given, with the chosen port when it had none.
+    fn sent(&self) -> String {
+        match (self.port_at, self.uri.port()) {
+            (Some(at), Some(port)) => {
+                format!("{}:{port}{}", &self.raw[..at], &self.raw[at..])
+            }
+            _ => self.raw.clone(),
+        }
+    }
+}
+
+/// The end of the authority in `raw` (after `scheme://`), where a port would go; None when it
+/// already has one.
+fn port_position(raw: &str) -> Option<usize> {
+    let start = raw.find("://")? + 3;
+    let end = raw[start..]
+        .find(['/', '?', '#'])
+        .map_or(raw.len(), |i| start + i);
+    let authority = &raw[start..end];
+    let host_end = authority.rfind(']').map_or(0, |i| i + 1);
+    (!authority[host_end..].contains(':')).then_some(end)
 }
 
 fn redirect(raw: &str, provider: Provider) -> Result<Redirect> {
+    let given = raw.trim().to_string();
     let uri = url::Url::parse(raw.trim()).map_err(|e| {
         let hint = if raw.contains("://") {
             String::new()
@@ -100,7 +134,12 @@ fn redirect(raw: &str, provider: Provider) -> Result<Redirect> {
     match uri.scheme() {
         "http" if loopback_ip.is_some() || is_localhost => {
             let ip = loopback_ip.unwrap_or(IpAddr::V4(std::net::Ipv4Addr::LOCALHOST));
-            let port = uri.port().unwrap_or(0);
+            // No port: a free one (an explicit `:80` is a port, that url normalises away).
+            let port = uri.port().unwrap_or(if port_position(&given).is_some() {
+                0
+            } else {
+                80
+            });
             let path = if uri.path().is_empty() {
                 "/".to_string()
             } else {
@@ -109,12 +148,23 @@ fn redirect(raw: &str, provider: Provider) -> Result<Redirect> {
             Ok(Redirect {
                 uri,
                 listen: Some((ip, port, path)),
+                port_at: if port == 0 {
+                    port_position(&given)
+                } else {
+                    None
+                },
+                raw: given,
             })
         }
         "http" => Err(Error::usage(format!(
             "redirect URI {raw}: plain http is only allowed on loopback (http://127.0.0.1:PORT/…); use https for anything else"
         ))),
-        "https" => Ok(Redirect { uri, listen: None }),
+        "https" => Ok(Redirect {
+            uri,
+            listen: None,
+            raw: given,
+            port_at: None,
+        }),
         s => Err(Error::usage(format!(
             "redirect URI {raw}: unsupported scheme \"{s}\"; use http://127.0.0.1:PORT/callback"
         ))),
@@ -144,7 +194,7 @@ pub async fn browser(login: &Login) -> Result<Answer> {
     let auth_url = authorize_url(
         ep,
         &login.client.id,
-        &redirect.uri,
+        &redirect.sent(),
         &login.scopes,
         &state,
         verifier.as_deref(),
@@ -210,7 +260,7 @@ pub async fn browser(login: &Login) -> Result<Answer> {
     };
     Ok(Answer {
         code,
-        redirect_uri: redirect.uri,
+        redirect_uri: redirect.sent(),
         verifier,
     })
 }
@@ -228,7 +278,7 @@ pub async fn exchange(http: &Http, account: &str, login: Login, answer: Answer) 
     let mut params = vec![
         ("grant_type".to_string(), "authorization_code".to_string()),
         ("code".to_string(), answer.code.expose().to_string()),
-        ("redirect_uri".to_string(), answer.redirect_uri.to_string()),
+        ("redirect_uri".to_string(), answer.redirect_uri),
     ];
     if let Some(v) = &answer.verifier {
         params.push(("code_verifier".to_string(), v.clone()));
@@ -240,6 +290,7 @@ pub async fn exchange(http: &Http, account: &str, login: Login, answer: Answer) 
         client_secret: client.secret.as_ref(),
         client_auth: client.auth,
         account,
+        credentials: &client.from,
     }
     .request(GrantKind::AuthorizationCode, params)
     .await?;
@@ -254,7 +305,10 @@ pub async fn exchange(http: &Http, account: &str, login: Login, answer: Answer) 
         redirect_uri: Some(redirect_uri.trim().to_string()),
         auth_url: ep.auth_url.map(|u| u.to_string()),
         token_url: ep.token_url.to_string(),
-        api_base: ep.api_base.as_str().trim_end_matches('/').to_string(),
+        api_base: ep
+            .api_base
+            .map(|u| u.as_str().trim_end_matches('/').to_string())
+            .unwrap_or_default(),
         client_auth: client.auth,
         scopes: resp.scope.as_deref().map(split_scopes).unwrap_or(scopes),
         access_token: resp.access_token,
@@ -266,6 +320,10 @@ pub async fn exchange(http: &Http, account: &str, login: Login, answer: Answer) 
         user: None,
         updated_at: t,
         learned: Default::default(),
+        oauth: crate::store::OAuthExtras {
+            credentials_from: Some(client.from),
+            ..Default::default()
+        },
     };
     acc.refresh_token_expires_at = match (ep.provider, resp.refresh_token_expires_in) {
         (_, Some(secs)) => Some(t + secs),
@@ -291,14 +349,14 @@ fn redirect_display(raw: &str, r: &Redirect) -> String {
     match &r.listen {
         // Registered without a port, Spotify accepts any port on a loopback IP.
         Some((_, 0, _)) => raw.trim().to_string(),
-        _ => r.uri.to_string(),
+        _ => r.sent(),
     }
 }
 
 fn authorize_url(
     ep: &Endpoints,
     client_id: &str,
-    redirect: &url::Url,
+    redirect: &str,
     scopes: &[String],
     state: &str,
     verifier: Option<&str>,
@@ -308,7 +366,7 @@ fn authorize_url(
         let mut q = url.query_pairs_mut();
         q.append_pair("client_id", client_id);
         q.append_pair("response_type", "code");
-        q.append_pair("redirect_uri", redirect.as_str());
+        q.append_pair("redirect_uri", redirect);
         if !scopes.is_empty() {
             let sep = if ep.provider == Provider::Kakao {
                 ","
@@ -443,5 +501,42 @@ mod tests {
         let r = redirect("http://127.0.0.1/callback", Provider::Spotify).unwrap();
         assert_eq!(r.listen.map(|l| l.1), Some(0));
         assert!(redirect("myapp://cb", Provider::Spotify).is_err());
+    }
+
+    #[test]
+    fn redirect_uris_are_sent_exactly_as_given() {
+        let sent = |raw: &str, chosen: Option<u16>| {
+            let mut r = redirect(raw, Provider::Custom).unwrap();
+            if let Some(p) = chosen {
+                r.uri.set_port(Some(p)).unwrap();
+            }
+            r.sent()
+        };
+        assert_eq!(sent("http://127.0.0.1:5000", None), "http://127.0.0.1:5000");
+        assert_eq!(
+            sent(" http://127.0.0.1:5000/cb ", None),
+            "http://127.0.0.1:5000/cb"
+        );
+        assert_eq!(
+            sent("http://127.0.0.1", Some(4321)),
+            "http://127.0.0.1:4321"
+        );
+        assert_eq!(
+            sent("http://127.0.0.1?x=1", Some(4321)),
+            "http://127.0.0.1:4321?x=1"
+        );
+        assert_eq!(sent("http://[::1]/cb", Some(4321)), "http://[::1]:4321/cb");
+        assert_eq!(
+            sent("http://LOCALHOST:80/cb", None),
+            "http://LOCALHOST:80/cb"
+        );
+        assert_eq!(
+            redirect("http://127.0.0.1:80/cb", Provider::Custom)
+                .unwrap()
+                .listen
+                .map(|l| l.1),
+            Some(80)
+        );
+        assert_eq!(sent("https://example.com", None), "https://example.com");
     }
 }

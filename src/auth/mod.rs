@@ -74,6 +74,8 @@ async fn app_session(ctx: Arc<Ctx>) -> Result<Session> {
         client_id: id.trim().to_string(),
         secret,
         client_auth: ClientAuth::Basic,
+        from: "SPOTIFY_CLIENT_ID / SPOTIFY_CLIENT_SECRET".into(),
+        scopes: Vec::new(),
     };
     let acc = client_credentials_account(&*ctx.http()?, app, learned).await?;
     ctx.store.save(&name, &acc)?;
@@ -90,6 +92,10 @@ pub struct AppCredentials {
     pub client_id: String,
     pub secret: Secret,
     pub client_auth: ClientAuth,
+    /// Where the id and secret came from, for the `invalid_client` advice.
+    pub from: String,
+    /// `--scope`: sent as `scope` (Entra ID requires one for client credentials).
+    pub scopes: Vec<String>,
 }
 
 /// Gets an app-only token (client credentials grant) and builds the account that stores it.
@@ -105,10 +111,11 @@ pub async fn client_credentials_account(
         client_secret: Some(&app.secret),
         client_auth: app.client_auth,
         account: "",
+        credentials: &app.from,
     }
     .request(
         GrantKind::ClientCredentials,
-        vec![("grant_type".into(), "client_credentials".into())],
+        client_credentials_params(&app.scopes),
     )
     .await?;
     let t = now();
@@ -127,7 +134,7 @@ pub async fn client_credentials_account(
             .scope
             .as_deref()
             .map(session::split_scopes)
-            .unwrap_or_default(),
+            .unwrap_or(app.scopes),
         access_token: resp.access_token,
         token_type: resp.token_type,
         expires_at: t + resp.expires_in,
@@ -137,7 +144,20 @@ pub async fn client_credentials_account(
         user: None,
         updated_at: t,
         learned: learned.unwrap_or_default(),
+        oauth: crate::store::OAuthExtras {
+            credentials_from: Some(app.from),
+            ..Default::default()
+        },
     })
+}
+
+/// The client credentials grant's parameters: the scope when one was asked for.
+pub fn client_credentials_params(scopes: &[String]) -> Vec<(String, String)> {
+    let mut p = vec![("grant_type".into(), "client_credentials".into())];
+    if !scopes.is_empty() {
+        p.push(("scope".into(), scopes.join(" ")));
+    }
+    p
 }
 
 /// The account for `token` and `api`: the one named with `-a`/`SPOTCTL_ACCOUNT`, else

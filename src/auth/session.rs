@@ -192,7 +192,11 @@ async fn renew(
 ) -> Result<Account> {
     let url = token_url(ctx, acc);
     crate::env::check_base(&url, "token URL")?;
+    let credentials = acc.oauth.credentials_from.clone().unwrap_or_else(|| {
+        format!("the client id and secret stored in account \"{name}\" at its login")
+    });
     let client = TokenClient {
+        credentials: &credentials,
         http,
         token_url: &url,
         client_id: &acc.client_id,
@@ -205,7 +209,7 @@ async fn renew(
             client
                 .request(
                     GrantKind::ClientCredentials,
-                    vec![("grant_type".into(), "client_credentials".into())],
+                    crate::auth::client_credentials_params(&acc.scopes),
                 )
                 .await?
         }
@@ -280,6 +284,11 @@ impl Session {
         check_origins(&ctx, name, &acc)?;
         let api_base = match (&ctx.api_base_env, acc.provider) {
             (Some(env), Provider::Spotify) => env.clone(),
+            // A token-only account (logged in without --api-base): `api` refuses it
+            // ([`Session::require_api`]); the token endpoint stands in, never used.
+            _ if acc.api_base.is_empty() => {
+                crate::env::check_base(&acc.token_url, &format!("token URL of account {name}"))?
+            }
             _ => crate::env::check_base(&acc.api_base, &format!("API base of account {name}"))?,
         };
         let fresh = acc
@@ -308,6 +317,17 @@ impl Session {
 
     pub fn api_base(&self) -> &url::Url {
         &self.api_base
+    }
+
+    /// An account logged in for tokens only has no API to call.
+    pub fn require_api(&self) -> Result<()> {
+        match self.account.try_lock() {
+            Ok(a) if a.api_base.is_empty() => Err(Error::usage(format!(
+                "account \"{}\" has no API base (it was logged in for tokens only); log in again with --api-base URL",
+                self.name
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// A copy of the account as this run knows it.

@@ -27,6 +27,8 @@ struct Settings {
     client_auth: ClientAuth,
     redirect_raw: String,
     scopes: Vec<String>,
+    /// Where the client id and secret came from, for the `invalid_client` advice.
+    credentials_from: String,
 }
 
 fn to_provider(p: ProviderArg) -> Provider {
@@ -61,6 +63,13 @@ fn settings(ctx: &Ctx, args: &LoginArgs, previous: Option<&Account>) -> Result<S
         .flatten()
         .map(|s| s.trim().to_string());
 
+    let id_from = if args.client_id.is_some() {
+        "--client-id"
+    } else if prev.is_some() {
+        "stored in the account"
+    } else {
+        "SPOTIFY_CLIENT_ID"
+    };
     let client_id = args
         .client_id
         .clone()
@@ -81,14 +90,30 @@ fn settings(ctx: &Ctx, args: &LoginArgs, previous: Option<&Account>) -> Result<S
         return Err(Error::usage("the client id is malformed"));
     }
     let prev = prev.filter(|p| p.client_id == client_id);
-    let secret = match &args.client_secret_file {
-        Some(path) => Some(read_secret_file(path)?),
-        None => prev.and_then(|p| p.client_secret.clone()).or_else(|| {
+    let stored_secret = prev.and_then(|p| p.client_secret.clone());
+    let (secret, secret_from) = match &args.client_secret_file {
+        Some(path) => (
+            Some(read_secret_file(path)?),
+            format!("--client-secret-file {}", path.display()),
+        ),
+        None if stored_secret.is_some() => (stored_secret, "stored in the account".to_string()),
+        None => (
             (env_client_id.as_deref() == Some(client_id.as_str()))
                 .then(|| spotify_env("CLIENT_SECRET"))
                 .flatten()
-                .map(|s| Secret::new(s.trim()))
-        }),
+                .map(|s| Secret::new(s.trim())),
+            "SPOTIFY_CLIENT_SECRET".to_string(),
+        ),
+    };
+    let credentials_from = match (&secret, prev) {
+        // Logging in again with what the account holds: say where that came from first.
+        (Some(_), Some(p)) if args.client_id.is_none() && args.client_secret_file.is_none() => p
+            .oauth
+            .credentials_from
+            .clone()
+            .unwrap_or_else(|| "the client id and secret stored in the account".into()),
+        (Some(_), _) => format!("the client id ({id_from}) and secret ({secret_from})"),
+        (None, _) => format!("the client id ({id_from})"),
     };
     let client_auth = match (args.client_auth, prev, provider, &secret) {
         (Some(ClientAuthArg::Basic), ..) => ClientAuth::Basic,
@@ -117,6 +142,7 @@ fn settings(ctx: &Ctx, args: &LoginArgs, previous: Option<&Account>) -> Result<S
         client_auth,
         redirect_raw,
         scopes,
+        credentials_from,
     })
 }
 
@@ -131,7 +157,10 @@ fn endpoints(
     let stored = |v: Option<&str>, what: &str| v.map(|u| check_base(u, what)).transpose();
     let prev_auth = stored(prev.and_then(|p| p.auth_url.as_deref()), "stored auth URL")?;
     let prev_token = stored(prev.map(|p| p.token_url.as_str()), "stored token URL")?;
-    let prev_api = stored(prev.map(|p| p.api_base.as_str()), "stored API base")?;
+    let prev_api = stored(
+        prev.map(|p| p.api_base.as_str()).filter(|a| !a.is_empty()),
+        "stored API base",
+    )?;
     let (auth, token, api) = match provider {
         Provider::Spotify => {
             let (auth, token) = match (&ctx.accounts_base_env, prev_auth, prev_token) {
@@ -149,7 +178,7 @@ fn endpoints(
                 (None, Some(a)) => a,
                 _ => ctx.api_base(),
             };
-            (auth, token, api)
+            (auth, token, Some(api))
         }
         Provider::Kakao => {
             let auth_env = env("SPOTCTL_KAKAO_AUTH_BASE");
@@ -171,7 +200,7 @@ fn endpoints(
                     "SPOTCTL_KAKAO_API_BASE",
                 )?,
             };
-            (auth, token, api)
+            (auth, token, Some(api))
         }
         Provider::Custom => {
             let need = |v: &Option<String>, stored: Option<url::Url>, name: &str| {
@@ -185,7 +214,7 @@ fn endpoints(
             } else {
                 need(&args.auth_url, prev_auth, "--auth-url")?
             };
-            let api = need(&args.api_base, prev_api, "--api-base")?;
+            let api = flag(&args.api_base, "--api-base")?.or(prev_api);
             (auth, token, api)
         }
     };
@@ -193,7 +222,7 @@ fn endpoints(
         provider,
         auth_url: Some(flag(&args.auth_url, "--auth-url")?.unwrap_or(auth)),
         token_url: flag(&args.token_url, "--token-url")?.unwrap_or(token),
-        api_base: flag(&args.api_base, "--api-base")?.unwrap_or(api),
+        api_base: flag(&args.api_base, "--api-base")?.or(api),
     })
 }
 
@@ -229,12 +258,14 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
         client_auth,
         redirect_raw,
         scopes,
+        credentials_from,
     } = settings(ctx, &args, previous.as_ref())?;
     if args.client_credentials {
         let learned = previous
             .filter(|p| p.client_id == client_id)
             .map(|p| p.learned);
-        return client_credentials(ctx, &name, ep, client_id, secret, client_auth, learned).await;
+        let app = (client_id, secret, client_auth, credentials_from);
+        return client_credentials(ctx, &name, ep, app, scopes, learned).await;
     }
 
     let login = Login {
@@ -243,6 +274,7 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
             id: client_id,
             secret,
             auth: client_auth,
+            from: credentials_from,
         },
         scopes,
         redirect_uri: redirect_raw,
@@ -279,9 +311,8 @@ async fn client_credentials(
     ctx: &Ctx,
     name: &str,
     ep: Endpoints,
-    client_id: String,
-    secret: Option<Secret>,
-    client_auth: ClientAuth,
+    (client_id, secret, client_auth, from): (String, Option<Secret>, ClientAuth, String),
+    scopes: Vec<String>,
     learned: Option<crate::store::Learned>,
 ) -> Result<()> {
     let secret = secret.ok_or_else(|| {
@@ -290,10 +321,12 @@ async fn client_credentials(
     let app = crate::auth::AppCredentials {
         provider: ep.provider,
         token_url: ep.token_url.to_string(),
-        api_base: ep.api_base.to_string(),
+        api_base: ep.api_base.map(|u| u.to_string()).unwrap_or_default(),
         client_id,
         secret,
         client_auth,
+        from,
+        scopes,
     };
     let acc = crate::auth::client_credentials_account(&*ctx.http()?, app, learned).await?;
     let _lock = ctx.store.lock(name, lock_wait(ctx)).await?;

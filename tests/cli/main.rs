@@ -17,11 +17,14 @@ mod docs;
 mod edges;
 mod faults;
 mod hostile;
+// spotctl against panva's oidc-provider (node), started per test on a loopback port.
+mod interop;
 mod load;
 mod login;
 mod newcomer;
 mod options;
 mod pipelines;
+mod providers;
 mod security;
 mod speed;
 // The store under stress relies on Unix: modes, `kill -9`, `/dev/full`, read-only directories.
