@@ -36,6 +36,26 @@ pub struct Endpoints {
     pub token_url: url::Url,
     /// None: a token-only account (a custom provider logged in without --api-base).
     pub api_base: Option<url::Url>,
+    /// The issuer found by discovery, and whether it promised `iss` in the callback (RFC 9207).
+    pub issuer: Option<String>,
+    pub iss_in_response: bool,
+    pub revocation_url: Option<url::Url>,
+    pub device_url: Option<url::Url>,
+    /// Send PKCE together with the client secret (`--pkce`, or a provider known to accept it).
+    pub pkce_with_secret: bool,
+    /// Extra authorize and token request parameters (`--auth-param`, `--token-param`).
+    pub auth_params: Vec<(String, String)>,
+    pub token_params: Vec<(String, String)>,
+}
+
+impl Endpoints {
+    /// What `iss` the callback must carry.
+    pub fn iss_check(&self) -> callback::IssCheck {
+        callback::IssCheck {
+            issuer: self.issuer.clone(),
+            required: self.iss_in_response && self.issuer.is_some(),
+        }
+    }
 }
 
 /// The app logging in: its id, its secret when known (else PKCE), how the secret is sent.
@@ -125,7 +145,7 @@ fn redirect(raw: &str, provider: Provider) -> Result<Redirect> {
     };
     let is_localhost =
         matches!(host, Some(url::Host::Domain(d)) if d.eq_ignore_ascii_case("localhost"));
-    if is_localhost && provider == Provider::Spotify {
+    if is_localhost && crate::auth::provider::preset(provider).refuses_localhost {
         let suggestion = raw.replacen("localhost", "127.0.0.1", 1);
         return Err(Error::usage(format!(
             "Spotify no longer accepts `localhost` in redirect URIs; use {suggestion} (and register exactly that in your app's dashboard)"
@@ -177,13 +197,15 @@ pub async fn browser(login: &Login) -> Result<Answer> {
     let ep = &login.endpoints;
     let mut redirect = redirect(&login.redirect_uri, ep.provider)?;
     let state = pkce::state();
-    // PKCE when there is no secret (public client). Spotify does not document PKCE together
-    // with a secret, so it is not sent then.
-    let verifier = login.client.secret.is_none().then(pkce::verifier);
+    // PKCE when there is no secret (public client), and with one where asked or known to be
+    // accepted. Spotify does not document PKCE together with a secret, so it is not sent then
+    // unless asked.
+    let verifier = (login.client.secret.is_none() || ep.pkce_with_secret).then(pkce::verifier);
+    let iss = ep.iss_check();
 
     let server = match &redirect.listen {
         Some((ip, port, path)) => {
-            let s = callback::start(*ip, *port, path, &state).await?;
+            let s = callback::start(*ip, *port, path, &state, iss.clone()).await?;
             if *port == 0 {
                 let _ = redirect.uri.set_port(Some(s.addr.port()));
             }
@@ -241,7 +263,7 @@ pub async fn browser(login: &Login) -> Result<Answer> {
         }
     );
 
-    let outcome = wait_for_answer(server, &state, login.wait, paste).await?;
+    let outcome = wait_for_answer(server, &state, &iss, login.wait, paste).await?;
     let code = match outcome {
         Outcome::Code(c) => c,
         Outcome::Denied { error, description } => {
@@ -254,7 +276,7 @@ pub async fn browser(login: &Login) -> Result<Answer> {
         }
         Outcome::StateMismatch => {
             return Err(Error::auth(
-                "the answer's `state` does not match this login — possibly a forged request (CSRF); refused. Run `spotctl login` again",
+                "the answer's `state` or `iss` does not match this login — possibly a forged request (CSRF, mix-up); refused. Run `spotctl login` again",
             ));
         }
     };
@@ -283,6 +305,7 @@ pub async fn exchange(http: &Http, account: &str, login: Login, answer: Answer) 
     if let Some(v) = &answer.verifier {
         params.push(("code_verifier".to_string(), v.clone()));
     }
+    params.extend(ep.token_params.iter().cloned());
     let resp = TokenClient {
         http,
         token_url: ep.token_url.as_str(),
@@ -322,6 +345,12 @@ pub async fn exchange(http: &Http, account: &str, login: Login, answer: Answer) 
         learned: Default::default(),
         oauth: crate::store::OAuthExtras {
             credentials_from: Some(client.from),
+            issuer: ep.issuer.clone(),
+            revocation_url: ep.revocation_url.as_ref().map(|u| u.to_string()),
+            device_url: ep.device_url.as_ref().map(|u| u.to_string()),
+            auth_params: ep.auth_params.clone(),
+            token_params: ep.token_params.clone(),
+            pkce: ep.pkce_with_secret,
             ..Default::default()
         },
     };
@@ -367,21 +396,22 @@ fn authorize_url(
         q.append_pair("client_id", client_id);
         q.append_pair("response_type", "code");
         q.append_pair("redirect_uri", redirect);
+        let row = crate::auth::provider::preset(ep.provider);
         if !scopes.is_empty() {
-            let sep = if ep.provider == Provider::Kakao {
-                ","
-            } else {
-                " "
-            };
-            q.append_pair("scope", &scopes.join(sep));
+            q.append_pair("scope", &scopes.join(row.scope_separator));
         }
         q.append_pair("state", state);
-        if ep.provider == Provider::Spotify {
-            q.append_pair("show_dialog", "true");
+        for (k, v) in row.auth_params {
+            if !ep.auth_params.iter().any(|(a, _)| a == k) {
+                q.append_pair(k, v);
+            }
         }
         if let Some(v) = verifier {
             q.append_pair("code_challenge_method", "S256");
             q.append_pair("code_challenge", &pkce::challenge(v));
+        }
+        for (k, v) in &ep.auth_params {
+            q.append_pair(k, v);
         }
     }
     url
@@ -392,6 +422,7 @@ fn authorize_url(
 async fn wait_for_answer(
     server: Option<callback::Server>,
     state: &str,
+    iss: &callback::IssCheck,
     wait: Duration,
     paste: bool,
 ) -> Result<Outcome> {
@@ -422,9 +453,9 @@ async fn wait_for_answer(
             line = paste_rx.recv(), if paste_open => {
                 match line {
                     Some(l) if l.trim().is_empty() => {}
-                    Some(l) => match paste::interpret_pasted(&l, state) {
-                        // Only the right `state` ends a login, pasted or not.
-                        Some(Outcome::StateMismatch) => eprintln!("spotctl: that address does not belong to this login (its `state` differs); paste the one this login's browser was sent to"),
+                    Some(l) => match paste::interpret_pasted(&l, state, iss) {
+                        // Only the right `state` (and `iss`) ends a login, pasted or not.
+                        Some(Outcome::StateMismatch) => eprintln!("spotctl: that address does not belong to this login (its `state` or `iss` differs); paste the one this login's browser was sent to"),
                         Some(o) => return Ok(o),
                         None => eprintln!("spotctl: that line has no `code` or `error`; paste the whole address the browser was sent to"),
                     },
@@ -435,13 +466,16 @@ async fn wait_for_answer(
     }
 }
 
-/// Who logged in: Spotify `/me`, Kakao `/v2/user/me`; a custom provider has no lookup.
+/// Who logged in, where the provider's row says how (Spotify `/me`, Kakao `/v2/user/me`,
+/// GitHub `/user`); others have no lookup.
 async fn who(http: &crate::api::http::Http, acc: &Account) -> Result<Option<User>> {
-    let path = match acc.provider {
-        Provider::Spotify => "/me",
-        Provider::Kakao => "/v2/user/me",
-        Provider::Custom => return Ok(None),
+    let Some(w) = crate::auth::provider::preset(acc.provider).who else {
+        return Ok(None);
     };
+    if acc.api_base.is_empty() {
+        return Ok(None);
+    }
+    let path = w.path;
     let url = url::Url::parse(&format!("{}{path}", acc.api_base.trim_end_matches('/')))
         .map_err(|e| Error::usage(format!("API base: {e}")))?;
     let mut req = crate::api::http::Request::get(url);
@@ -457,17 +491,15 @@ async fn who(http: &crate::api::http::Http, acc: &Account) -> Result<Option<User
     }
     let v: serde_json::Value = serde_json::from_slice(&resp.body)
         .map_err(|_| Error::network(format!("{}: the body is not JSON", req.label())))?;
-    let id = match v.get("id") {
+    let id = match v.pointer(w.id) {
         Some(serde_json::Value::String(s)) => s.clone(),
         Some(serde_json::Value::Number(n)) => n.to_string(),
         _ => return Ok(None),
     };
-    let display_name = match acc.provider {
-        Provider::Kakao => v.pointer("/properties/nickname"),
-        _ => v.get("display_name"),
-    }
-    .and_then(|d| d.as_str())
-    .map(str::to_string);
+    let display_name = v
+        .pointer(w.name)
+        .and_then(|d| d.as_str())
+        .map(str::to_string);
     Ok(Some(User { id, display_name }))
 }
 

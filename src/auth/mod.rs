@@ -4,9 +4,12 @@
 //! nothing of the command line (`commands/login.rs` turns the flags into them).
 
 pub mod callback;
+pub mod discovery;
 pub mod login;
 pub mod paste;
 pub mod pkce;
+pub mod provider;
+pub mod revoke;
 pub mod session;
 pub mod token;
 

@@ -169,18 +169,42 @@ pub async fn ensure(ctx: &Ctx, name: &str, need: Need<'_>) -> Result<(Account, b
         tracing::debug!("account {name}: another process already refreshed it");
         return Ok((acc, false));
     }
+    if let Some(at) = acc.oauth.refresh_refused_at
+        && acc.grant == Grant::AuthorizationCode
+    {
+        // Remembered from an earlier run: asking again would get the same answer.
+        return Err(login_needed(name, at));
+    }
     let http = ctx.http()?;
     // Room for the answer first: a rotated refresh token that cannot be stored is lost.
     let reserved = store.reserve(name)?;
-    // A refused refresh token (`invalid_grant`) leaves the file exactly as
-    // it was, like any other failure: nothing is wiped, nothing rewritten.
-    let fresh = renew(ctx, &http, name, &acc).await?;
+    // A refused refresh token (`invalid_grant`) is remembered (nothing else changes: the
+    // tokens stay as they were); any other failure leaves the file exactly as it was.
+    let fresh = match renew(ctx, &http, name, &acc).await {
+        Ok(f) => f,
+        Err(Error::Auth(m)) if m.starts_with(crate::auth::token::REFRESH_REFUSED) => {
+            let mut marked = acc.clone();
+            marked.oauth.refresh_refused_at = Some(now());
+            store.commit(name, &marked, reserved)?;
+            return Err(Error::Auth(m));
+        }
+        Err(e) => return Err(e),
+    };
     store.commit(name, &fresh, reserved)?;
     tracing::debug!(
         "account {name}: new access token, valid for {}",
         crate::duration::human(fresh.expires_at.saturating_sub(now()))
     );
     Ok((fresh, true))
+}
+
+/// `token`/`refresh` on an account whose refresh token the provider refused (exit 3, no
+/// request).
+pub fn login_needed(name: &str, at: i64) -> Error {
+    Error::auth(format!(
+        "account \"{name}\" needs a new login: the provider refused its refresh token {} ago; run `spotctl login -a {name}`",
+        crate::duration::human(now().saturating_sub(at).max(1))
+    ))
 }
 
 /// Runs the grant that yields a new access token for `acc` and merges the answer.
@@ -204,14 +228,12 @@ async fn renew(
         client_auth: acc.client_auth,
         account: name,
     };
+    let extra = acc.oauth.token_params.iter().cloned();
     let resp = match acc.grant {
         Grant::ClientCredentials => {
-            client
-                .request(
-                    GrantKind::ClientCredentials,
-                    crate::auth::client_credentials_params(&acc.scopes),
-                )
-                .await?
+            let mut p = crate::auth::client_credentials_params(&acc.scopes);
+            p.extend(extra);
+            client.request(GrantKind::ClientCredentials, p).await?
         }
         Grant::AuthorizationCode => {
             let Some(rt) = &acc.refresh_token else {
@@ -225,7 +247,10 @@ async fn renew(
                     vec![
                         ("grant_type".into(), "refresh_token".into()),
                         ("refresh_token".into(), rt.expose().to_string()),
-                    ],
+                    ]
+                    .into_iter()
+                    .chain(extra)
+                    .collect(),
                 )
                 .await?
         }

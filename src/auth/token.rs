@@ -326,6 +326,9 @@ fn validate(raw: RawToken, label: &str) -> Result<TokenResponse> {
     })
 }
 
+/// How the error for a refused refresh token starts, so the session can remember it.
+pub const REFRESH_REFUSED: &str = "the refresh token was refused";
+
 fn oauth_error(err: RawError, kind: GrantKind, account: &str, credentials: &str) -> Error {
     let desc = err
         .error_description
@@ -342,8 +345,9 @@ fn oauth_error(err: RawError, kind: GrantKind, account: &str, credentials: &str)
         ("invalid_client", _) | ("unauthorized_client", _) => Error::auth(format!(
             "the client id or secret is wrong ({detail}); check {credentials} against the app's settings at the provider"
         )),
-        ("invalid_grant", GrantKind::Refresh) => Error::auth(format!(
-            "the refresh token was refused ({detail}); it was revoked or has expired: run `spotctl login -a {account}`"
+        // GitHub says `bad_refresh_token`.
+        ("invalid_grant" | "bad_refresh_token", GrantKind::Refresh) => Error::auth(format!(
+            "{REFRESH_REFUSED} ({detail}); it was revoked or has expired: run `spotctl login -a {account}`"
         )),
         ("invalid_grant", GrantKind::AuthorizationCode) => Error::auth(format!(
             "the authorization code was refused ({detail}); run the login again"

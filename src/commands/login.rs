@@ -6,7 +6,9 @@
 //! endpoints, the redirect URI), so a typo costs no browser round trip; an existing account is
 //! replaced only once the new tokens are in hand.
 
+use crate::auth::discovery::{Metadata, discover};
 use crate::auth::login::{self, Client, DEFAULT_REDIRECT, Endpoints, KAKAO_API, KAKAO_AUTH, Login};
+use crate::auth::provider::{Revocation, preset};
 use crate::auth::session::{lock_wait, split_scopes};
 use crate::cli::{ClientAuthArg, LoginArgs, ProviderArg};
 use crate::context::Ctx;
@@ -35,26 +37,39 @@ fn to_provider(p: ProviderArg) -> Provider {
     match p {
         ProviderArg::Spotify => Provider::Spotify,
         ProviderArg::Kakao => Provider::Kakao,
+        ProviderArg::Google => Provider::Google,
+        ProviderArg::Microsoft => Provider::Microsoft,
+        ProviderArg::Github => Provider::Github,
         ProviderArg::Custom => Provider::Custom,
     }
 }
 
-fn settings(ctx: &Ctx, args: &LoginArgs, previous: Option<&Account>) -> Result<Settings> {
-    let provider = args
-        .provider
+/// The provider a login is for: the flag, else custom with `--issuer`, else the account's.
+fn provider_of(args: &LoginArgs, previous: Option<&Account>) -> Provider {
+    args.provider
         .map(to_provider)
+        .or(args.issuer.is_some().then_some(Provider::Custom))
         .or(previous.map(|p| p.provider))
-        .unwrap_or(Provider::Spotify);
+        .unwrap_or(Provider::Spotify)
+}
+
+fn settings(
+    ctx: &Ctx,
+    args: &LoginArgs,
+    previous: Option<&Account>,
+    meta: Option<&Metadata>,
+) -> Result<Settings> {
+    let provider = provider_of(args, previous);
     // The stored account counts only for the same provider and the same token endpoint: a
     // stored secret must never follow a changed --token-url (or SPOTCTL_ACCOUNTS_BASE) to
     // another host, nor a stored API base outlive its provider.
     let mut prev = previous.filter(|p| p.provider == provider);
-    let mut ep = endpoints(ctx, args, provider, prev)?;
+    let mut ep = endpoints(ctx, args, provider, prev, meta)?;
     if let Some(p) = prev
         && url::Url::parse(&p.token_url).map(|u| u.origin()) != Ok(ep.token_url.origin())
     {
         prev = None;
-        ep = endpoints(ctx, args, provider, None)?;
+        ep = endpoints(ctx, args, provider, None, meta)?;
     }
     let spotify = provider == Provider::Spotify;
     // The environment's secret belongs to the environment's client id, and to nothing else.
@@ -80,7 +95,7 @@ fn settings(ctx: &Ctx, args: &LoginArgs, previous: Option<&Account>) -> Result<S
             Error::usage(match provider {
                 Provider::Spotify => "no client id: pass --client-id or set SPOTIFY_CLIENT_ID (from your app at https://developer.spotify.com/dashboard)",
                 Provider::Kakao => "no client id: pass --client-id with the app's REST API key",
-                Provider::Custom => "no client id: pass --client-id",
+                _ => "no client id: pass --client-id (from the app registered at the provider)",
             })
         })?;
     if client_id.is_empty()
@@ -120,7 +135,7 @@ fn settings(ctx: &Ctx, args: &LoginArgs, previous: Option<&Account>) -> Result<S
         (Some(ClientAuthArg::Body), ..) => ClientAuth::Body,
         (None, Some(p), Provider::Custom, _) => p.client_auth,
         (None, _, Provider::Kakao, _) => ClientAuth::Body,
-        (None, _, _, Some(_)) => ClientAuth::Basic,
+        (None, _, p, Some(_)) => preset(p).client_auth,
         (None, _, _, None) => ClientAuth::Body,
     };
     let redirect_raw = args
@@ -134,6 +149,12 @@ fn settings(ctx: &Ctx, args: &LoginArgs, previous: Option<&Account>) -> Result<S
         && let Some(p) = prev
     {
         scopes = p.scopes.clone();
+    }
+    // Microsoft: no refresh token without `offline_access`.
+    for s in preset(provider).added_scopes {
+        if !args.client_credentials && !scopes.iter().any(|x| x == s) {
+            scopes.push(s.to_string());
+        }
     }
     Ok(Settings {
         ep,
@@ -151,7 +172,9 @@ fn endpoints(
     args: &LoginArgs,
     provider: Provider,
     prev: Option<&Account>,
+    meta: Option<&Metadata>,
 ) -> Result<Endpoints> {
+    let row = preset(provider);
     let flag =
         |v: &Option<String>, name: &str| v.as_deref().map(|u| check_base(u, name)).transpose();
     let stored = |v: Option<&str>, what: &str| v.map(|u| check_base(u, what)).transpose();
@@ -202,27 +225,105 @@ fn endpoints(
             };
             (auth, token, Some(api))
         }
-        Provider::Custom => {
-            let need = |v: &Option<String>, stored: Option<url::Url>, name: &str| {
-                flag(v, name)?
-                    .or(stored)
-                    .ok_or_else(|| Error::usage(format!("--provider custom needs {name}")))
+        _ => {
+            // A row's endpoints (Microsoft's with the tenant) unless the account logged in
+            // elsewhere with this provider (tests, a proxy) and no --tenant changes them.
+            let tenant = args.tenant.as_deref();
+            let from_row = |u: Option<&'static str>, what: &str| {
+                row.url(u, tenant)
+                    .map(|u| check_base(&u, &format!("the {} {what}", provider.as_str())))
+                    .transpose()
             };
-            let token = need(&args.token_url, prev_token, "--token-url")?;
-            let auth = if args.client_credentials {
-                flag(&args.auth_url, "--auth-url")?.unwrap_or_else(|| token.clone())
+            let keep = |stored: Option<url::Url>| stored.filter(|_| tenant.is_none());
+            let discovered = |f: fn(&Metadata) -> Option<url::Url>| meta.and_then(f);
+            let hint = if provider == Provider::Custom {
+                " (or --issuer URL to discover the endpoints)"
             } else {
-                need(&args.auth_url, prev_auth, "--auth-url")?
+                ""
             };
-            let api = flag(&args.api_base, "--api-base")?.or(prev_api);
+            let need = |v: &Option<String>, found: Option<url::Url>, name: &str| {
+                flag(v, name)?.or(found).ok_or_else(|| {
+                    Error::usage(format!(
+                        "--provider {} needs {name}{hint}",
+                        provider.as_str()
+                    ))
+                })
+            };
+            let token = need(
+                &args.token_url,
+                discovered(|m| Some(m.token_endpoint.clone()))
+                    .or(keep(prev_token))
+                    .or(from_row(row.token_url, "token URL")?),
+                "--token-url",
+            )?;
+            let auth_found = discovered(|m| m.authorization_endpoint.clone())
+                .or(keep(prev_auth))
+                .or(from_row(row.auth_url, "authorize URL")?);
+            let auth = if args.client_credentials || args.device {
+                flag(&args.auth_url, "--auth-url")?
+                    .or(auth_found)
+                    .unwrap_or_else(|| token.clone())
+            } else {
+                need(&args.auth_url, auth_found, "--auth-url")?
+            };
+            let api = flag(&args.api_base, "--api-base")?
+                .or(keep(prev_api))
+                .or(from_row(row.api_base, "API base")?);
             (auth, token, api)
         }
+    };
+    let stored_url = |v: Option<&String>| v.and_then(|u| check_base(u, "stored endpoint").ok());
+    let prev_x = prev.map(|p| &p.oauth);
+    let revocation_url = match (meta, row.revocation) {
+        (Some(m), _) => m.revocation_endpoint.clone(),
+        (None, Revocation::Rfc7009(u)) => Some(check_base(u, "revocation URL")?),
+        _ => stored_url(prev_x.and_then(|x| x.revocation_url.as_ref())),
+    };
+    let device_url = flag(&args.device_url, "--device-url")?
+        .or(meta.and_then(|m| m.device_authorization_endpoint.clone()))
+        .or(row
+            .url(row.device_url, args.tenant.as_deref())
+            .map(|u| check_base(&u, "device URL"))
+            .transpose()?)
+        .or(stored_url(prev_x.and_then(|x| x.device_url.as_ref())));
+    let params = |given: &[String], stored: Option<&Vec<(String, String)>>, name: &str| {
+        if given.is_empty() {
+            return Ok(stored.cloned().unwrap_or_default());
+        }
+        given
+            .iter()
+            .map(|kv| match kv.split_once('=') {
+                Some((k, v)) if !k.trim().is_empty() => Ok((k.trim().to_string(), v.to_string())),
+                _ => Err(Error::usage(format!(
+                    "{name} {}: expected KEY=VALUE",
+                    crate::api::ids::shown(kv)
+                ))),
+            })
+            .collect::<Result<Vec<_>>>()
     };
     Ok(Endpoints {
         provider,
         auth_url: Some(flag(&args.auth_url, "--auth-url")?.unwrap_or(auth)),
         token_url: flag(&args.token_url, "--token-url")?.unwrap_or(token),
         api_base: flag(&args.api_base, "--api-base")?.or(api),
+        issuer: meta.map(|m| m.issuer.clone()),
+        iss_in_response: meta.is_some_and(|m| m.iss_in_response),
+        revocation_url,
+        device_url,
+        pkce_with_secret: args.pkce
+            || meta.is_some_and(|m| m.s256)
+            || row.pkce_with_secret
+            || prev_x.is_some_and(|x| x.pkce),
+        auth_params: params(
+            &args.auth_param,
+            prev_x.map(|x| &x.auth_params),
+            "--auth-param",
+        )?,
+        token_params: params(
+            &args.token_param,
+            prev_x.map(|x| &x.token_params),
+            "--token-param",
+        )?,
     })
 }
 
@@ -251,6 +352,19 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
             "{e}; to replace it with a new login, run `spotctl logout -a {name}` first"
         ))
     })?;
+    // Discovery: `--issuer`, or the issuer a custom account was logged in with (unless its
+    // endpoints are given again by flags).
+    let provider = provider_of(&args, previous.as_ref());
+    let issuer = args.issuer.clone().or_else(|| {
+        previous
+            .as_ref()
+            .filter(|p| p.provider == provider && args.token_url.is_none())
+            .and_then(|p| p.oauth.issuer.clone())
+    });
+    let meta = match &issuer {
+        Some(i) => Some(discover(&*ctx.http()?, i).await?),
+        None => None,
+    };
     let Settings {
         ep,
         client_id,
@@ -259,7 +373,7 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
         redirect_raw,
         scopes,
         credentials_from,
-    } = settings(ctx, &args, previous.as_ref())?;
+    } = settings(ctx, &args, previous.as_ref(), meta.as_ref())?;
     if args.client_credentials {
         let learned = previous
             .filter(|p| p.client_id == client_id)
@@ -303,6 +417,12 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
             .unwrap_or_default();
         let who = crate::sanitize::line(&who);
         eprintln!("spotctl: logged in{who}; stored as account \"{name}\"");
+        if acc.refresh_token.is_none() {
+            eprintln!(
+                "spotctl: warning: this account will need a new login in {}: the provider sent no refresh token; it may need prompt=consent / offline_access / access_type=offline (--auth-param, --scope)",
+                crate::duration::human(acc.expires_at.saturating_sub(crate::store::now()))
+            );
+        }
     }
     Ok(())
 }

@@ -16,6 +16,9 @@ pub const VERSION: u32 = 1;
 pub enum Provider {
     Spotify,
     Kakao,
+    Google,
+    Microsoft,
+    Github,
     Custom,
 }
 
@@ -24,6 +27,9 @@ impl Provider {
         match self {
             Provider::Spotify => "spotify",
             Provider::Kakao => "kakao",
+            Provider::Google => "google",
+            Provider::Microsoft => "microsoft",
+            Provider::Github => "github",
             Provider::Custom => "custom",
         }
     }

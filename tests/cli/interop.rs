@@ -718,3 +718,272 @@ fn client_credentials_send_the_scope_and_an_unknown_scope_is_invalid_scope() {
     assert_code(&o, 3);
     assert!(stderr(&o).contains("invalid_scope"), "{}", stderr(&o));
 }
+
+// ---- Discovery, iss, PKCE with a secret ----
+
+impl World {
+    /// `spotctl login --issuer` (discovery fills every endpoint).
+    fn start_discovered(&self, args: &[&str]) -> Login {
+        let mut all = vec!["--issuer", self.oidc.issuer.as_str()];
+        all.extend_from_slice(args);
+        start_login(&self.t, &all, &[("SPOTIFY_CLIENT_SECRET", "")])
+    }
+}
+
+#[test]
+fn discovery_fills_the_endpoints_and_stores_the_issuer() {
+    let (w, redirect, file) = web_world!("disc1", "disc-secret", "client_secret_basic");
+    let mut l = w.start_discovered(&[
+        "-a",
+        "d",
+        "--client-id",
+        "disc1",
+        "--client-secret-file",
+        &file,
+        "--redirect-uri",
+        &redirect,
+        "--scope",
+        "openid",
+    ]);
+    let url = l.url();
+    assert!(url.starts_with(&w.oidc.url("/auth?")), "{url}");
+    // The metadata lists S256: PKCE goes together with the secret.
+    assert!(url.contains("code_challenge_method=S256"), "{url}");
+    Browser::new(&w.oidc).approve(&url);
+    let (code, err) = l.finish();
+    assert_eq!(code, 0, "{err}");
+    let acc = w.stored("d");
+    assert_eq!(acc["issuer"], w.oidc.issuer);
+    assert_eq!(acc["token_url"], w.oidc.url("/token"));
+    assert_eq!(acc["revocation_url"], w.oidc.url("/token/revocation"));
+    assert_eq!(acc["device_url"], w.oidc.url("/device/auth"));
+    assert_eq!(acc["api_base"], "", "token-only: no --api-base needed");
+    assert_code(&w.t.run(&["refresh", "-a", "d"]), 0);
+    let o = w.t.run(&["api", "/me", "-a", "d"]);
+    assert_code(&o, 2);
+    assert!(stderr(&o).contains("no API base"), "{}", stderr(&o));
+}
+
+#[test]
+fn discovery_refuses_metadata_naming_another_issuer() {
+    let w = world!(json!({"clients": []}));
+    // The same server under another spelling of its address: its metadata names the other.
+    let asked = w.oidc.issuer.replace("127.0.0.1", "localhost");
+    let o = w.t.run(&[
+        "login",
+        "--issuer",
+        &asked,
+        "--client-id",
+        "x",
+        "--no-browser",
+        "-a",
+        "e",
+    ]);
+    assert_code(&o, 3);
+    assert!(stderr(&o).contains("RFC 8414"), "{}", stderr(&o));
+    assert!(!w.t.account_path("e").exists());
+}
+
+#[test]
+fn a_wrong_or_missing_iss_is_refused_and_the_login_goes_on() {
+    let (w, redirect, file) = web_world!("iss1", "iss-secret", "client_secret_basic");
+    let mut l = w.start_discovered(&[
+        "-a",
+        "i",
+        "--client-id",
+        "iss1",
+        "--client-secret-file",
+        &file,
+        "--redirect-uri",
+        &redirect,
+        "--scope",
+        "openid",
+    ]);
+    let url = l.url();
+    let back = Browser::new(&w.oidc).authorize(&url).unwrap();
+    let real_iss = format!(
+        "iss={}",
+        form(&[("x", &w.oidc.issuer)]).trim_start_matches("x=")
+    );
+    assert!(back.contains(&real_iss), "oidc-provider sends iss: {back}");
+    let forged = back.replace(&real_iss, "iss=http%3A%2F%2Fevil.example");
+    let (st, _, _) = http_get(&forged);
+    assert_eq!(st, 400, "a forged iss is refused like a wrong state");
+    let missing = back
+        .replace(&format!("&{real_iss}"), "")
+        .replace(&format!("{real_iss}&"), "");
+    assert!(!missing.contains("iss="), "{missing}");
+    let (st, _, _) = http_get(&missing);
+    assert_eq!(
+        st, 400,
+        "the server promised iss: an answer without it is refused"
+    );
+    let (st, _, body) = http_get(&back);
+    assert_eq!(st, 200, "{body}");
+    let (code, err) = l.finish();
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("wrong `state`, `iss` or Host"), "{err}");
+}
+
+#[test]
+fn pkce_together_with_a_secret() {
+    let (w, redirect, file) = web_world!("pk1", "pk-secret", "client_secret_basic");
+    let mut l = w.start(&[
+        "-a",
+        "k",
+        "--client-id",
+        "pk1",
+        "--client-secret-file",
+        &file,
+        "--redirect-uri",
+        &redirect,
+        "--scope",
+        "openid",
+        "--pkce",
+    ]);
+    let url = l.url();
+    assert!(url.contains("code_challenge="), "{url}");
+    Browser::new(&w.oidc).approve(&url);
+    let (code, err) = l.finish();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(w.stored("k")["pkce"], true);
+}
+
+// ---- Revocation on logout, a refused refresh token remembered ----
+
+fn discovered_login(w: &World, name: &str, id: &str, file: &str, redirect: &str) {
+    let mut l = w.start_discovered(&[
+        "-a",
+        name,
+        "--client-id",
+        id,
+        "--client-secret-file",
+        file,
+        "--redirect-uri",
+        redirect,
+        "--scope",
+        "openid",
+    ]);
+    let url = l.url();
+    Browser::new(&w.oidc).approve(&url);
+    let (code, err) = l.finish();
+    assert_eq!(code, 0, "{err}");
+}
+
+#[test]
+fn logout_revokes_both_tokens_and_no_revoke_keeps_them() {
+    let (w, redirect, file) = web_world!("rv1", "rv-secret", "client_secret_basic");
+    discovered_login(&w, "a", "rv1", &file, &redirect);
+    let acc = w.stored("a");
+    let (at, rt) = (
+        acc["access_token"].as_str().unwrap(),
+        acc["refresh_token"].as_str().unwrap(),
+    );
+    assert_eq!(w.oidc.introspect("rv1", "rv-secret", rt)["active"], true);
+    let o = w.t.run(&["logout", "-a", "a"]);
+    assert_code(&o, 0);
+    assert_eq!(stderr(&o), "spotctl: logged out a\n");
+    assert!(!w.t.account_path("a").exists());
+    assert_eq!(w.oidc.introspect("rv1", "rv-secret", rt)["active"], false);
+    assert_eq!(w.oidc.introspect("rv1", "rv-secret", at)["active"], false);
+    assert_eq!(w.oidc.count("POST /token/revocation"), 2);
+
+    discovered_login(&w, "b", "rv1", &file, &redirect);
+    let rt = w.stored("b")["refresh_token"].as_str().unwrap().to_string();
+    assert_code(&w.t.run(&["logout", "-a", "b", "--no-revoke"]), 0);
+    assert_eq!(w.oidc.introspect("rv1", "rv-secret", &rt)["active"], true);
+    assert_eq!(w.oidc.count("POST /token/revocation"), 2);
+}
+
+#[test]
+fn a_failed_revocation_is_one_warning_and_the_file_is_still_deleted() {
+    let (w, redirect, file) = web_world!("rv2", "rv2-secret", "client_secret_basic");
+    discovered_login(&w, "a", "rv2", &file, &redirect);
+    let path = w.t.account_path("a");
+    let mut acc = read_json(&path);
+    acc["revocation_url"] = json!(w.oidc.url("/no-such-endpoint"));
+    write_account(&path, &acc);
+    let o = w.t.run(&["logout", "-a", "a"]);
+    assert_code(&o, 0);
+    let err = stderr(&o);
+    assert!(
+        err.starts_with("spotctl: warning: a: could not revoke"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 2, "{err}");
+    assert!(!path.exists());
+    assert!(!err.contains(acc["refresh_token"].as_str().unwrap()));
+}
+
+#[test]
+fn a_refused_refresh_token_is_remembered_until_the_next_login() {
+    let (w, redirect, file) = web_world!("rf1", "rf-secret", "client_secret_basic");
+    discovered_login(&w, "r", "rf1", &file, &redirect);
+    let rt = w.stored("r")["refresh_token"].as_str().unwrap().to_string();
+    let body = form(&[
+        ("token", &rt),
+        ("client_id", "rf1"),
+        ("client_secret", "rf-secret"),
+    ]);
+    http_request(
+        "POST",
+        &w.oidc.url("/token/revocation"),
+        &[("content-type", "application/x-www-form-urlencoded")],
+        Some(&body),
+    );
+    let o = w.t.run(&["refresh", "-a", "r"]);
+    assert_code(&o, 3);
+    assert!(
+        stderr(&o).contains("the refresh token was refused (invalid_grant"),
+        "{}",
+        stderr(&o)
+    );
+    let asked = w.oidc.count("POST /token");
+    for args in [&["refresh", "-a", "r"][..], &["token", "-a", "r"][..]] {
+        let path = w.t.account_path("r");
+        let mut acc = read_json(&path);
+        acc["expires_at"] = json!(now() - 5);
+        write_account(&path, &acc);
+        let o = w.t.run(args);
+        assert_code(&o, 3);
+        assert!(stderr(&o).contains("needs a new login"), "{}", stderr(&o));
+        assert_eq!(stdout(&o), "");
+    }
+    assert_eq!(w.oidc.count("POST /token"), asked, "not asked again");
+    let o = w.t.run(&["accounts", "-o", "tsv"]);
+    assert!(stdout(&o).contains("login needed"), "{}", stdout(&o));
+    discovered_login(&w, "r", "rf1", &file, &redirect);
+    assert_code(&w.t.run(&["refresh", "-a", "r"]), 0);
+}
+
+#[test]
+fn a_login_without_a_refresh_token_is_said_at_once_and_shown_in_accounts() {
+    let (w, redirect, file) = web_world!(
+        "nrt1",
+        "nrt-secret",
+        "client_secret_basic",
+        json!({"refreshTokens": false})
+    );
+    let (code, err) = login(
+        &w,
+        &[
+            "-a",
+            "n",
+            "--client-id",
+            "nrt1",
+            "--client-secret-file",
+            &file,
+            "--redirect-uri",
+            &redirect,
+            "--scope",
+            "openid",
+        ],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        err.contains("warning: this account will need a new login in 1h: the provider sent no refresh token; it may need prompt=consent / offline_access / access_type=offline"),
+        "{err}"
+    );
+    let o = w.t.run(&["accounts", "-o", "tsv"]);
+    assert!(stdout(&o).contains("(no refresh token)"), "{}", stdout(&o));
+}
