@@ -317,6 +317,34 @@ pub async fn exchange(http: &Http, account: &str, login: Login, answer: Answer) 
     }
     .request(GrantKind::AuthorizationCode, params)
     .await?;
+    user_account(
+        http,
+        Login {
+            endpoints: ep,
+            client,
+            scopes,
+            redirect_uri,
+            open_browser: false,
+            wait: Duration::ZERO,
+        },
+        resp,
+    )
+    .await
+}
+
+/// The account a user login (browser or device) brought: its tokens, and who logged in.
+pub async fn user_account(
+    http: &Http,
+    login: Login,
+    resp: crate::auth::token::TokenResponse,
+) -> Result<Account> {
+    let Login {
+        endpoints: ep,
+        client,
+        scopes,
+        redirect_uri,
+        ..
+    } = login;
     let t = now();
     let mut acc = Account {
         version: VERSION,
@@ -324,8 +352,9 @@ pub async fn exchange(http: &Http, account: &str, login: Login, answer: Answer) 
         grant: Grant::AuthorizationCode,
         client_id: client.id,
         client_secret: client.secret,
-        // As configured (a loopback URI without a port stays without one), for the next login.
-        redirect_uri: Some(redirect_uri.trim().to_string()),
+        // As configured (a loopback URI without a port stays without one), for the next login;
+        // none for a device login.
+        redirect_uri: Some(redirect_uri.trim().to_string()).filter(|r| !r.is_empty()),
         auth_url: ep.auth_url.map(|u| u.to_string()),
         token_url: ep.token_url.to_string(),
         api_base: ep

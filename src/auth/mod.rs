@@ -4,6 +4,7 @@
 //! nothing of the command line (`commands/login.rs` turns the flags into them).
 
 pub mod callback;
+pub mod device;
 pub mod discovery;
 pub mod login;
 pub mod paste;

@@ -53,7 +53,14 @@ pub enum GrantKind {
     ClientCredentials,
     AuthorizationCode,
     Refresh,
+    /// RFC 8628 polling: `authorization_pending` and `slow_down` are not failures.
+    Device,
 }
+
+/// RFC 8628 §3.5 answers while the user has not finished: the messages `oauth_error` gives
+/// them, for the poller to tell apart.
+pub const DEVICE_PENDING: &str = "authorization_pending";
+pub const DEVICE_SLOW_DOWN: &str = "slow_down";
 
 pub struct TokenClient<'a> {
     pub http: &'a Http,
@@ -351,6 +358,14 @@ fn oauth_error(err: RawError, kind: GrantKind, account: &str, credentials: &str)
         )),
         ("invalid_grant", GrantKind::AuthorizationCode) => Error::auth(format!(
             "the authorization code was refused ({detail}); run the login again"
+        )),
+        ("authorization_pending", GrantKind::Device) => Error::auth(DEVICE_PENDING),
+        ("slow_down", GrantKind::Device) => Error::auth(DEVICE_SLOW_DOWN),
+        ("expired_token", GrantKind::Device) => Error::auth(format!(
+            "the device code expired before the login was completed ({detail}); run `spotctl login --device -a {account}` again"
+        )),
+        ("access_denied", GrantKind::Device) => Error::auth(format!(
+            "the login was denied on the other device ({detail})"
         )),
         _ => Error::auth(format!("the token endpoint refused the request ({detail})")),
     }

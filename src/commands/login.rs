@@ -391,13 +391,21 @@ pub async fn run(ctx: &Ctx, args: LoginArgs) -> Result<()> {
             from: credentials_from,
         },
         scopes,
-        redirect_uri: redirect_raw,
+        redirect_uri: if args.device {
+            String::new()
+        } else {
+            redirect_raw
+        },
         open_browser: !args.no_browser,
         wait: Duration::from_secs(args.wait),
     };
-    let answer = login::browser(&login).await?;
     let http = ctx.http()?;
-    let mut acc = login::exchange(&http, &name, login, answer).await?;
+    let mut acc = if args.device {
+        crate::auth::device::login(&http, &name, login).await?
+    } else {
+        let answer = login::browser(&login).await?;
+        login::exchange(&http, &name, login, answer).await?
+    };
     // What was learned about the service belongs to the app (client id).
     if let Some(old) = previous.filter(|p| p.client_id == acc.client_id) {
         acc.learned = old.learned;

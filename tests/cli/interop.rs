@@ -203,7 +203,10 @@ impl Browser {
                 continue;
             }
             match (st, next_form(&text)) {
-                (200, Some((action, fields))) => {
+                (200, Some((action, mut fields, device))) => {
+                    if device && self.deny {
+                        fields.push(("abort".into(), "yes".into()));
+                    }
                     let pairs: Vec<(&str, &str)> = fields
                         .iter()
                         .map(|(k, v)| (k.as_str(), v.as_str()))
@@ -238,7 +241,8 @@ impl Browser {
 
 /// The first form of a page: its action and the fields a person would send (hidden inputs as
 /// they are; a login form gets a user name and password).
-fn next_form(html: &str) -> Option<(String, Vec<(String, String)>)> {
+#[allow(clippy::type_complexity)]
+fn next_form(html: &str) -> Option<(String, Vec<(String, String)>, bool)> {
     let start = html.find("<form")?;
     let end = html[start..]
         .find("</form>")
@@ -252,11 +256,15 @@ fn next_form(html: &str) -> Option<(String, Vec<(String, String)>)> {
     };
     let action = attr(&f[..f.find('>')?], "action")?;
     let mut fields = Vec::new();
+    let mut device_form = false;
     for part in f.split("<input").skip(1) {
         let tag = &part[..part.find('>').unwrap_or(part.len())];
         let Some(name) = attr(tag, "name") else {
             continue;
         };
+        if name == "user_code" {
+            device_form = true;
+        }
         let value = match name.as_str() {
             "login" => "alice".to_string(),
             "password" => "pw".to_string(),
@@ -264,7 +272,7 @@ fn next_form(html: &str) -> Option<(String, Vec<(String, String)>)> {
         };
         fields.push((name, value));
     }
-    Some((action, fields))
+    Some((action, fields, device_form))
 }
 
 fn free_port() -> u16 {
@@ -986,4 +994,106 @@ fn a_login_without_a_refresh_token_is_said_at_once_and_shown_in_accounts() {
     );
     let o = w.t.run(&["accounts", "-o", "tsv"]);
     assert!(stdout(&o).contains("(no refresh token)"), "{}", stdout(&o));
+}
+
+// ---- Device login (RFC 8628) ----
+
+/// Waits for `spotctl login --device` to print the address with the code filled in.
+fn device_url(l: &mut Login) -> String {
+    loop {
+        let line = l
+            .lines
+            .recv_timeout(Duration::from_secs(20))
+            .expect("spotctl printed the device login address");
+        l.seen.push(line.clone());
+        if let Some(rest) = line.strip_prefix("spotctl: or open ") {
+            return rest
+                .trim_end_matches(" (the code is filled in)")
+                .to_string();
+        }
+    }
+}
+
+fn start_device(w: &World, name: &str, id: &str, file: &str) -> Login {
+    w.start_discovered(&[
+        "--device",
+        "-a",
+        name,
+        "--client-id",
+        id,
+        "--client-secret-file",
+        file,
+        "--scope",
+        "openid api:read",
+    ])
+}
+
+#[test]
+fn device_login_prints_the_code_and_polls_until_approved() {
+    let (w, _, file) = web_world!("dev1", "dev-secret", "client_secret_basic");
+    let mut l = start_device(&w, "tv", "dev1", &file);
+    let url = device_url(&mut l);
+    assert!(url.starts_with(&w.oidc.url("/device?user_code=")), "{url}");
+    // Let spotctl poll once while the user has not finished (authorization_pending).
+    std::thread::sleep(Duration::from_secs(6));
+    let page = Browser::new(&w.oidc).authorize(&url).unwrap_err();
+    assert!(page.contains("Sign-in Success"), "{page}");
+    let (code, err) = l.finish();
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("enter the code: "), "{err}");
+    let acc = w.stored("tv");
+    assert!(acc["refresh_token"].is_string(), "{acc}");
+    assert!(acc.get("redirect_uri").is_none(), "{acc}");
+    assert!(w.oidc.count("POST /token") >= 2, "polled while pending");
+    assert_code(&w.t.run(&["refresh", "-a", "tv"]), 0);
+}
+
+#[test]
+fn device_login_denied_is_exit_3() {
+    let (w, _, file) = web_world!("dev2", "dev-secret", "client_secret_basic");
+    let mut l = start_device(&w, "tv", "dev2", &file);
+    let url = device_url(&mut l);
+    let mut b = Browser::new(&w.oidc);
+    b.deny = true;
+    let _ = b.authorize(&url);
+    let (code, err) = l.finish();
+    assert_eq!(code, 3, "{err}");
+    assert!(
+        err.contains("denied on the other device (access_denied"),
+        "{err}"
+    );
+    assert!(!w.t.account_path("tv").exists());
+}
+
+#[test]
+fn device_login_expires_with_exit_3() {
+    let (w, _, file) = web_world!(
+        "dev3",
+        "dev-secret",
+        "client_secret_basic",
+        json!({"deviceCodeTtl": 3})
+    );
+    let mut l = start_device(&w, "tv", "dev3", &file);
+    let _ = device_url(&mut l);
+    let (code, err) = l.finish();
+    assert_eq!(code, 3, "{err}");
+    assert!(err.contains("expired"), "{err}");
+}
+
+#[cfg(unix)]
+#[test]
+fn device_login_ends_cleanly_on_ctrl_c() {
+    let (w, _, file) = web_world!("dev4", "dev-secret", "client_secret_basic");
+    let mut l = start_device(&w, "tv", "dev4", &file);
+    let _ = device_url(&mut l);
+    let pid = l.child.id() as i32;
+    // SAFETY: signalling the child this test spawned.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let (code, err) = l.finish();
+    assert_eq!(code, 130, "{err}");
+    assert!(
+        err.contains("login interrupted; nothing was stored"),
+        "{err}"
+    );
+    assert!(!w.t.account_path("tv").exists());
 }
