@@ -122,3 +122,121 @@ fn token_params_go_with_every_token_request_and_auth_params_with_the_authorize_r
         serde_json::json!([["resource", "https://r.example"]])
     );
 }
+
+// ---- Presets against oidc-provider (the real authorization server), endpoints overridden ----
+
+use crate::interop::{Browser, Oidc};
+use serde_json::json;
+
+/// A login with `--provider P` whose endpoints point at a local oidc-provider; returns the
+/// authorize URL spotctl printed, its exit code and stderr, and the stored account.
+fn preset_login(
+    provider: &str,
+    method: &str,
+    extra: &[&str],
+) -> Option<(String, i32, String, serde_json::Value)> {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let redirect = format!("http://127.0.0.1:{port}/callback");
+    let oidc = Oidc::start(json!({"clients": [{
+        "client_id": "preset1", "client_secret": "preset-secret",
+        "token_endpoint_auth_method": method, "redirect_uris": [redirect],
+        "grant_types": ["authorization_code", "refresh_token"], "response_types": ["code"],
+        "scope": "openid offline_access api:read",
+    }]}))?;
+    let t = T::new();
+    let file = t.dir.path().join("secret");
+    std::fs::write(&file, "preset-secret").unwrap();
+    let (auth, token) = (oidc.url("/auth"), oidc.url("/token"));
+    let file = file.display().to_string();
+    let mut args = vec![
+        "-a",
+        "p",
+        "--provider",
+        provider,
+        "--auth-url",
+        &auth,
+        "--token-url",
+        &token,
+        "--client-id",
+        "preset1",
+        "--client-secret-file",
+        &file,
+        "--redirect-uri",
+        &redirect,
+        "--scope",
+        "openid",
+    ];
+    args.extend_from_slice(extra);
+    let mut l = crate::login::start_login(&t, &args, &[("SPOTIFY_CLIENT_SECRET", "")]);
+    let url = l.url();
+    Browser::new(&oidc).approve(&url);
+    let (code, err) = l.finish();
+    let acc = read_json(&t.account_path("p"));
+    Some((url, code, err, acc))
+}
+
+#[test]
+fn google_sends_offline_access_type_consent_and_pkce_and_stores_its_revocation_endpoint() {
+    let Some((url, code, err, acc)) = preset_login("google", "client_secret_post", &[]) else {
+        return;
+    };
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        url.contains("access_type=offline") && url.contains("prompt=consent"),
+        "{url}"
+    );
+    assert!(
+        url.contains("code_challenge_method=S256"),
+        "PKCE with the secret: {url}"
+    );
+    assert_eq!(acc["provider"], "google");
+    assert_eq!(acc["client_auth"], "body");
+    assert_eq!(
+        acc["revocation_url"],
+        "https://oauth2.googleapis.com/revoke"
+    );
+    assert_eq!(
+        acc["device_url"],
+        "https://oauth2.googleapis.com/device/code"
+    );
+}
+
+#[test]
+fn microsoft_adds_offline_access_and_takes_the_tenant() {
+    let Some((url, code, err, acc)) = preset_login(
+        "microsoft",
+        "client_secret_post",
+        &["--tenant", "contoso.onmicrosoft.com"],
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{err}");
+    assert!(url.contains("scope=openid+offline_access"), "{url}");
+    assert_eq!(
+        acc["device_url"],
+        "https://login.microsoftonline.com/contoso.onmicrosoft.com/oauth2/v2.0/devicecode"
+    );
+    assert!(acc["refresh_token"].is_string());
+}
+
+#[test]
+fn an_auth_param_overrides_a_preset_one() {
+    let Some((url, code, err, acc)) = preset_login(
+        "google",
+        "client_secret_post",
+        &["--auth-param", "prompt=login consent"],
+    ) else {
+        return;
+    };
+    assert_eq!(code, 0, "{err}");
+    assert!(url.contains("prompt=login+consent"), "{url}");
+    assert_eq!(url.matches("prompt=").count(), 1, "{url}");
+    assert_eq!(
+        acc["auth_params"],
+        json!([["prompt", "login consent"]])
+    );
+}
