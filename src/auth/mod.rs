@@ -119,7 +119,7 @@ pub async fn client_credentials_account(
     }
     .request(
         GrantKind::ClientCredentials,
-        client_credentials_params(&app.scopes),
+        token::client_credentials_params(&app.scopes),
     )
     .await?;
     let t = now();
@@ -153,15 +153,6 @@ pub async fn client_credentials_account(
             ..Default::default()
         },
     })
-}
-
-/// The client credentials grant's parameters: the scope when one was asked for.
-pub fn client_credentials_params(scopes: &[String]) -> Vec<(String, String)> {
-    let mut p = vec![("grant_type".into(), "client_credentials".into())];
-    if !scopes.is_empty() {
-        p.push(("scope".into(), scopes.join(" ")));
-    }
-    p
 }
 
 /// The account for `token` and `api`: the one named with `-a`/`SPOTCTL_ACCOUNT`, else

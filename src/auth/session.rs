@@ -231,7 +231,7 @@ async fn renew(
     let extra = acc.oauth.token_params.iter().cloned();
     let resp = match acc.grant {
         Grant::ClientCredentials => {
-            let mut p = crate::auth::client_credentials_params(&acc.scopes);
+            let mut p = crate::auth::token::client_credentials_params(&acc.scopes);
             p.extend(extra);
             client.request(GrantKind::ClientCredentials, p).await?
         }

@@ -75,6 +75,15 @@ pub struct TokenClient<'a> {
     pub credentials: &'a str,
 }
 
+/// The client credentials grant's parameters: the scope when one was asked for.
+pub fn client_credentials_params(scopes: &[String]) -> Vec<(String, String)> {
+    let mut p = vec![("grant_type".into(), "client_credentials".into())];
+    if !scopes.is_empty() {
+        p.push(("scope".into(), scopes.join(" ")));
+    }
+    p
+}
+
 /// RFC 6749 §2.3.1: the client id and secret are `application/x-www-form-urlencoded` before
 /// they go into the Basic header. Letters, digits and `-._*` are unchanged (Spotify's hex
 /// secrets go out byte for byte); `+ / = %` and the rest are escaped as the servers expect.

@@ -131,7 +131,11 @@ Examples:
     Accounts,
     /// Delete an account's stored tokens
     #[command(
-        after_help = "Examples:\n  spotctl logout -a bob\n  spotctl logout --all          # asks first\n  spotctl logout --all --yes    # in a script"
+        after_help = "Revokes the tokens at the provider first where the account has a revocation endpoint
+(RFC 7009: from --issuer discovery, or Google's; Kakao's logout); a failed revocation is a
+warning and the account is deleted anyway.
+
+Examples:\n  spotctl logout -a bob\n  spotctl logout -a corp --no-revoke\n  spotctl logout --all          # asks first\n  spotctl logout --all --yes    # in a script"
     )]
     Logout(LogoutArgs),
     /// Search the catalog
@@ -193,7 +197,14 @@ Examples:
   spotctl login -a bob --scope 'user-read-email user-read-private'
   spotctl login -a cronbox --no-browser          # over SSH: paste the redirected URL back
   spotctl login --client-credentials -a myapp    # app-only token, no user
-  spotctl login --provider kakao -a kakao --client-id REST_KEY --scope talk_message";
+  spotctl login --provider kakao -a kakao --client-id REST_KEY --scope talk_message
+  spotctl login -a corp --issuer https://sso.example.com --client-id ID --client-secret-file ~/.s
+  spotctl login --provider google -a me --client-id ID --client-secret-file ~/.google-secret \\
+      --redirect-uri http://127.0.0.1/callback --scope 'openid email'
+  spotctl login --provider microsoft --tenant contoso.onmicrosoft.com -a work --client-id ID
+  spotctl login --provider github --device -a gh --client-id Iv1.0123456789abcdef
+  spotctl login --client-credentials -a api --issuer https://tenant.auth0.com/ --client-id ID \\
+      --client-secret-file ~/.s --token-param audience=https://api.example.com";
 
 #[derive(Debug, Args)]
 pub struct LoginArgs {

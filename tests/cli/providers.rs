@@ -235,8 +235,5 @@ fn an_auth_param_overrides_a_preset_one() {
     assert_eq!(code, 0, "{err}");
     assert!(url.contains("prompt=login+consent"), "{url}");
     assert_eq!(url.matches("prompt=").count(), 1, "{url}");
-    assert_eq!(
-        acc["auth_params"],
-        json!([["prompt", "login consent"]])
-    );
+    assert_eq!(acc["auth_params"], json!([["prompt", "login consent"]]));
 }
