@@ -104,7 +104,12 @@ impl TokenClient<'_> {
             .map_err(|e| Error::usage(format!("invalid token URL {}: {e}", self.token_url)))?;
         let mut secrets: Vec<String> = params
             .iter()
-            .filter(|(k, _)| matches!(k.as_str(), "code" | "code_verifier" | "refresh_token"))
+            .filter(|(k, _)| {
+                matches!(
+                    k.as_str(),
+                    "code" | "code_verifier" | "refresh_token" | "device_code"
+                )
+            })
             .map(|(_, v)| v.clone())
             .collect();
         let mut basic = None;

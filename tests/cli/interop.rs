@@ -109,6 +109,18 @@ impl Oidc {
         v.get(what).and_then(Value::as_u64).unwrap_or(0)
     }
 
+    /// When each POST /token arrived (milliseconds since the server started).
+    pub fn token_times(&self) -> Vec<u64> {
+        let (_, _, body) = http_get(&self.url("/_test/stats"));
+        let v: Value = serde_json::from_str(&body).unwrap();
+        v["token_times"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(Value::as_u64)
+            .collect()
+    }
+
     /// RFC 7662 introspection of `token`, as the client `id`/`secret`.
     pub fn introspect(&self, id: &str, secret: &str, token: &str) -> Value {
         let body = form(&[
@@ -1096,4 +1108,29 @@ fn device_login_ends_cleanly_on_ctrl_c() {
         "{err}"
     );
     assert!(!w.t.account_path("tv").exists());
+}
+
+#[test]
+fn device_login_backs_off_five_seconds_after_slow_down() {
+    let (w, _, file) = web_world!(
+        "dev5",
+        "dev-secret",
+        "client_secret_basic",
+        json!({"slowDownPolls": 1})
+    );
+    let mut l = start_device(&w, "tv", "dev5", &file);
+    let _ = device_url(&mut l);
+    // The first poll (at the 5 s interval) gets slow_down; the next one comes 10 s later.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while w.oidc.token_times().len() < 2 && std::time::Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let _ = l.child.kill();
+    let times = w.oidc.token_times();
+    assert!(times.len() >= 2, "{times:?}");
+    let gap = times[1] - times[0];
+    assert!(
+        (9_500..13_000).contains(&gap),
+        "interval 5 s + 5 s after slow_down: {gap} ms"
+    );
 }

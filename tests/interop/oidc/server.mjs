@@ -7,7 +7,8 @@
 // few switches; the server listens on 127.0.0.1 on a free port, prints one line
 // `READY port=<port>` on stdout, and exits when its stdin closes (the test ended, whatever
 // way). GET /_test/stats answers how many requests each endpoint got (the tests count token
-// requests with it). Everything else is the library's own behaviour: its dev login and consent
+// requests with it) and when each POST /token came; `slowDownPolls: N` answers the first N
+// token requests with `slow_down`. Everything else is the library's own behaviour: its dev login and consent
 // pages (any login, any password), discovery, rotation, revocation, introspection, the device
 // flow, RFC 9207 `iss` in every authorization response.
 
@@ -18,6 +19,10 @@ const config = JSON.parse(process.argv[2] || '{}');
 
 const counts = {};
 const bump = (k) => { counts[k] = (counts[k] || 0) + 1; };
+// Milliseconds since start of every POST /token, for timing the device login's polls.
+const started = Date.now();
+counts.token_times = [];
+let slowed = 0;
 
 const server = http.createServer();
 server.listen(0, '127.0.0.1', () => {
@@ -54,6 +59,17 @@ server.listen(0, '127.0.0.1', () => {
       return;
     }
     bump(`${ctx.method} ${ctx.path}`);
+    if (ctx.method === 'POST' && ctx.path === '/token') {
+      counts.token_times.push(Date.now() - started);
+      // The library never answers slow_down itself; `slowDownPolls` makes the first polls get
+      // it (RFC 8628 §3.5), to see the client back off by 5 s.
+      if (slowed < (config.slowDownPolls || 0)) {
+        slowed += 1;
+        ctx.status = 400;
+        ctx.body = { error: 'slow_down', error_description: 'polling too quickly' };
+        return;
+      }
+    }
     await next();
   });
   server.on('request', provider.callback());
