@@ -237,3 +237,73 @@ fn an_auth_param_overrides_a_preset_one() {
     assert_eq!(url.matches("prompt=").count(), 1, "{url}");
     assert_eq!(acc["auth_params"], json!([["prompt", "login consent"]]));
 }
+
+/// GitHub's answers as it sends them without `Accept: application/json`: form-encoded, errors
+/// with status 200 (played by the fake's token endpoint; the rest of the flow is the fake's).
+#[test]
+fn github_form_encoded_answers_and_bad_refresh_token_mean_log_in_again() {
+    let t = T::new();
+    let secret = t.dir.path().join("gh-secret");
+    std::fs::write(&secret, CLIENT_SECRET).unwrap();
+    let form = |body: &str| FaultKind::Raw {
+        status: 200,
+        headers: vec![(
+            "content-type".into(),
+            "application/x-www-form-urlencoded; charset=utf-8".into(),
+        )],
+        body: body.into(),
+    };
+    t.fake.inject(
+        Fault::new("/api/token", form("access_token=gho_16C7e42F292c6912E7710c838347Ae178B4a&expires_in=28800&refresh_token=ghr_1B4a2e77838347a7E420ce178F2E7c6912E169246c34E1ccbF66C46812d16D5B1A9Dc86A1498&refresh_token_expires_in=15811200&scope=repo&token_type=bearer")).times(1),
+    );
+    let (auth, token, api) = (
+        format!("{}/authorize", t.fake.accounts_base()),
+        format!("{}/api/token", t.fake.accounts_base()),
+        t.fake.api_base(),
+    );
+    login_ok(
+        &t,
+        "gh",
+        &[
+            "--provider",
+            "github",
+            "--auth-url",
+            &auth,
+            "--token-url",
+            &token,
+            "--api-base",
+            &api,
+            "--client-id",
+            CLIENT_ID,
+            "--client-secret-file",
+            secret.to_str().unwrap(),
+            "--scope",
+            "user-library-read",
+        ],
+        &[("SPOTIFY_CLIENT_SECRET", "")],
+    );
+    let acc = read_json(&t.account_path("gh"));
+    assert_eq!(
+        acc["access_token"],
+        "gho_16C7e42F292c6912E7710c838347Ae178B4a"
+    );
+    assert_eq!(acc["scopes"], serde_json::json!(["repo"]));
+    assert_eq!(acc["client_auth"], "body");
+    t.fake.inject(
+        Fault::new(
+            "/api/token",
+            form("error=bad_refresh_token&error_description=The+refresh+token+passed+is+incorrect+or+expired.&error_uri=https%3A%2F%2Fdocs.github.com"),
+        )
+        .times(1),
+    );
+    let o = t.run(&["refresh", "-a", "gh"]);
+    assert_code(&o, 3);
+    assert!(
+        stderr(&o).contains("the refresh token was refused (bad_refresh_token"),
+        "{}",
+        stderr(&o)
+    );
+    let o = t.run(&["refresh", "-a", "gh"]);
+    assert_code(&o, 3);
+    assert!(stderr(&o).contains("needs a new login"), "{}", stderr(&o));
+}
