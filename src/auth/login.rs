@@ -26,8 +26,6 @@ use std::net::IpAddr;
 use std::time::Duration;
 
 pub const DEFAULT_REDIRECT: &str = "http://127.0.0.1:8888/callback";
-pub const KAKAO_AUTH: &str = "https://kauth.kakao.com";
-pub const KAKAO_API: &str = "https://kapi.kakao.com";
 
 /// Where a provider authorizes, hands out tokens, and serves its API.
 pub struct Endpoints {

@@ -172,6 +172,13 @@ mod tests {
             assert_eq!(PRESETS.iter().filter(|r| r.provider == p).count(), 1);
             assert_eq!(preset(p).provider, p);
         }
+        // The app account and the environment's defaults name the same Spotify hosts.
+        let sp = preset(Provider::Spotify);
+        assert_eq!(sp.api_base, Some(crate::context::DEFAULT_API_BASE));
+        assert_eq!(
+            sp.token_url.unwrap(),
+            format!("{}/api/token", crate::context::DEFAULT_ACCOUNTS_BASE)
+        );
         let ms = preset(Provider::Microsoft);
         assert_eq!(
             ms.url(ms.token_url, Some("contoso")).unwrap(),

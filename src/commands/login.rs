@@ -7,7 +7,7 @@
 //! replaced only once the new tokens are in hand.
 
 use crate::auth::discovery::{Metadata, discover};
-use crate::auth::login::{self, Client, DEFAULT_REDIRECT, Endpoints, KAKAO_API, KAKAO_AUTH, Login};
+use crate::auth::login::{self, Client, DEFAULT_REDIRECT, Endpoints, Login};
 use crate::auth::provider::{Revocation, preset};
 use crate::auth::session::{lock_wait, split_scopes};
 use crate::cli::{ClientAuthArg, LoginArgs, ProviderArg};
@@ -184,12 +184,18 @@ fn endpoints(
         prev.map(|p| p.api_base.as_str()).filter(|a| !a.is_empty()),
         "stored API base",
     )?;
+    // The row's endpoints, for the providers whose hosts an environment variable can move.
+    let row_url = |u: Option<&'static str>| {
+        u.map(|u| check_base(u, "provider endpoint"))
+            .transpose()?
+            .ok_or_else(|| Error::Internal(format!("no endpoint in the {} row", provider.as_str())))
+    };
     let (auth, token, api) = match provider {
         Provider::Spotify => {
             let (auth, token) = match (&ctx.accounts_base_env, prev_auth, prev_token) {
                 (None, Some(a), Some(t)) => (a, t),
-                _ => {
-                    let base = ctx.accounts_base();
+                (None, ..) => (row_url(row.auth_url)?, row_url(row.token_url)?),
+                (Some(base), ..) => {
                     let b = base.as_str().trim_end_matches('/');
                     (
                         check_base(&format!("{b}/authorize"), "SPOTCTL_ACCOUNTS_BASE")?,
@@ -199,7 +205,8 @@ fn endpoints(
             };
             let api = match (&ctx.api_base_env, prev_api) {
                 (None, Some(a)) => a,
-                _ => ctx.api_base(),
+                (None, None) => row_url(row.api_base)?,
+                (Some(env), _) => env.clone(),
             };
             (auth, token, Some(api))
         }
@@ -207,8 +214,8 @@ fn endpoints(
             let auth_env = env("SPOTCTL_KAKAO_AUTH_BASE");
             let (auth, token) = match (&auth_env, prev_auth, prev_token) {
                 (None, Some(a), Some(t)) => (a, t),
-                _ => {
-                    let base = auth_env.unwrap_or_else(|| KAKAO_AUTH.into());
+                (None, ..) => (row_url(row.auth_url)?, row_url(row.token_url)?),
+                (Some(base), ..) => {
                     let a = base.trim_end_matches('/');
                     (
                         check_base(&format!("{a}/oauth/authorize"), "SPOTCTL_KAKAO_AUTH_BASE")?,
@@ -218,10 +225,8 @@ fn endpoints(
             };
             let api = match (env("SPOTCTL_KAKAO_API_BASE"), prev_api) {
                 (None, Some(a)) => a,
-                (e, _) => check_base(
-                    &e.unwrap_or_else(|| KAKAO_API.into()),
-                    "SPOTCTL_KAKAO_API_BASE",
-                )?,
+                (None, None) => row_url(row.api_base)?,
+                (Some(e), _) => check_base(&e, "SPOTCTL_KAKAO_API_BASE")?,
             };
             (auth, token, Some(api))
         }
