@@ -122,11 +122,14 @@ fn settings(
     };
     let credentials_from = match (&secret, prev) {
         // Logging in again with what the account holds: say where that came from first.
-        (Some(_), Some(p)) if args.client_id.is_none() && args.client_secret_file.is_none() => p
-            .oauth
-            .credentials_from
-            .clone()
-            .unwrap_or_else(|| "the client id and secret stored in the account".into()),
+        (Some(_), Some(p))
+            if args.client_id.is_none() && secret_from == "stored in the account" =>
+        {
+            p.oauth
+                .credentials_from
+                .clone()
+                .unwrap_or_else(|| "the client id and secret stored in the account".into())
+        }
         (Some(_), _) => format!("the client id ({id_from}) and secret ({secret_from})"),
         (None, _) => format!("the client id ({id_from})"),
     };

@@ -307,3 +307,32 @@ fn github_form_encoded_answers_and_bad_refresh_token_mean_log_in_again() {
     assert_code(&o, 3);
     assert!(stderr(&o).contains("needs a new login"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_refresh_refused_as_invalid_client_names_where_the_secret_came_from_at_login() {
+    let t = T::new();
+    let file = t.dir.path().join("spotify-secret");
+    std::fs::write(&file, CLIENT_SECRET).unwrap();
+    let file = file.display().to_string();
+    login_ok(
+        &t,
+        "alice",
+        &["--client-secret-file", &file],
+        &[("SPOTIFY_CLIENT_SECRET", "")],
+    );
+    let path = t.account_path("alice");
+    let mut acc = read_json(&path);
+    // The secret was rotated in the dashboard since.
+    acc["client_secret"] = "0000000000000000000000000000dead".into();
+    write_account(&path, &acc);
+    let o = t.run(&["refresh", "-a", "alice"]);
+    assert_code(&o, 3);
+    let err = stderr(&o);
+    assert!(err.contains("invalid_client"), "{err}");
+    assert!(
+        err.contains(&format!(
+            "the client id (SPOTIFY_CLIENT_ID) and secret (--client-secret-file {file})"
+        )),
+        "{err}"
+    );
+}
