@@ -80,6 +80,7 @@ async fn app_session(ctx: Arc<Ctx>) -> Result<Session> {
         client_auth: ClientAuth::Basic,
         from: "SPOTIFY_CLIENT_ID / SPOTIFY_CLIENT_SECRET".into(),
         scopes: Vec::new(),
+        token_params: Vec::new(),
     };
     let acc = client_credentials_account(&*ctx.http()?, app, learned).await?;
     ctx.store.save(&name, &acc)?;
@@ -100,6 +101,8 @@ pub struct AppCredentials {
     pub from: String,
     /// `--scope`: sent as `scope` (Entra ID requires one for client credentials).
     pub scopes: Vec<String>,
+    /// `--token-param`: sent with this request and every later one.
+    pub token_params: Vec<(String, String)>,
 }
 
 /// Gets an app-only token (client credentials grant) and builds the account that stores it.
@@ -119,7 +122,10 @@ pub async fn client_credentials_account(
     }
     .request(
         GrantKind::ClientCredentials,
-        token::client_credentials_params(&app.scopes),
+        token::client_credentials_params(&app.scopes)
+            .into_iter()
+            .chain(app.token_params.iter().cloned())
+            .collect(),
     )
     .await?;
     let t = now();
@@ -150,6 +156,7 @@ pub async fn client_credentials_account(
         learned: learned.unwrap_or_default(),
         oauth: crate::store::OAuthExtras {
             credentials_from: Some(app.from),
+            token_params: app.token_params,
             ..Default::default()
         },
     })

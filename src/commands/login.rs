@@ -463,6 +463,7 @@ async fn client_credentials(
         client_auth,
         from,
         scopes,
+        token_params: ep.token_params,
     };
     let acc = crate::auth::client_credentials_account(&*ctx.http()?, app, learned).await?;
     let _lock = ctx.store.lock(name, lock_wait(ctx)).await?;

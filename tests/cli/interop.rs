@@ -1134,3 +1134,52 @@ fn device_login_backs_off_five_seconds_after_slow_down() {
         "interval 5 s + 5 s after slow_down: {gap} ms"
     );
 }
+
+#[test]
+fn a_token_param_reaches_the_server_rfc_8707_resource() {
+    let w = world!(json!({
+        "resourceServer": "https://api.example.com",
+        "clients": [client("res1", "res-secret", "client_secret_basic", "http://127.0.0.1:1/cb")],
+    }));
+    let file = w.secret_file("res-secret");
+    let token = w.oidc.url("/token");
+    let cc = |name: &str, resource: &str| {
+        let param = format!("resource={resource}");
+        w.t.run(&[
+            "login",
+            "--client-credentials",
+            "-a",
+            name,
+            "--provider",
+            "custom",
+            "--token-url",
+            &token,
+            "--client-id",
+            "res1",
+            "--client-secret-file",
+            &file,
+            "--scope",
+            "api:read",
+            "--token-param",
+            &param,
+        ])
+    };
+    // A resource the server does not know is refused: the parameter reached it.
+    let o = cc("other", "https://other.example.com");
+    assert_code(&o, 3);
+    assert!(stderr(&o).contains("invalid_target"), "{}", stderr(&o));
+    assert_code(&cc("res", "https://api.example.com"), 0);
+    assert_eq!(
+        w.stored("res")["token_params"],
+        json!([["resource", "https://api.example.com"]])
+    );
+    // Every refresh sends it again (an unknown one stored would now fail the refresh).
+    assert_code(&w.t.run(&["refresh", "-a", "res"]), 0);
+    let path = w.t.account_path("res");
+    let mut acc = read_json(&path);
+    acc["token_params"] = json!([["resource", "https://other.example.com"]]);
+    write_account(&path, &acc);
+    let o = w.t.run(&["refresh", "-a", "res"]);
+    assert_code(&o, 3);
+    assert!(stderr(&o).contains("invalid_target"), "{}", stderr(&o));
+}

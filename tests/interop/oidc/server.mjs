@@ -13,7 +13,7 @@
 // flow, RFC 9207 `iss` in every authorization response.
 
 import http from 'node:http';
-import Provider from 'oidc-provider';
+import Provider, { errors } from 'oidc-provider';
 
 const config = JSON.parse(process.argv[2] || '{}');
 
@@ -37,6 +37,14 @@ server.listen(0, '127.0.0.1', () => {
       deviceFlow: { enabled: true },
       revocation: { enabled: true },
       introspection: { enabled: true },
+      // RFC 8707 `resource`, when a test names one resource server (`resourceServer: URL`).
+      resourceIndicators: {
+        enabled: !!config.resourceServer,
+        getResourceServerInfo: (_ctx, indicator) => {
+          if (indicator !== config.resourceServer) throw new errors.InvalidTarget();
+          return { scope: 'api:read', audience: indicator, accessTokenFormat: 'opaque' };
+        },
+      },
     },
     // Refresh tokens for every grant that may have them (not only with offline_access and
     // prompt=consent), rotated on every use when asked: a reused rotated refresh token then
