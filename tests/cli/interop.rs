@@ -1183,3 +1183,39 @@ fn a_token_param_reaches_the_server_rfc_8707_resource() {
     assert_code(&o, 3);
     assert!(stderr(&o).contains("invalid_target"), "{}", stderr(&o));
 }
+
+#[test]
+fn logging_in_again_discovers_again_from_the_stored_issuer() {
+    let (w, redirect, file) = web_world!("again1", "again-secret", "client_secret_basic");
+    discovered_login(&w, "a", "again1", &file, &redirect);
+    let before = w.oidc.count("GET /.well-known/oauth-authorization-server");
+    // `spotctl login -a a` alone, as the invalid_grant advice says.
+    let mut l = start_login(&w.t, &["-a", "a"], &[("SPOTIFY_CLIENT_SECRET", "")]);
+    let url = l.url();
+    assert!(url.starts_with(&w.oidc.url("/auth?")), "{url}");
+    Browser::new(&w.oidc).approve(&url);
+    let (code, err) = l.finish();
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(
+        w.oidc.count("GET /.well-known/oauth-authorization-server"),
+        before + 1
+    );
+    assert_eq!(w.stored("a")["issuer"], w.oidc.issuer);
+}
+
+#[test]
+fn discovery_falls_back_to_the_openid_configuration() {
+    let (w, redirect, file) = web_world!(
+        "oidc1",
+        "oidc-secret",
+        "client_secret_basic",
+        json!({"openidOnly": true})
+    );
+    discovered_login(&w, "o", "oidc1", &file, &redirect);
+    assert_eq!(
+        w.oidc.count("GET /.well-known/oauth-authorization-server"),
+        1
+    );
+    assert_eq!(w.oidc.count("GET /.well-known/openid-configuration"), 1);
+    assert_eq!(w.stored("o")["issuer"], w.oidc.issuer);
+}

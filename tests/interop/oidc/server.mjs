@@ -8,9 +8,11 @@
 // `READY port=<port>` on stdout, and exits when its stdin closes (the test ended, whatever
 // way). GET /_test/stats answers how many requests each endpoint got (the tests count token
 // requests with it) and when each POST /token came; `slowDownPolls: N` answers the first N
-// token requests with `slow_down`. Everything else is the library's own behaviour: its dev login and consent
-// pages (any login, any password), discovery, rotation, revocation, introspection, the device
-// flow, RFC 9207 `iss` in every authorization response.
+// token requests with `slow_down`; `openidOnly` hides the RFC 8414 metadata address;
+// `resourceServer: URL` turns on RFC 8707 resource indicators for that one resource.
+// Everything else is the library's own behaviour: its dev login and consent pages (any login,
+// any password), discovery, rotation, revocation, introspection, the device flow, RFC 9207
+// `iss` in every authorization response.
 
 import http from 'node:http';
 import Provider, { errors } from 'oidc-provider';
@@ -67,6 +69,12 @@ server.listen(0, '127.0.0.1', () => {
       return;
     }
     bump(`${ctx.method} ${ctx.path}`);
+    // `openidOnly`: metadata at the OpenID address only, as many servers have it.
+    if (config.openidOnly && ctx.path.startsWith('/.well-known/oauth-authorization-server')) {
+      ctx.status = 404;
+      ctx.body = { error: 'not_found' };
+      return;
+    }
     if (ctx.method === 'POST' && ctx.path === '/token') {
       counts.token_times.push(Date.now() - started);
       // The library never answers slow_down itself; `slowDownPolls` makes the first polls get
