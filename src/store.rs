@@ -30,7 +30,7 @@ mod os;
 pub mod pause;
 use account::io_limits;
 pub use account::{
-    Account, ClientAuth, Grant, Learned, Provider, User, VERSION, now, parse_account,
+    Account, ClientAuth, Grant, Learned, OAuthExtras, Provider, User, VERSION, now, parse_account,
 };
 use os::regular_file;
 use std::fs::{self, File};
@@ -445,6 +445,7 @@ mod tests {
             user: None,
             updated_at: 1,
             learned: Learned::default(),
+            oauth: Default::default(),
         }
     }
 

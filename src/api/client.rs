@@ -24,6 +24,7 @@ impl Api {
 
     /// `base` + `path` (which may carry a query), e.g. `/artists/ID/albums?limit=50`.
     pub fn url(&self, path_and_query: &str) -> Result<url::Url> {
+        self.session.require_api()?;
         let base = self.base().as_str().trim_end_matches('/');
         let p = path_and_query.trim_start_matches('/');
         url::Url::parse(&format!("{base}/{p}")).map_err(|e| {

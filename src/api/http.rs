@@ -239,6 +239,11 @@ impl Http {
         if let Some((id, secret)) = &req.basic {
             rb = rb.basic_auth(id, Some(secret.expose()));
         }
+        if req.bearer.is_none() {
+            // The OAuth endpoints (token, discovery, revocation, device): GitHub answers
+            // form-encoded unless asked for JSON.
+            rb = rb.header(reqwest::header::ACCEPT, "application/json");
+        }
         rb = match &req.body {
             Body::Empty => rb,
             Body::Form(f) => rb.form(f),

@@ -36,8 +36,24 @@ pub enum Outcome {
     StateMismatch,
 }
 
+/// RFC 9207: the `iss` an authorization response must carry (discovery's issuer), and whether
+/// it must be there at all (the server advertised `authorization_response_iss_parameter_supported`).
+#[derive(Debug, Clone, Default)]
+pub struct IssCheck {
+    pub issuer: Option<String>,
+    pub required: bool,
+}
+
 /// What a redirect's query says, or None when it carries neither `code` nor `error`.
+#[cfg(test)]
 pub fn interpret(query: &str, expected_state: &str) -> Option<Outcome> {
+    interpret_with(query, expected_state, &IssCheck::default())
+}
+
+/// [`interpret`], with `iss` checked: a wrong one, or a missing one the server promised, is
+/// refused like a wrong `state` (a mix-up attack sends another server's answer here).
+pub fn interpret_with(query: &str, expected_state: &str, iss_check: &IssCheck) -> Option<Outcome> {
+    let mut iss = None;
     let mut code = None;
     let mut error = None;
     let mut description = None;
@@ -48,6 +64,7 @@ pub fn interpret(query: &str, expected_state: &str) -> Option<Outcome> {
             "error" if error.is_none() => error = Some(v.into_owned()),
             "error_description" => description = Some(v.into_owned()),
             "state" if state.is_none() => state = Some(v.into_owned()),
+            "iss" if iss.is_none() => iss = Some(v.into_owned()),
             _ => {}
         }
     }
@@ -55,6 +72,14 @@ pub fn interpret(query: &str, expected_state: &str) -> Option<Outcome> {
         return None;
     }
     if !state.as_deref().is_some_and(|s| ct_eq(s, expected_state)) {
+        return Some(Outcome::StateMismatch);
+    }
+    let iss_ok = match (&iss, &iss_check.issuer) {
+        (Some(got), Some(want)) => got == want,
+        (None, _) => !iss_check.required,
+        (Some(_), None) => true,
+    };
+    if !iss_ok {
         return Some(Outcome::StateMismatch);
     }
     Some(match (code, error) {
@@ -73,6 +98,7 @@ pub fn interpret(query: &str, expected_state: &str) -> Option<Outcome> {
 struct Shared {
     path: String,
     state: String,
+    iss: IssCheck,
     /// `Host` values a browser sends for our address (`127.0.0.1:PORT`, `[::1]:PORT`,
     /// `localhost:PORT`).
     hosts: Vec<String>,
@@ -107,7 +133,8 @@ async fn handle(
     if uri.path() != shared.path {
         return (StatusCode::NOT_FOUND, Html("not found")).into_response();
     }
-    let Some(outcome) = interpret(q.as_deref().unwrap_or(""), &shared.state) else {
+    let Some(outcome) = interpret_with(q.as_deref().unwrap_or(""), &shared.state, &shared.iss)
+    else {
         return (StatusCode::NOT_FOUND, Html("not found")).into_response();
     };
     let host_ok = |h: &str| shared.hosts.iter().any(|a| a.eq_ignore_ascii_case(h));
@@ -120,7 +147,7 @@ async fn handle(
         // Forged (a web page's fetch, another local program): refused, and the login goes on.
         if !shared.warned.swap(true, Ordering::Relaxed) {
             eprintln!(
-                "spotctl: warning: ignored a request to the login callback with a wrong `state` or Host (another page or program, not this login); still waiting for the real one"
+                "spotctl: warning: ignored a request to the login callback with a wrong `state`, `iss` or Host (another page, program or server, not this login); still waiting for the real one"
             );
         }
         return (StatusCode::BAD_REQUEST, Html(PAGE_STATE)).into_response();
@@ -218,7 +245,13 @@ async fn serve(
 }
 
 /// Binds `ip:port` (port 0: any free port) and serves `path` until an answer arrives.
-pub async fn start(ip: IpAddr, port: u16, path: &str, state: &str) -> Result<Server> {
+pub async fn start(
+    ip: IpAddr,
+    port: u16,
+    path: &str,
+    state: &str,
+    iss: IssCheck,
+) -> Result<Server> {
     if !ip.is_loopback() {
         return Err(Error::Internal(
             "the callback server only listens on loopback".into(),
@@ -251,6 +284,7 @@ pub async fn start(ip: IpAddr, port: u16, path: &str, state: &str) -> Result<Ser
     let shared = Arc::new(Shared {
         path: path.to_string(),
         state: state.to_string(),
+        iss,
         hosts,
         warned: AtomicBool::new(false),
         tx: Mutex::new(Some(tx)),
@@ -291,19 +325,59 @@ mod tests {
         assert!(interpret("", st).is_none());
         assert!(interpret("foo=bar&state=s7a7e", st).is_none());
         assert!(matches!(
-            interpret_pasted("  http://127.0.0.1:8888/callback?code=xyz&state=s7a7e#_=_ \n", st),
+            interpret_pasted("  http://127.0.0.1:8888/callback?code=xyz&state=s7a7e#_=_ \n", st, &IssCheck::default()),
             Some(Outcome::Code(c)) if c.expose() == "xyz"
         ));
+        let iss = IssCheck {
+            issuer: Some("https://as.example".into()),
+            required: true,
+        };
         assert!(matches!(
-            interpret_pasted("code=xyz&state=s7a7e", st),
+            interpret_with("code=a&state=s7a7e&iss=https%3A%2F%2Fas.example", st, &iss),
             Some(Outcome::Code(_))
         ));
         assert!(matches!(
-            interpret_pasted("'http://127.0.0.1:8888/callback?code=xyz&state=s7a7e'", st),
+            interpret_with(
+                "code=a&state=s7a7e&iss=https%3A%2F%2Fevil.example",
+                st,
+                &iss
+            ),
+            Some(Outcome::StateMismatch)
+        ));
+        assert!(matches!(
+            interpret_with("code=a&state=s7a7e", st, &iss),
+            Some(Outcome::StateMismatch)
+        ));
+        let optional = IssCheck {
+            issuer: Some("https://as.example".into()),
+            required: false,
+        };
+        assert!(matches!(
+            interpret_with("code=a&state=s7a7e", st, &optional),
             Some(Outcome::Code(_))
         ));
         assert!(matches!(
-            interpret_pasted("<http://127.0.0.1/callback?code=xyz&state=s7a7e>\r\n", st),
+            interpret_with("code=a&state=s7a7e&iss=x", st, &optional),
+            Some(Outcome::StateMismatch)
+        ));
+        assert!(matches!(
+            interpret_pasted("code=xyz&state=s7a7e", st, &IssCheck::default()),
+            Some(Outcome::Code(_))
+        ));
+        assert!(matches!(
+            interpret_pasted(
+                "'http://127.0.0.1:8888/callback?code=xyz&state=s7a7e'",
+                st,
+                &IssCheck::default()
+            ),
+            Some(Outcome::Code(_))
+        ));
+        assert!(matches!(
+            interpret_pasted(
+                "<http://127.0.0.1/callback?code=xyz&state=s7a7e>\r\n",
+                st,
+                &IssCheck::default()
+            ),
             Some(Outcome::Code(_))
         ));
     }
@@ -319,7 +393,7 @@ mod tests {
                 }
                 _ => {}
             }
-            let _ = interpret_pasted(&q, &st);
+            let _ = interpret_pasted(&q, &st, &IssCheck::default());
         }
     }
 }

@@ -4,9 +4,13 @@
 //! nothing of the command line (`commands/login.rs` turns the flags into them).
 
 pub mod callback;
+pub mod device;
+pub mod discovery;
 pub mod login;
 pub mod paste;
 pub mod pkce;
+pub mod provider;
+pub mod revoke;
 pub mod session;
 pub mod token;
 
@@ -74,6 +78,9 @@ async fn app_session(ctx: Arc<Ctx>) -> Result<Session> {
         client_id: id.trim().to_string(),
         secret,
         client_auth: ClientAuth::Basic,
+        from: "SPOTIFY_CLIENT_ID / SPOTIFY_CLIENT_SECRET".into(),
+        scopes: Vec::new(),
+        token_params: Vec::new(),
     };
     let acc = client_credentials_account(&*ctx.http()?, app, learned).await?;
     ctx.store.save(&name, &acc)?;
@@ -90,6 +97,12 @@ pub struct AppCredentials {
     pub client_id: String,
     pub secret: Secret,
     pub client_auth: ClientAuth,
+    /// Where the id and secret came from, for the `invalid_client` advice.
+    pub from: String,
+    /// `--scope`: sent as `scope` (Entra ID requires one for client credentials).
+    pub scopes: Vec<String>,
+    /// `--token-param`: sent with this request and every later one.
+    pub token_params: Vec<(String, String)>,
 }
 
 /// Gets an app-only token (client credentials grant) and builds the account that stores it.
@@ -105,10 +118,14 @@ pub async fn client_credentials_account(
         client_secret: Some(&app.secret),
         client_auth: app.client_auth,
         account: "",
+        credentials: &app.from,
     }
     .request(
         GrantKind::ClientCredentials,
-        vec![("grant_type".into(), "client_credentials".into())],
+        token::client_credentials_params(&app.scopes)
+            .into_iter()
+            .chain(app.token_params.iter().cloned())
+            .collect(),
     )
     .await?;
     let t = now();
@@ -127,7 +144,7 @@ pub async fn client_credentials_account(
             .scope
             .as_deref()
             .map(session::split_scopes)
-            .unwrap_or_default(),
+            .unwrap_or(app.scopes),
         access_token: resp.access_token,
         token_type: resp.token_type,
         expires_at: t + resp.expires_in,
@@ -137,6 +154,11 @@ pub async fn client_credentials_account(
         user: None,
         updated_at: t,
         learned: learned.unwrap_or_default(),
+        oauth: crate::store::OAuthExtras {
+            credentials_from: Some(app.from),
+            token_params: app.token_params,
+            ..Default::default()
+        },
     })
 }
 

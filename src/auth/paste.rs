@@ -3,12 +3,12 @@
 //! `< /dev/zero` must not eat memory), and the line read as a redirect (through the same
 //! [`interpret`] as the callback server, so the two ways in behave the same).
 
-use crate::auth::callback::{Outcome, interpret};
+use crate::auth::callback::{IssCheck, Outcome, interpret_with};
 use std::io::BufRead;
 use tokio::sync::mpsc;
 
 /// A line pasted by the user: the full redirected URL, or just its query string.
-pub fn interpret_pasted(line: &str, expected_state: &str) -> Option<Outcome> {
+pub fn interpret_pasted(line: &str, expected_state: &str, iss: &IssCheck) -> Option<Outcome> {
     // Copied addresses often come with quotes or angle brackets around them.
     let line = line
         .trim()
@@ -18,7 +18,7 @@ pub fn interpret_pasted(line: &str, expected_state: &str) -> Option<Outcome> {
         None => line,
     };
     let query = query.split('#').next().unwrap_or(query);
-    interpret(query, expected_state)
+    interpret_with(query, expected_state, iss)
 }
 
 /// The longest pasted line read: real redirect URLs are a few hundred bytes.

@@ -169,15 +169,31 @@ pub async fn ensure(ctx: &Ctx, name: &str, need: Need<'_>) -> Result<(Account, b
         tracing::debug!("account {name}: another process already refreshed it");
         return Ok((acc, false));
     }
+    if let Some(at) = acc.oauth.refresh_refused_at
+        && acc.grant == Grant::AuthorizationCode
+    {
+        // Remembered from an earlier run: asking again would get the same answer.
+        return Err(login_needed(name, at));
+    }
     let http = ctx.http()?;
     // Room for the answer first: a rotated refresh token that cannot be stored is lost. The
     // writes (with their fsyncs) run off the runtime: a renewal in the middle of a crawl must
     // not stall the requests in flight.
     let (s, n) = (store.clone(), name.to_string());
     let reserved = blocking::run(move || s.reserve(&n)).await?;
-    // A refused refresh token (`invalid_grant`) leaves the file exactly as
-    // it was, like any other failure: nothing is wiped, nothing rewritten.
-    let fresh = renew(ctx, &http, name, &acc).await?;
+    // A refused refresh token (`invalid_grant`) is remembered (nothing else changes: the
+    // tokens stay as they were); any other failure leaves the file exactly as it was.
+    let fresh = match renew(ctx, &http, name, &acc).await {
+        Ok(f) => f,
+        Err(Error::Auth(m)) if m.starts_with(crate::auth::token::REFRESH_REFUSED) => {
+            let mut marked = acc.clone();
+            marked.oauth.refresh_refused_at = Some(now());
+            let (s, n) = (store.clone(), name.to_string());
+            blocking::run(move || s.commit(&n, &marked, reserved)).await?;
+            return Err(Error::Auth(m));
+        }
+        Err(e) => return Err(e),
+    };
     let (s, n, f) = (store.clone(), name.to_string(), fresh.clone());
     blocking::run(move || s.commit(&n, &f, reserved)).await?;
     tracing::debug!(
@@ -185,6 +201,15 @@ pub async fn ensure(ctx: &Ctx, name: &str, need: Need<'_>) -> Result<(Account, b
         crate::duration::human(fresh.expires_at.saturating_sub(now()))
     );
     Ok((fresh, true))
+}
+
+/// `token`/`refresh` on an account whose refresh token the provider refused (exit 3, no
+/// request).
+pub fn login_needed(name: &str, at: i64) -> Error {
+    Error::auth(format!(
+        "account \"{name}\" needs a new login: the provider refused its refresh token {} ago; run `spotctl login -a {name}`",
+        crate::duration::human(now().saturating_sub(at).max(1))
+    ))
 }
 
 /// Runs the grant that yields a new access token for `acc` and merges the answer.
@@ -196,7 +221,11 @@ async fn renew(
 ) -> Result<Account> {
     let url = token_url(ctx, acc);
     crate::env::check_base(&url, "token URL")?;
+    let credentials = acc.oauth.credentials_from.clone().unwrap_or_else(|| {
+        format!("the client id and secret stored in account \"{name}\" at its login")
+    });
     let client = TokenClient {
+        credentials: &credentials,
         http,
         token_url: &url,
         client_id: &acc.client_id,
@@ -204,14 +233,12 @@ async fn renew(
         client_auth: acc.client_auth,
         account: name,
     };
+    let extra = acc.oauth.token_params.iter().cloned();
     let resp = match acc.grant {
         Grant::ClientCredentials => {
-            client
-                .request(
-                    GrantKind::ClientCredentials,
-                    vec![("grant_type".into(), "client_credentials".into())],
-                )
-                .await?
+            let mut p = crate::auth::token::client_credentials_params(&acc.scopes);
+            p.extend(extra);
+            client.request(GrantKind::ClientCredentials, p).await?
         }
         Grant::AuthorizationCode => {
             let Some(rt) = &acc.refresh_token else {
@@ -225,7 +252,10 @@ async fn renew(
                     vec![
                         ("grant_type".into(), "refresh_token".into()),
                         ("refresh_token".into(), rt.expose().to_string()),
-                    ],
+                    ]
+                    .into_iter()
+                    .chain(extra)
+                    .collect(),
                 )
                 .await?
         }
@@ -284,6 +314,11 @@ impl Session {
         check_origins(&ctx, name, &acc)?;
         let api_base = match (&ctx.api_base_env, acc.provider) {
             (Some(env), Provider::Spotify) => env.clone(),
+            // A token-only account (logged in without --api-base): `api` refuses it
+            // ([`Session::require_api`]); the token endpoint stands in, never used.
+            _ if acc.api_base.is_empty() => {
+                crate::env::check_base(&acc.token_url, &format!("token URL of account {name}"))?
+            }
             _ => crate::env::check_base(&acc.api_base, &format!("API base of account {name}"))?,
         };
         let fresh = acc
@@ -319,6 +354,17 @@ impl Session {
 
     pub fn api_base(&self) -> &url::Url {
         &self.api_base
+    }
+
+    /// An account logged in for tokens only has no API to call.
+    pub fn require_api(&self) -> Result<()> {
+        match self.account.try_lock() {
+            Ok(a) if a.api_base.is_empty() => Err(Error::usage(format!(
+                "account \"{}\" has no API base (it was logged in for tokens only); log in again with --api-base URL",
+                self.name
+            ))),
+            _ => Ok(()),
+        }
     }
 
     /// A copy of the account as this run knows it.

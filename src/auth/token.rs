@@ -53,7 +53,14 @@ pub enum GrantKind {
     ClientCredentials,
     AuthorizationCode,
     Refresh,
+    /// RFC 8628 polling: `authorization_pending` and `slow_down` are not failures.
+    Device,
 }
+
+/// RFC 8628 §3.5 answers while the user has not finished: the messages `oauth_error` gives
+/// them, for the poller to tell apart.
+pub const DEVICE_PENDING: &str = "authorization_pending";
+pub const DEVICE_SLOW_DOWN: &str = "slow_down";
 
 pub struct TokenClient<'a> {
     pub http: &'a Http,
@@ -63,6 +70,26 @@ pub struct TokenClient<'a> {
     pub client_auth: ClientAuth,
     /// Account name, for "run `spotctl login -a NAME`".
     pub account: &'a str,
+    /// Where the client id and secret came from, for the `invalid_client` advice ("the client
+    /// id (--client-id) and secret (--client-secret-file /path)").
+    pub credentials: &'a str,
+}
+
+/// The client credentials grant's parameters: the scope when one was asked for.
+pub fn client_credentials_params(scopes: &[String]) -> Vec<(String, String)> {
+    let mut p = vec![("grant_type".into(), "client_credentials".into())];
+    if !scopes.is_empty() {
+        p.push(("scope".into(), scopes.join(" ")));
+    }
+    p
+}
+
+/// RFC 6749 §2.3.1: the client id and secret are `application/x-www-form-urlencoded` before
+/// they go into the Basic header. Letters, digits and `-._*` are unchanged (Spotify's hex
+/// secrets go out byte for byte); `+ / = %` and the rest are escaped as the servers expect.
+pub fn basic_credentials(id: &str, secret: &Secret) -> (String, Secret) {
+    let enc = |s: &str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+    (enc(id), Secret::new(enc(secret.expose())))
 }
 
 impl TokenClient<'_> {
@@ -77,13 +104,18 @@ impl TokenClient<'_> {
             .map_err(|e| Error::usage(format!("invalid token URL {}: {e}", self.token_url)))?;
         let mut secrets: Vec<String> = params
             .iter()
-            .filter(|(k, _)| matches!(k.as_str(), "code" | "code_verifier" | "refresh_token"))
+            .filter(|(k, _)| {
+                matches!(
+                    k.as_str(),
+                    "code" | "code_verifier" | "refresh_token" | "device_code"
+                )
+            })
             .map(|(_, v)| v.clone())
             .collect();
         let mut basic = None;
         match (self.client_auth, self.client_secret) {
             (ClientAuth::Basic, Some(secret)) => {
-                basic = Some((self.client_id.to_string(), secret.clone()));
+                basic = Some(basic_credentials(self.client_id, secret));
             }
             (_, secret) => {
                 params.push(("client_id".into(), self.client_id.to_string()));
@@ -94,13 +126,14 @@ impl TokenClient<'_> {
         }
         if let Some(s) = self.client_secret {
             secrets.push(s.expose().to_string());
-            // The Basic header carries it base64-encoded: an echo of the header is redacted too.
+            // The Basic header carries it form-encoded and base64-encoded: an echo of either
+            // is redacted too.
             use base64::Engine;
-            secrets.push(base64::engine::general_purpose::STANDARD.encode(format!(
-                "{}:{}",
-                self.client_id,
-                s.expose()
-            )));
+            let (id, enc) = basic_credentials(self.client_id, s);
+            secrets.push(enc.expose().to_string());
+            secrets.push(
+                base64::engine::general_purpose::STANDARD.encode(format!("{id}:{}", enc.expose())),
+            );
         }
         // None of them may reach any `spotctl:` line of this run, wherever echoed.
         secrets.iter().for_each(|s| crate::sanitize::remember(s));
@@ -137,6 +170,7 @@ impl TokenClient<'_> {
             kind,
             &label,
             self.account,
+            self.credentials,
         )
         .map_err(|e| redact_err(e, &secrets))
     }
@@ -183,7 +217,12 @@ pub fn parse_response(
     kind: GrantKind,
     label: &str,
     account: &str,
+    credentials: &str,
 ) -> Result<TokenResponse> {
+    // GitHub (and others) answer form-encoded unless asked for JSON; read those as the same
+    // object.
+    let converted = form_as_json(headers, body);
+    let body = converted.as_deref().unwrap_or(body);
     if (300..400).contains(&status) {
         let to = headers
             .get(reqwest::header::LOCATION)
@@ -195,6 +234,13 @@ pub fn parse_response(
         )));
     }
     if (200..300).contains(&status) {
+        // GitHub answers errors with 200 and an `error` field, no token.
+        if let Ok(err) = serde_json::from_slice::<RawError>(body)
+            && !serde_json::from_slice::<serde_json::Value>(body)
+                .is_ok_and(|v| v.get("access_token").is_some())
+        {
+            return Err(oauth_error(err, kind, account, credentials));
+        }
         // Never quoted: a broken 2xx body may still hold a live token.
         let raw: RawToken = serde_json::from_slice(body).map_err(|_| {
             Error::network(format!(
@@ -207,7 +253,7 @@ pub fn parse_response(
     if (400..500).contains(&status)
         && let Ok(err) = serde_json::from_slice::<RawError>(body)
     {
-        return Err(oauth_error(err, kind, account));
+        return Err(oauth_error(err, kind, account, credentials));
     }
     Err(Error::network(format!(
         "{label}: {status} {}: {}",
@@ -217,6 +263,28 @@ pub fn parse_response(
             .unwrap_or(""),
         excerpt(body)
     )))
+}
+
+/// A form-encoded token answer (`access_token=…&token_type=bearer`) as the JSON object it
+/// stands for; None when the body is not one (JSON bodies, HTML, anything else).
+fn form_as_json(headers: &reqwest::header::HeaderMap, body: &[u8]) -> Option<Vec<u8>> {
+    let form = headers
+        .get(reqwest::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|c| {
+            c.trim_start()
+                .to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
+    if !form {
+        return None;
+    }
+    let mut m = serde_json::Map::new();
+    for (k, v) in url::form_urlencoded::parse(body) {
+        m.entry(k.into_owned())
+            .or_insert(serde_json::Value::String(v.into_owned()));
+    }
+    Some(serde_json::Value::Object(m).to_string().into_bytes())
 }
 
 fn validate(raw: RawToken, label: &str) -> Result<TokenResponse> {
@@ -285,7 +353,10 @@ fn validate(raw: RawToken, label: &str) -> Result<TokenResponse> {
     })
 }
 
-fn oauth_error(err: RawError, kind: GrantKind, account: &str) -> Error {
+/// How the error for a refused refresh token starts, so the session can remember it.
+pub const REFRESH_REFUSED: &str = "the refresh token was refused";
+
+fn oauth_error(err: RawError, kind: GrantKind, account: &str, credentials: &str) -> Error {
     let desc = err
         .error_description
         .as_deref()
@@ -299,13 +370,22 @@ fn oauth_error(err: RawError, kind: GrantKind, account: &str) -> Error {
     let detail = format!("{}{desc}{code}", crate::api::ids::shown(&err.error));
     match (err.error.as_str(), kind) {
         ("invalid_client", _) | ("unauthorized_client", _) => Error::auth(format!(
-            "the client id or secret is wrong ({detail}); check SPOTIFY_CLIENT_ID / SPOTIFY_CLIENT_SECRET against your app's dashboard"
+            "the client id or secret is wrong ({detail}); check {credentials} against the app's settings at the provider"
         )),
-        ("invalid_grant", GrantKind::Refresh) => Error::auth(format!(
-            "the refresh token was refused ({detail}); it was revoked or has expired: run `spotctl login -a {account}`"
+        // GitHub says `bad_refresh_token`.
+        ("invalid_grant" | "bad_refresh_token", GrantKind::Refresh) => Error::auth(format!(
+            "{REFRESH_REFUSED} ({detail}); it was revoked or has expired: run `spotctl login -a {account}`"
         )),
         ("invalid_grant", GrantKind::AuthorizationCode) => Error::auth(format!(
             "the authorization code was refused ({detail}); run the login again"
+        )),
+        ("authorization_pending", GrantKind::Device) => Error::auth(DEVICE_PENDING),
+        ("slow_down", GrantKind::Device) => Error::auth(DEVICE_SLOW_DOWN),
+        ("expired_token", GrantKind::Device) => Error::auth(format!(
+            "the device code expired before the login was completed ({detail}); run `spotctl login --device -a {account}` again"
+        )),
+        ("access_denied", GrantKind::Device) => Error::auth(format!(
+            "the login was denied on the other device ({detail})"
         )),
         _ => Error::auth(format!("the token endpoint refused the request ({detail})")),
     }
@@ -324,6 +404,7 @@ mod tests {
             kind,
             "POST /api/token",
             "alice",
+            "SPOTIFY_CLIENT_ID / SPOTIFY_CLIENT_SECRET",
         )
     }
 
@@ -410,11 +491,60 @@ mod tests {
             reqwest::header::LOCATION,
             "https://evil.example/steal?x=1".parse().unwrap(),
         );
-        let e =
-            parse_response(302, &h, b"", GrantKind::Refresh, "POST /api/token", "a").unwrap_err();
+        let e = parse_response(
+            302,
+            &h,
+            b"",
+            GrantKind::Refresh,
+            "POST /api/token",
+            "a",
+            "c",
+        )
+        .unwrap_err();
         assert_eq!(e.exit_code(), 6);
         assert!(e.to_string().contains("not followed"));
         assert!(!e.to_string().contains("x=1"));
+    }
+
+    #[test]
+    fn basic_credentials_are_form_encoded_and_hex_secrets_are_unchanged() {
+        let hex = "0123456789abcdef0123456789abcdef";
+        let (id, s) = basic_credentials("3f9a1c0d", &Secret::new(hex));
+        assert_eq!((id.as_str(), s.expose()), ("3f9a1c0d", hex));
+        let (id, s) = basic_credentials("my app:1", &Secret::new("a+b/c=d%e~"));
+        assert_eq!(id, "my+app%3A1");
+        assert_eq!(s.expose(), "a%2Bb%2Fc%3Dd%25e%7E");
+    }
+
+    #[test]
+    fn form_encoded_answers_are_read_like_json() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            reqwest::header::CONTENT_TYPE,
+            "application/x-www-form-urlencoded; charset=utf-8"
+                .parse()
+                .unwrap(),
+        );
+        let ok = |body: &str| {
+            parse_response(
+                200,
+                &h,
+                body.as_bytes(),
+                GrantKind::AuthorizationCode,
+                "POST /t",
+                "a",
+                "c",
+            )
+        };
+        let t = ok("access_token=gho_abc&scope=repo%2Cgist&token_type=bearer").unwrap();
+        assert_eq!(t.access_token.expose(), "gho_abc");
+        assert_eq!(t.scope.as_deref(), Some("repo,gist"));
+        // GitHub's errors come with 200 and no token.
+        let e = ok("error=bad_verification_code&error_description=The+code+is+wrong").unwrap_err();
+        assert_eq!(e.exit_code(), 3);
+        assert!(e.to_string().contains("bad_verification_code"), "{e}");
+        let e = parse(200, r#"{"error":"bad_refresh_token"}"#, GrantKind::Refresh).unwrap_err();
+        assert_eq!(e.exit_code(), 3, "{e}");
     }
 
     #[test]
@@ -429,7 +559,7 @@ mod tests {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
         #[test]
         fn token_parser_never_panics(status in 100u16..600, body in proptest::collection::vec(proptest::num::u8::ANY, 0..300)) {
-            let _ = parse_response(status, &HeaderMap::new(), &body, GrantKind::Refresh, "POST /t", "a");
+            let _ = parse_response(status, &HeaderMap::new(), &body, GrantKind::Refresh, "POST /t", "a", "c");
         }
 
         #[test]

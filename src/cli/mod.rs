@@ -131,7 +131,11 @@ Examples:
     Accounts,
     /// Delete an account's stored tokens
     #[command(
-        after_help = "Examples:\n  spotctl logout -a bob\n  spotctl logout --all          # asks first\n  spotctl logout --all --yes    # in a script"
+        after_help = "Revokes the tokens at the provider first where the account has a revocation endpoint
+(RFC 7009: from --issuer discovery, or Google's; Kakao's logout); a failed revocation is a
+warning and the account is deleted anyway.
+
+Examples:\n  spotctl logout -a bob\n  spotctl logout -a corp --no-revoke\n  spotctl logout --all          # asks first\n  spotctl logout --all --yes    # in a script"
     )]
     Logout(LogoutArgs),
     /// Search the catalog
@@ -193,7 +197,14 @@ Examples:
   spotctl login -a bob --scope 'user-read-email user-read-private'
   spotctl login -a cronbox --no-browser          # over SSH: paste the redirected URL back
   spotctl login --client-credentials -a myapp    # app-only token, no user
-  spotctl login --provider kakao -a kakao --client-id REST_KEY --scope talk_message";
+  spotctl login --provider kakao -a kakao --client-id REST_KEY --scope talk_message
+  spotctl login -a corp --issuer https://sso.example.com --client-id ID --client-secret-file ~/.s
+  spotctl login --provider google -a me --client-id ID --client-secret-file ~/.google-secret \\
+      --redirect-uri http://127.0.0.1/callback --scope 'openid email'
+  spotctl login --provider microsoft --tenant contoso.onmicrosoft.com -a work --client-id ID
+  spotctl login --provider github --device -a gh --client-id Iv1.0123456789abcdef
+  spotctl login --client-credentials -a api --issuer https://tenant.auth0.com/ --client-id ID \\
+      --client-secret-file ~/.s --token-param audience=https://api.example.com";
 
 #[derive(Debug, Args)]
 pub struct LoginArgs {
@@ -237,12 +248,42 @@ pub struct LoginArgs {
     /// How the client authenticates at the token endpoint (custom provider)
     #[arg(long, value_enum, value_name = "HOW")]
     pub client_auth: Option<ClientAuthArg>,
+    /// Read the endpoints from the issuer's metadata (RFC 8414 / OpenID discovery); its
+    /// `issuer` must equal URL, and the callback's `iss` is checked (RFC 9207)
+    #[arg(long, value_name = "URL")]
+    pub issuer: Option<String>,
+    /// Microsoft tenant (id or domain) [default: common]
+    #[arg(long, value_name = "TENANT")]
+    pub tenant: Option<String>,
+    /// Extra authorize request parameter (repeatable), stored for the next login
+    #[arg(long, value_name = "K=V")]
+    pub auth_param: Vec<String>,
+    /// Extra token request parameter, e.g. audience=… or resource=… (repeatable), stored and
+    /// sent by every refresh
+    #[arg(long, value_name = "K=V")]
+    pub token_param: Vec<String>,
+    /// Send PKCE together with the client secret [default: on for google, microsoft, github and
+    /// discovery listing S256]
+    #[arg(long)]
+    pub pkce: bool,
+    /// Device login (RFC 8628): print a code to enter on another device; no browser, no callback
+    #[arg(long, conflicts_with = "client_credentials")]
+    pub device: bool,
+    /// Device authorization endpoint (for --device; from discovery or the provider otherwise)
+    #[arg(long, value_name = "URL")]
+    pub device_url: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ProviderArg {
     Spotify,
     Kakao,
+    /// Google (access_type=offline, prompt=consent, revocation, device flow)
+    Google,
+    /// Microsoft Entra ID (--tenant, default common; offline_access added)
+    Microsoft,
+    /// GitHub OAuth apps (device flow; bad_refresh_token means log in again)
+    Github,
     Custom,
 }
 
@@ -282,6 +323,9 @@ pub struct LogoutArgs {
     /// Do not ask before `--all` deletes every account
     #[arg(long, short = 'y')]
     pub yes: bool,
+    /// Delete the stored tokens without revoking them at the provider first
+    #[arg(long)]
+    pub no_revoke: bool,
 }
 
 #[derive(Debug, Args)]

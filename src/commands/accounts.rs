@@ -18,13 +18,24 @@ fn expiry(at: i64) -> String {
     }
 }
 
-/// When the user must log in again: when the refresh token's lifetime ends (Spotify: 6 months
-/// after login).
-fn relogin(a: &Account) -> String {
+/// When the user must log in again: now when the provider refused the refresh token; when
+/// the access token expires when the login brought no refresh token; when the refresh token's
+/// lifetime ends (Spotify: 6 months after login). `when` formats an instant.
+fn relogin_with(a: &Account, when: impl Fn(i64) -> String) -> String {
+    if a.oauth.refresh_refused_at.is_some() {
+        return "login needed".into();
+    }
+    if a.grant == crate::store::Grant::AuthorizationCode && a.refresh_token.is_none() {
+        return format!("{} (no refresh token)", when(a.expires_at));
+    }
     a.refresh_token_expires_at
         .filter(|_| a.refresh_token.is_some())
-        .map(expiry)
+        .map(when)
         .unwrap_or_else(|| "-".into())
+}
+
+fn relogin(a: &Account) -> String {
+    relogin_with(a, expiry)
 }
 
 /// Widest a NAME or USER cell gets in the table; longer ones lose their middle (`app-<32 hex>`
@@ -104,6 +115,7 @@ fn summary(name: &str, a: &Account) -> serde_json::Value {
         "scopes": a.scopes,
         "expires_at": rfc3339(a.expires_at),
         "has_refresh_token": a.refresh_token.is_some(),
+        "login_needed": a.oauth.refresh_refused_at.is_some(),
         "refresh_token_expires_at": a.refresh_token_expires_at.map(rfc3339),
         "authorized_at": a.authorized_at.map(rfc3339),
         "api_base": a.api_base,
@@ -171,10 +183,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
                                 a.grant.as_str().into(),
                                 user,
                                 rfc3339(a.expires_at),
-                                a.refresh_token_expires_at
-                                    .filter(|_| a.refresh_token.is_some())
-                                    .map(rfc3339)
-                                    .unwrap_or_else(|| "-".into()),
+                                relogin_with(a, rfc3339),
                                 if a.scopes.is_empty() {
                                     "-".into()
                                 } else {

@@ -1,5 +1,7 @@
-//! `spotctl logout`: delete an account's stored tokens (under its lock, so a concurrent
-//! refresh cannot write it back). `--all` asks first on a terminal and needs `--yes` otherwise.
+//! `spotctl logout`: revoke the login at the provider where the account has an endpoint for it
+//! (RFC 7009, Kakao's logout; `--no-revoke` skips it; a failure is one warning line), then
+//! delete the stored tokens (under the account's lock, so a concurrent refresh cannot write
+//! them back). `--all` asks first on a terminal and needs `--yes` otherwise.
 
 use crate::auth::session::lock_wait;
 use crate::cli::LogoutArgs;
@@ -24,6 +26,9 @@ pub async fn run(ctx: &Ctx, args: LogoutArgs) -> Result<()> {
             )));
         }
         let _lock = ctx.store.lock(name, lock_wait(ctx)).await?;
+        if !args.no_revoke {
+            revoke(ctx, name).await;
+        }
         if !ctx.store.delete(name)? {
             continue;
         }
@@ -35,6 +40,30 @@ pub async fn run(ctx: &Ctx, args: LogoutArgs) -> Result<()> {
         eprintln!("spotctl: no accounts to log out");
     }
     Ok(())
+}
+
+/// Revokes `name`'s tokens where it has an endpoint; a failure is a warning (the file is
+/// deleted anyway: the user asked to be logged out here).
+async fn revoke(ctx: &Ctx, name: &str) {
+    // An unreadable file has nothing to revoke with; deleting it is what was asked.
+    let Ok(Some(acc)) = ctx.store.load(name) else {
+        return;
+    };
+    if !crate::auth::revoke::has_endpoint(&acc) {
+        return;
+    }
+    let result = match ctx.http() {
+        Ok(http) => crate::auth::revoke::revoke(&http, &acc).await,
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(true) => tracing::info!("{name}: tokens revoked at the provider"),
+        Ok(false) => {}
+        Err(e) => eprintln!(
+            "spotctl: warning: {name}: could not revoke the tokens at the provider ({}); the account is deleted here anyway",
+            crate::sanitize::line(&e.to_string())
+        ),
+    }
 }
 
 /// `--all` deletes browser logins that take a person to redo: ask on a terminal, and without

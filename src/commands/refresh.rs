@@ -15,6 +15,24 @@ use crate::store::{Account, now};
 use std::sync::Arc;
 
 const WARN_WITHIN: i64 = 14 * 86400;
+const WARN_EVERY: i64 = 86400;
+
+/// Best effort: a busy lock or a failed write only means the warning may come again.
+async fn remember_warning(ctx: &Ctx, name: &str) {
+    let Ok(_lock) = ctx
+        .store
+        .lock(name, std::time::Duration::from_millis(500))
+        .await
+    else {
+        return;
+    };
+    if let Ok(Some(mut acc)) = ctx.store.load(name) {
+        acc.oauth.warned_at = Some(now());
+        if let Err(e) = ctx.store.save(name, &acc) {
+            tracing::debug!("{name}: could not remember the warning: {e}");
+        }
+    }
+}
 
 pub async fn run(ctx: Arc<Ctx>, args: RefreshArgs) -> Result<()> {
     // Each account with the origin of its token endpoint, read once by the listing (`None`
@@ -61,7 +79,7 @@ pub async fn run(ctx: Arc<Ctx>, args: RefreshArgs) -> Result<()> {
                     }
                 }
                 if !ctx.quiet {
-                    warn_relogin(name, &acc);
+                    warn_relogin(&ctx, name, &acc).await;
                 }
             }
             Err(e) if !args.all => return Err(e),
@@ -86,12 +104,21 @@ fn token_origin(acc: &Account) -> Option<String> {
     Some(url.origin().ascii_serialization())
 }
 
-fn warn_relogin(name: &str, acc: &Account) {
+/// Warns when the refresh token's lifetime ends within 14 days: at most once a day per account
+/// (cron mails every line; the day's warning is remembered in the account), always with `-v`.
+async fn warn_relogin(ctx: &Ctx, name: &str, acc: &Account) {
     let Some(end) = acc.refresh_token_expires_at else {
         return;
     };
     let left = end.saturating_sub(now());
-    if acc.refresh_token.is_some() && left < WARN_WITHIN {
+    let said_today = acc
+        .oauth
+        .warned_at
+        .is_some_and(|at| (0..WARN_EVERY).contains(&now().saturating_sub(at)));
+    if acc.refresh_token.is_some() && left < WARN_WITHIN && (ctx.verbose > 0 || !said_today) {
+        if ctx.verbose == 0 {
+            remember_warning(ctx, name).await;
+        }
         let when = httpdate::fmt_http_date(
             std::time::UNIX_EPOCH + std::time::Duration::from_secs(end.max(0) as u64),
         );

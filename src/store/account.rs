@@ -16,6 +16,9 @@ pub const VERSION: u32 = 1;
 pub enum Provider {
     Spotify,
     Kakao,
+    Google,
+    Microsoft,
+    Github,
     Custom,
 }
 
@@ -24,6 +27,9 @@ impl Provider {
         match self {
             Provider::Spotify => "spotify",
             Provider::Kakao => "kakao",
+            Provider::Google => "google",
+            Provider::Microsoft => "microsoft",
+            Provider::Github => "github",
             Provider::Custom => "custom",
         }
     }
@@ -106,6 +112,46 @@ pub struct Account {
     pub updated_at: i64,
     #[serde(default)]
     pub learned: Learned,
+    /// What a provider-neutral OAuth2 login brought (issue 19): all optional, so files written
+    /// before it read the same.
+    #[serde(flatten)]
+    pub oauth: OAuthExtras,
+}
+
+/// The parts of an account that only some providers have: discovery's issuer and endpoints,
+/// stored request parameters, and what spotctl remembers between runs about the login.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OAuthExtras {
+    /// Where the client id and secret came from at login ("the client id (--client-id) and
+    /// secret (--client-secret-file /path)"), for the `invalid_client` advice.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub credentials_from: Option<String>,
+    /// The issuer found by discovery (RFC 8414), checked against `iss` in the callback
+    /// (RFC 9207).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub issuer: Option<String>,
+    /// RFC 7009 revocation endpoint, used by `logout`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation_url: Option<String>,
+    /// RFC 8628 device authorization endpoint, for `login --device` again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_url: Option<String>,
+    /// Extra authorize request parameters (`--auth-param k=v`), sent again by a re-login.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub auth_params: Vec<(String, String)>,
+    /// Extra token request parameters (`--token-param k=v`), sent by every refresh.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub token_params: Vec<(String, String)>,
+    /// PKCE together with the client secret (`--pkce`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pkce: bool,
+    /// When the provider refused the refresh token (`invalid_grant`): `token` and `refresh`
+    /// say "login needed" without asking again, until the next login.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub refresh_refused_at: Option<i64>,
+    /// When the "refresh token expires soon" warning was last given (at most once a day).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub warned_at: Option<i64>,
 }
 
 fn bearer() -> String {

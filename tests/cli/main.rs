@@ -18,11 +18,14 @@ mod edges;
 mod engine_batch;
 mod faults;
 mod hostile;
+// spotctl against panva's oidc-provider (node), started per test on a loopback port.
+mod interop;
 mod load;
 mod login;
 mod newcomer;
 mod options;
 mod pipelines;
+mod providers;
 mod security;
 // Round 3 of the local-user and hostile-network attacks: two users via `setpriv`, /proc, modes.
 #[cfg(unix)]

@@ -29,6 +29,7 @@ pub(crate) fn handle(shared: &Shared, inc: &Incoming) -> Response {
         ("POST", "/kakao/oauth/token") => token(shared, inc),
         ("GET", "/kakao/v2/user/me") => user_me(shared, inc),
         ("POST", "/kakao/v2/api/talk/memo/default/send") => send_memo(shared, inc),
+        ("POST", "/kakao/v1/user/logout") => logout(shared, inc),
         _ => kapi_error(404, -1, "not found"),
     }
 }
@@ -221,6 +222,15 @@ fn user_me(shared: &Shared, inc: &Incoming) -> Response {
         200,
         &json!({"id": USER_ID, "properties": {"nickname": "카카오 사용자"}}),
     )
+}
+
+/// Facts §6.6: logout ends the session's tokens and answers the user id (never unlink).
+fn logout(shared: &Shared, inc: &Incoming) -> Response {
+    let st = shared.lock();
+    if kapi_auth(&st, inc).is_none() {
+        return invalid_token();
+    }
+    json_response(200, &json!({"id": USER_ID}))
 }
 
 fn send_memo(shared: &Shared, inc: &Incoming) -> Response {

@@ -1,0 +1,98 @@
+// panva's oidc-provider (OpenID Certified) on a loopback port, for spotctl's interoperability
+// tests (tests/cli/interop.rs). Started by the tests, never by hand:
+//
+//   node server.mjs '<json config>'
+//
+// The config names the clients (ids, secrets, auth methods, redirect URIs, grant types) and a
+// few switches; the server listens on 127.0.0.1 on a free port, prints one line
+// `READY port=<port>` on stdout, and exits when its stdin closes (the test ended, whatever
+// way). GET /_test/stats answers how many requests each endpoint got (the tests count token
+// requests with it) and when each POST /token came; `slowDownPolls: N` answers the first N
+// token requests with `slow_down`; `openidOnly` hides the RFC 8414 metadata address;
+// `resourceServer: URL` turns on RFC 8707 resource indicators for that one resource.
+// Everything else is the library's own behaviour: its dev login and consent pages (any login,
+// any password), discovery, rotation, revocation, introspection, the device flow, RFC 9207
+// `iss` in every authorization response.
+
+import http from 'node:http';
+import Provider, { errors } from 'oidc-provider';
+
+const config = JSON.parse(process.argv[2] || '{}');
+
+const counts = {};
+const bump = (k) => { counts[k] = (counts[k] || 0) + 1; };
+// Milliseconds since start of every POST /token, for timing the device login's polls.
+const started = Date.now();
+counts.token_times = [];
+let slowed = 0;
+
+const server = http.createServer();
+server.listen(0, '127.0.0.1', () => {
+  const { port } = server.address();
+  const issuer = `http://127.0.0.1:${port}`;
+  const provider = new Provider(issuer, {
+    clients: config.clients || [],
+    scopes: ['openid', 'offline_access', 'api:read', 'api:write'],
+    features: {
+      devInteractions: { enabled: true },
+      clientCredentials: { enabled: true },
+      deviceFlow: { enabled: true },
+      revocation: { enabled: true },
+      introspection: { enabled: true },
+      // RFC 8707 `resource`, when a test names one resource server (`resourceServer: URL`).
+      resourceIndicators: {
+        enabled: !!config.resourceServer,
+        getResourceServerInfo: (_ctx, indicator) => {
+          if (indicator !== config.resourceServer) throw new errors.InvalidTarget();
+          return { scope: 'api:read', audience: indicator, accessTokenFormat: 'opaque' };
+        },
+      },
+    },
+    // Refresh tokens for every grant that may have them (not only with offline_access and
+    // prompt=consent), rotated on every use when asked: a reused rotated refresh token then
+    // revokes the whole grant, which is how a double refresh would show.
+    issueRefreshToken: async (_ctx, client) => client.grantTypeAllowed('refresh_token')
+      && config.refreshTokens !== false,
+    rotateRefreshToken: () => config.rotate !== false,
+    ttl: {
+      AccessToken: config.accessTokenTtl || 3600,
+      ClientCredentials: config.accessTokenTtl || 3600,
+      DeviceCode: config.deviceCodeTtl || 600,
+    },
+    // PKCE only when the client asks (or is public, as the library requires).
+    pkce: { required: (_ctx, client) => client.clientAuthMethod === 'none' },
+  });
+  provider.proxy = false;
+  provider.use(async (ctx, next) => {
+    if (ctx.path === '/_test/stats') {
+      ctx.body = counts;
+      return;
+    }
+    bump(`${ctx.method} ${ctx.path}`);
+    // `openidOnly`: metadata at the OpenID address only, as many servers have it.
+    if (config.openidOnly && ctx.path.startsWith('/.well-known/oauth-authorization-server')) {
+      ctx.status = 404;
+      ctx.body = { error: 'not_found' };
+      return;
+    }
+    if (ctx.method === 'POST' && ctx.path === '/token') {
+      counts.token_times.push(Date.now() - started);
+      // The library never answers slow_down itself; `slowDownPolls` makes the first polls get
+      // it (RFC 8628 §3.5), to see the client back off by 5 s.
+      if (slowed < (config.slowDownPolls || 0)) {
+        slowed += 1;
+        ctx.status = 400;
+        ctx.body = { error: 'slow_down', error_description: 'polling too quickly' };
+        return;
+      }
+    }
+    await next();
+  });
+  server.on('request', provider.callback());
+  process.stdout.write(`READY port=${port}\n`);
+});
+
+// The test holds our stdin: when it closes (the test ended or crashed), so do we.
+process.stdin.resume();
+process.stdin.on('end', () => process.exit(0));
+process.stdin.on('close', () => process.exit(0));
