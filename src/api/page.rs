@@ -28,7 +28,7 @@ pub const MAX_PAGE: u64 = 100;
 /// One item of a page: its JSON exactly as the service sent it.
 #[derive(Clone)]
 pub struct Item {
-    body: Arc<str>,
+    body: Arc<String>,
     at: Range<usize>,
 }
 
@@ -92,7 +92,7 @@ impl Page {
 /// A response body as sent: valid JSON, UTF-8, read once for where its top-level members are.
 #[derive(Clone)]
 pub struct Body {
-    text: Arc<str>,
+    text: Arc<String>,
     /// Name and span of each top-level member, in order, when the body is an object.
     members: Option<Vec<(String, Range<usize>)>>,
     /// The `limit` the request asked for: no page of this body may hold more items.
@@ -285,7 +285,7 @@ impl Body {
         };
         match members {
             Ok(members) => Ok(Body {
-                text: Arc::from(text),
+                text: Arc::new(text),
                 members,
                 asked,
                 label: label.to_string(),
