@@ -408,6 +408,13 @@ fn a_search_answer_without_one_types_key_prints_the_others_and_warns_once() {
         stderr(&o),
         "spotctl: warning: playlists: the service's answer has none (no \"playlists\" in it); printed none\n"
     );
+    // Every asked type missing: no search result at all.
+    let o = t.run(&["search", "o", "--type", "playlist", "-o", "jsonl"]);
+    assert_code(&o, 6);
+    assert_eq!(
+        stderr(&o),
+        "spotctl: GET /v1/search: the answer holds none of the types asked for (playlist)\n"
+    );
 }
 
 // ---- 21. items with only id and name ----
