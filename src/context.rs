@@ -34,6 +34,9 @@ pub struct Ctx {
     pub accounts_base_env: Option<url::Url>,
     /// Empty until [`Ctx::http`] is first called.
     pub http: LazyHttp,
+    /// Where 429 pauses are shared with other processes of the app, once a session knows the
+    /// app ([`Ctx::share_pauses`]).
+    pub pauses: OnceLock<crate::store::pause::PauseFile>,
 }
 
 /// The run's HTTP client, built on first use by [`Ctx::http`].
@@ -47,7 +50,20 @@ impl Ctx {
             return Ok(h.clone());
         }
         let h = Arc::new(Http::new(self.policy.clone(), self.concurrency)?.with_rate(self.rate));
-        Ok(self.http.0.get_or_init(|| h).clone())
+        let h = self.http.0.get_or_init(|| h).clone();
+        if let Some(f) = self.pauses.get() {
+            h.share_pauses(f.clone());
+        }
+        Ok(h)
+    }
+
+    /// Shares 429 pauses through `file` (the app's pause file), without building the HTTP
+    /// client for it: `spotctl token` with a cached token never pays for one.
+    pub fn share_pauses(&self, file: crate::store::pause::PauseFile) {
+        let file = self.pauses.get_or_init(|| file);
+        if let Some(h) = self.http.0.get() {
+            h.share_pauses(file.clone());
+        }
     }
 
     pub fn api_base(&self) -> url::Url {

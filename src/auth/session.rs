@@ -332,12 +332,10 @@ impl Session {
             .map(u64::from)
             .unwrap_or(crate::api::page::LARGE_PAGE);
         // 429 pauses are per app: shared with the other processes using it.
-        if let Ok(http) = ctx.http() {
-            http.share_pauses(crate::store::pause::PauseFile::new(
-                ctx.store.dir(),
-                &acc.client_id,
-            ));
-        }
+        ctx.share_pauses(crate::store::pause::PauseFile::new(
+            ctx.store.dir(),
+            &acc.client_id,
+        ));
         Ok(Session {
             ctx,
             name: name.to_string(),

@@ -71,5 +71,6 @@ pub fn context(g: &GlobalArgs) -> Result<Ctx> {
         api_base_env,
         accounts_base_env,
         http: LazyHttp::default(),
+        pauses: Default::default(),
     })
 }
