@@ -43,7 +43,9 @@ fn with_rate_no_request_starts_inside_a_429_pause() {
     assert_eq!(jsonl(&o).len(), 300);
     let reqs = album_pages(&t);
     let limited = reqs.iter().find(|r| r.status == 429).expect("the 429");
-    let during = started_within(&reqs, limited.done_ms, limited.done_ms + 2000, 30);
+    // (Slack for a request that passed both checks just before the 429 was read: under load
+    // it can arrive a little after it. The 7 starts before the fix were 0.45–0.8 s in.)
+    let during = started_within(&reqs, limited.done_ms, limited.done_ms + 2000, 100);
     assert!(
         during.is_empty(),
         "{} requests started inside the 2 s pause: {:?}",
@@ -87,7 +89,7 @@ fn a_wait_beyond_max_retry_wait_pauses_the_requests_queued_behind_it() {
     assert!(after.len() <= 8, "{} requests after the 429", after.len());
     let late: Vec<u64> = after
         .iter()
-        .filter(|r| r.at_ms > limited.done_ms + 150)
+        .filter(|r| r.at_ms > limited.done_ms + 300)
         .map(|r| r.at_ms - limited.done_ms)
         .collect();
     assert!(
