@@ -348,13 +348,17 @@ fn a_stalled_stderr_pipe_never_turns_answered_pages_into_retries() {
     assert!(!err.contains("retrying"), "{err}");
 }
 
-/// A pseudo-terminal: (master we read, slave for the child's stdout).
+/// A pseudo-terminal: (master we read, slave for the child's stdout); `None` (the test skips)
+/// where there is no `/dev/ptmx`.
 #[cfg(target_os = "linux")]
-fn pty() -> (std::fs::File, std::fs::File) {
+fn pty() -> Option<(std::fs::File, std::fs::File)> {
     use std::os::fd::FromRawFd;
     unsafe {
         let m = libc::posix_openpt(libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC);
-        assert!(m >= 0);
+        if m < 0 {
+            eprintln!("skipped: no pseudo-terminals here");
+            return None;
+        }
         assert_eq!(libc::grantpt(m), 0);
         assert_eq!(libc::unlockpt(m), 0);
         let mut name = [0 as libc::c_char; 128];
@@ -364,7 +368,7 @@ fn pty() -> (std::fs::File, std::fs::File) {
             libc::O_RDWR | libc::O_NOCTTY | libc::O_CLOEXEC,
         );
         assert!(s >= 0);
-        (std::fs::File::from_raw_fd(m), std::fs::File::from_raw_fd(s))
+        Some((std::fs::File::from_raw_fd(m), std::fs::File::from_raw_fd(s)))
     }
 }
 
@@ -372,7 +376,9 @@ fn pty() -> (std::fs::File, std::fs::File) {
 #[test]
 fn an_unread_terminal_on_stdout_never_turns_answered_pages_into_retries() {
     let t = warmed();
-    let (master, slave) = pty();
+    let Some((master, slave)) = pty() else {
+        return;
+    };
     let mut child = t
         .std_cmd()
         .args(["--timeout", "1", "-v", "albums", ARTIST_1000, "-o", "jsonl"])
@@ -428,7 +434,9 @@ fn with_2_and_1_a_failed_artist_line_comes_after_the_rows_before_it() {
 #[test]
 fn an_unread_terminal_with_the_progress_bar_on_it_never_turns_pages_into_retries() {
     let t = warmed();
-    let (master, slave) = pty();
+    let Some((master, slave)) = pty() else {
+        return;
+    };
     let slave_err = slave.try_clone().unwrap();
     let mut child = t
         .std_cmd()
