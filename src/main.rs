@@ -4,26 +4,30 @@
 /// `eprintln!` that never panics: std's panics when stderr is a closed pipe (`2>&1 | head
 /// -1`), which would stop `refresh --all` part-way with exit 101. A message nobody can read is
 /// dropped; the exit code still tells. Defined before the modules so it shadows std's in all.
+/// Unit tests get std's, which the test harness captures (a plain write to stderr it does not).
 macro_rules! eprintln {
     ($($arg:tt)*) => {{
-        use std::io::Write as _;
-        let _ = writeln!(std::io::stderr(), $($arg)*);
+        #[cfg(not(test))]
+        let _ = { use std::io::Write as _; writeln!(std::io::stderr(), $($arg)*) };
+        #[cfg(test)]
+        ::std::eprintln!($($arg)*);
     }};
 }
 
-mod api;
-mod auth;
-mod cli;
-mod commands;
-mod context;
-mod duration;
-mod env;
-mod error;
-mod logging;
-mod output;
-mod sanitize;
-mod secret;
-mod store;
+// `pub(crate)`, as private here: examples/demo.rs compiles this file as a module and runs `main`.
+pub(crate) mod api;
+pub(crate) mod auth;
+pub(crate) mod cli;
+pub(crate) mod commands;
+pub(crate) mod context;
+pub(crate) mod duration;
+pub(crate) mod env;
+pub(crate) mod error;
+pub(crate) mod logging;
+pub(crate) mod output;
+pub(crate) mod sanitize;
+pub(crate) mod secret;
+pub(crate) mod store;
 
 use clap::Parser;
 use cli::{Cli, Command};
@@ -32,7 +36,7 @@ use error::Error;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-fn main() -> ExitCode {
+pub(crate) fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => return cli::usage::report(e),

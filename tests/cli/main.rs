@@ -16,6 +16,9 @@ mod catalog;
 mod docs;
 mod edges;
 mod faults;
+// The README walked as a newcomer would (issue 21); Unix shells, links and `man`.
+#[cfg(unix)]
+mod first_steps;
 mod hostile;
 mod load;
 mod login;
