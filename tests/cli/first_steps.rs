@@ -392,3 +392,42 @@ fn a_waiter_on_a_deleted_lock_file_takes_the_new_one() {
     assert!(status.success());
     assert_eq!(t.fake.token_requests(), 1);
 }
+
+/// CI runs as root with `SPOTCTL_REQUIRE_ROOT_TESTS=1`: a root-only test that finds itself
+/// without root must fail there, not print "skipped" and pass. Checked by running one such test
+/// of this binary as another user, with and without the variable.
+#[test]
+fn a_root_only_test_that_would_skip_fails_when_root_tests_are_required() {
+    if !crate::store::is_root() {
+        return skip("running a test as another user needs root (setpriv)");
+    }
+    let exe = std::env::current_exe().unwrap();
+    let run = |require: &str| {
+        Command::new("setpriv")
+            .args(["--reuid=12345", "--regid=12345", "--clear-groups"])
+            .arg(&exe)
+            .args([
+                "--exact",
+                "attack::an_accounts_directory_owned_by_another_user_is_exit_7",
+                "--nocapture",
+            ])
+            .env(REQUIRE_ROOT_TESTS, require)
+            .env("HOME", "/nonexistent")
+            .output()
+            .expect("setpriv runs")
+    };
+    let o = run("0");
+    assert_code(&o, 0);
+    assert!(
+        stderr(&o).contains("skipped: giving a directory to another user needs root"),
+        "{}",
+        stderr(&o)
+    );
+    let o = run("1");
+    assert_ne!(code(&o), 0, "{}", stdout(&o));
+    assert!(
+        stderr(&o).contains("SPOTCTL_REQUIRE_ROOT_TESTS=1 says this machine must run it"),
+        "{}",
+        stderr(&o)
+    );
+}
