@@ -392,10 +392,12 @@ pub fn wait_for_open_file(pid: u32, path: &std::path::Path) {
 
 /// Set (to `1`) where the root-only tests must run, as in CI (`.ci/run` runs as root): a test
 /// that would skip fails instead, so a check cannot pass by not running.
+#[cfg(unix)]
 pub const REQUIRE_ROOT_TESTS: &str = "SPOTCTL_REQUIRE_ROOT_TESTS";
 
 /// A test that cannot run here says why and passes, unless [`REQUIRE_ROOT_TESTS`] is set, when
 /// it fails with the same reason. Call as `return skip("…")`.
+#[cfg(unix)]
 #[track_caller]
 pub fn skip(why: &str) {
     if std::env::var_os(REQUIRE_ROOT_TESTS).is_some_and(|v| v == "1") {
