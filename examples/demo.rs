@@ -5,16 +5,29 @@
 //! cargo run --example demo -- albums --artist 3qNVuliS40BLgXGxhdBdqu      # 57 albums
 //! ```
 //!
-//! It builds spotctl (same profile as itself), starts the fake of `tests/support/` on a free
-//! port of 127.0.0.1, points spotctl at it with the fake app's credentials and a throwaway
-//! config directory, runs the given command and exits with its status. Nothing the user has
-//! (real credentials, `SPOTCTL_ACCOUNT`, accounts in the config dir) is read or touched.
+//! It starts the fake of `tests/support/` on a free port of 127.0.0.1, points spotctl at it
+//! with the fake app's credentials and a throwaway config directory, runs the given command and
+//! exits with its status. Nothing the user has (real credentials, `SPOTCTL_ACCOUNT`, accounts in
+//! the config dir) is read or touched.
+//!
+//! spotctl's own code is compiled into this example (`src/main.rs` as the module `spotctl`), so
+//! `cargo run --example demo` builds spotctl once, with no second `cargo build` of the binary
+//! (which `cargo run --example` does not build). The command runs in a child process of this
+//! same executable (marked by [`CHILD`]), with its environment set at spawn: spotctl reads its
+//! settings from the environment, and a child gets them without touching this process's.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
 
-use std::path::{Path, PathBuf};
+#[path = "../src/main.rs"]
+mod spotctl;
+// spotctl's modules name each other `crate::api`, `crate::error`, …: make them resolve here.
+use spotctl::*;
+
 use std::process::{Command, ExitCode};
+
+/// Set in the child that runs spotctl itself; the value is the demo's process id.
+const CHILD: &str = "SPOTCTL_DEMO_CHILD";
 
 use support::fake::{
     ARTIST_57, ARTIST_1000, ARTIST_EMPTY, CLIENT_ID, CLIENT_SECRET, FakeSpotify, Mode,
@@ -42,6 +55,9 @@ running between commands, use `cargo run --example fake_spotify` (see README).
 }
 
 fn main() -> ExitCode {
+    if std::env::var_os(CHILD).is_some() {
+        return spotctl::main();
+    }
     let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
     match args.first().and_then(|a| a.to_str()) {
         None => {
@@ -64,7 +80,7 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &[std::ffi::OsString]) -> Result<ExitCode, String> {
-    let spotctl = spotctl_binary()?;
+    let me = std::env::current_exe().map_err(|e| format!("cannot find myself: {e}"))?;
     let fake = FakeSpotify::start_on(0, Mode::Dev2026)
         .map_err(|e| format!("cannot start the fake Spotify on 127.0.0.1: {e}"))?;
     let dir = tempfile::tempdir().map_err(|e| format!("cannot make a temporary directory: {e}"))?;
@@ -72,8 +88,11 @@ fn run(args: &[std::ffi::OsString]) -> Result<ExitCode, String> {
         "demo: spotctl against a fake Spotify at {} (Development Mode rules), with a throwaway config dir; nothing leaves this machine",
         fake.accounts_base()
     );
-    let mut cmd = Command::new(&spotctl);
-    cmd.args(args);
+    let mut cmd = Command::new(&me);
+    // spotctl's usage lines name `argv[0]`: say spotctl, not demo.
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::arg0(&mut cmd, "spotctl");
+    cmd.args(args).env(CHILD, std::process::id().to_string());
     // The user's own settings must not leak in (a real account, real credentials, a proxy).
     for v in [
         "SPOTCTL_ACCOUNT",
@@ -95,62 +114,11 @@ fn run(args: &[std::ffi::OsString]) -> Result<ExitCode, String> {
         .env("no_proxy", "127.0.0.1");
     let status = cmd
         .status()
-        .map_err(|e| format!("cannot run {}: {e}", spotctl.display()))?;
+        .map_err(|e| format!("cannot run {}: {e}", me.display()))?;
     drop(fake);
     Ok(match status.code() {
         Some(c) => ExitCode::from(u8::try_from(c).unwrap_or(1)),
         // Killed by a signal (Ctrl-C): the shell's convention is 128 + the signal.
         None => ExitCode::from(130),
     })
-}
-
-/// The spotctl binary of this checkout, in the same target directory and profile as this
-/// example (`target/debug/examples/demo` → `target/debug/spotctl`). `cargo run --example` does
-/// not build the crate's binaries, so when cargo started us, build it first (a no-op when it is
-/// up to date).
-fn spotctl_binary() -> Result<PathBuf, String> {
-    let exe = std::env::current_exe().map_err(|e| format!("cannot find myself: {e}"))?;
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .ok_or_else(|| format!("unexpected location {}", exe.display()))?;
-    let bin = profile_dir.join(format!("spotctl{}", std::env::consts::EXE_SUFFIX));
-    if let Some(cargo) = std::env::var_os("CARGO") {
-        let mut build = Command::new(cargo);
-        // The variables `cargo run` set for us describe this example, not the build we ask for.
-        for (k, _) in std::env::vars_os() {
-            if let Some(k) = k.to_str()
-                && support::is_cargo_run_var(k)
-            {
-                build.env_remove(k);
-            }
-        }
-        // Not --quiet: the first build takes minutes, and cargo's progress shows it is working.
-        build.args(["build", "--bin", "spotctl", "--manifest-path"]);
-        build.arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml"));
-        match profile_dir.file_name().and_then(|n| n.to_str()) {
-            Some("debug") | None => {}
-            Some("release") => {
-                build.arg("--release");
-            }
-            Some(other) => {
-                build.args(["--profile", other]);
-            }
-        }
-        let ok = build
-            .status()
-            .map_err(|e| format!("cannot run cargo to build spotctl: {e}"))?
-            .success();
-        if !ok {
-            return Err("building spotctl failed (see cargo's messages above)".into());
-        }
-    }
-    if bin.is_file() {
-        Ok(bin)
-    } else {
-        Err(format!(
-            "{} not found; build it with `cargo build` or run `cargo run --example demo -- …`",
-            bin.display()
-        ))
-    }
 }

@@ -4,8 +4,8 @@
 //! cargo run --example fake_spotify -- --mode extended --latency-ms 50
 //! ```
 //!
-//! It prints `export` lines to paste into a shell, logs each request on stderr and serves until
-//! Ctrl-C. `cargo test --example fake_spotify` runs the fake's own tests.
+//! It prints `export` lines to paste into a shell (and nothing else on stdout), logs each request
+//! on stderr and serves until Ctrl-C. `cargo test --example fake_spotify` runs the fake's own tests.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -49,8 +49,9 @@ Options:
   -q, --quiet                do not log requests on stderr
   -h, --help                 print this help
 
-Prints `export` lines for your shell on stdout, then serves until Ctrl-C. Logins are approved at
-once as user \"alice\". Registered redirect URIs: http://127.0.0.1:8888/callback and
+Prints `export` lines for your shell on stdout (nothing else: paste them all), then serves
+until Ctrl-C. SPOTCTL_CONFIG_DIR is a new directory, deleted when the fake stops, so the fake's
+accounts never mix with your real ones. Logins are approved at once as user \"alice\". Registered redirect URIs: http://127.0.0.1:8888/callback and
 http://127.0.0.1/callback (any port).
 ";
 
@@ -147,23 +148,43 @@ fn main() -> ExitCode {
     }
     fake.set_refresh_behavior(opts.refresh);
 
+    // A config directory for the fake's accounts, so they never land among the real ones (a
+    // cron `refresh --all` would then fail on them). Deleted when the fake stops.
+    let config = match tempfile::Builder::new().prefix("spotctl-fake-").tempdir() {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("fake_spotify: cannot make a config directory: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
     let base = fake.accounts_base();
-    println!(
-        "# fake Spotify + Kakao at {base} (mode {}); paste into your shell:",
+    // stdout holds only lines to paste, each complete and safe in any POSIX shell (no comments:
+    // zsh's interactive shell runs `#` lines as commands). Everything else goes to stderr.
+    for (name, value) in [
+        ("SPOTCTL_API_BASE", fake.api_base()),
+        ("SPOTCTL_ACCOUNTS_BASE", base.clone()),
+        ("SPOTIFY_CLIENT_ID", CLIENT_ID.to_string()),
+        ("SPOTIFY_CLIENT_SECRET", CLIENT_SECRET.to_string()),
+        ("SPOTCTL_KAKAO_AUTH_BASE", fake.kakao_auth_base()),
+        ("SPOTCTL_KAKAO_API_BASE", fake.kakao_api_base()),
+        ("SPOTCTL_CONFIG_DIR", config.path().display().to_string()),
+    ] {
+        println!("export {name}={}", shell_quoted(&value));
+    }
+    eprintln!(
+        "fake_spotify: fake Spotify + Kakao at {base} (mode {}); paste the export lines above into your shell",
         opts.mode.as_str()
     );
-    println!("export SPOTCTL_API_BASE={}", fake.api_base());
-    println!("export SPOTCTL_ACCOUNTS_BASE={base}");
-    println!("export SPOTIFY_CLIENT_ID={CLIENT_ID}");
-    println!("export SPOTIFY_CLIENT_SECRET={CLIENT_SECRET}");
-    println!("export SPOTCTL_KAKAO_AUTH_BASE={}", fake.kakao_auth_base());
-    println!("export SPOTCTL_KAKAO_API_BASE={}", fake.kakao_api_base());
-    println!("# Kakao REST API key (client id): {KAKAO_CLIENT_ID}");
-    println!("# keep your real accounts apart: export SPOTCTL_CONFIG_DIR=$(mktemp -d)");
-    println!(
-        "# sample artists: {ARTIST_57} (57 albums), {ARTIST_1000} (1000 albums), {ARTIST_EMPTY} (none); try: spotctl albums --artist {ARTIST_57}"
+    eprintln!(
+        "fake_spotify: SPOTCTL_CONFIG_DIR is a new directory for the fake's accounts (your real ones stay apart), deleted when the fake stops"
+    );
+    eprintln!("fake_spotify: Kakao REST API key (client id): {KAKAO_CLIENT_ID}");
+    eprintln!(
+        "fake_spotify: sample artists: {ARTIST_57} (57 albums), {ARTIST_1000} (1000 albums), {ARTIST_EMPTY} (none); try: spotctl albums --artist {ARTIST_57}"
     );
     let _ = std::io::stdout().flush();
+    // The readiness line: everything to paste is out, and requests are served from now on.
+    eprintln!("fake_spotify: serving until Ctrl-C");
 
     let rt = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -182,7 +203,18 @@ fn main() -> ExitCode {
         }
     });
     eprintln!("fake_spotify: stopped");
+    drop(config);
     ExitCode::SUCCESS
+}
+
+/// `value` as one shell word: as it is when it is plainly safe, else in single quotes.
+fn shell_quoted(value: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/:._-+=,@%".contains(c);
+    if !value.is_empty() && value.chars().all(plain) {
+        value.to_string()
+    } else {
+        format!("'{}'", value.replace('\'', "'\\''"))
+    }
 }
 
 /// Prints each finished request on stderr (never tokens or form bodies), polling the log.

@@ -128,6 +128,7 @@ fn direct_stderr(bytes: &[u8]) {
 }
 
 /// A message line for stderr (with its newline), never dropped.
+#[cfg_attr(test, allow(dead_code))] // unit tests print through std's eprintln!, which the harness captures
 pub fn line(bytes: Vec<u8>) {
     if let Err(Msg::Line { bytes, .. }) = console().send(Msg::Line {
         bytes,

@@ -3,21 +3,22 @@
 
 #[macro_use]
 mod macros; // `eprintln!` through the console thread, for every module below
-mod api;
-mod auth;
-mod cli;
-mod commands;
-mod console;
-mod context;
-mod duration;
-mod env;
-mod error;
-mod hardening;
-mod logging;
-mod output;
-mod sanitize;
-mod secret;
-mod store;
+// `pub(crate)`, as private here: examples/demo.rs compiles this file as a module and runs `main`.
+pub(crate) mod api;
+pub(crate) mod auth;
+pub(crate) mod cli;
+pub(crate) mod commands;
+pub(crate) mod console;
+pub(crate) mod context;
+pub(crate) mod duration;
+pub(crate) mod env;
+pub(crate) mod error;
+pub(crate) mod hardening;
+pub(crate) mod logging;
+pub(crate) mod output;
+pub(crate) mod sanitize;
+pub(crate) mod secret;
+pub(crate) mod store;
 
 use clap::Parser;
 use cli::{Cli, Command};
@@ -25,7 +26,7 @@ use context::Ctx;
 use error::Error;
 use std::process::ExitCode;
 
-fn main() -> ExitCode {
+pub(crate) fn main() -> ExitCode {
     let _written = console::Shutdown; // what is queued for stdout and stderr, before the exit
     if let Some(code) = hardening::startup() {
         return code;

@@ -349,8 +349,8 @@ impl Store {
         }
     }
 
-    /// Deletes an account and its backup (the lock file stays: deleting it while another
-    /// process waits on it would let two processes hold "the" lock). Returns whether it existed.
+    /// Deletes an account and its backup (not the lock file: `logout` removes it while holding
+    /// it, and [`Store::lock`] then takes the new one). Returns whether it existed.
     pub fn delete(&self, name: &str) -> Result<bool> {
         validate_name(name)?;
         if !self.check_dirs()? {
@@ -377,18 +377,25 @@ impl Store {
         validate_name(name)?;
         self.ensure_dir()?;
         let path = self.dir.join(format!("{name}.lock"));
-        let file =
-            os::open_lock(&path).map_err(|e| os::open_error(&path, "cannot open lock", e))?;
-        let meta = file
-            .metadata()
-            .map_err(|e| Error::store(format!("cannot open lock {}: {e}", path.display())))?;
-        regular_file(&path, &meta)?;
+        let open = || {
+            let file =
+                os::open_lock(&path).map_err(|e| os::open_error(&path, "cannot open lock", e))?;
+            let meta = file
+                .metadata()
+                .map_err(|e| Error::store(format!("cannot open lock {}: {e}", path.display())))?;
+            regular_file(&path, &meta)?;
+            Ok::<_, Error>(file)
+        };
+        let mut file = open()?;
         let start = Instant::now();
         let mut delay = Duration::from_millis(2);
         let mut told = false;
         loop {
             match file.try_lock() {
-                Ok(()) => return Ok(LockGuard { _file: file }),
+                // `logout` deletes the lock file while holding it: a lock on a file that is no
+                // longer at `path` excludes nobody, so take the one there now.
+                Ok(()) if os::still_at(&file, &path) => return Ok(LockGuard { _file: file }),
+                Ok(()) => file = open()?,
                 Err(std::fs::TryLockError::WouldBlock) => {
                     if !told && start.elapsed() > Duration::from_secs(2) {
                         tracing::warn!(

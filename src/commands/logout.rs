@@ -32,6 +32,10 @@ pub async fn run(ctx: &Ctx, args: LogoutArgs) -> Result<()> {
         if !ctx.store.delete(name)? {
             continue;
         }
+        // No NAME.lock left behind: removed while held; a waiter then takes the next one
+        // (`Store::lock` checks its file is still the lock file). Windows keeps it.
+        #[cfg(unix)]
+        let _ = std::fs::remove_file(ctx.store.dir().join(format!("{name}.lock")));
         if !ctx.quiet {
             eprintln!("spotctl: logged out {name}");
         }

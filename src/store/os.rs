@@ -213,6 +213,14 @@ mod unix {
         Ok(())
     }
 
+    /// Whether the open `file` is still the one named `path` (not deleted or replaced since).
+    pub fn still_at(file: &File, path: &Path) -> bool {
+        match (file.metadata(), fs::symlink_metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+
     /// Makes a rename or unlink durable.
     pub fn sync_dir(dir: &Path) {
         if let Ok(d) = File::open(dir) {
@@ -229,6 +237,11 @@ mod portable {
 
     pub fn open_read(path: &Path) -> std::io::Result<File> {
         File::open(path)
+    }
+
+    /// Lock files are never deleted here (`logout` removes them on Unix only).
+    pub fn still_at(_file: &File, _path: &Path) -> bool {
+        true
     }
 
     pub fn open_lock(path: &Path) -> std::io::Result<File> {

@@ -145,8 +145,7 @@ fn an_accounts_directory_others_can_write_is_exit_7_with_the_fix() {
 #[test]
 fn an_accounts_directory_owned_by_another_user_is_exit_7() {
     if !is_root() {
-        eprintln!("skipped: giving a directory to another user needs root");
-        return;
+        return skip("giving a directory to another user needs root");
     }
     let t = T::new();
     t.user_account("alice", "alice", "", 3600);
@@ -180,8 +179,7 @@ fn as_other_user(t: &T, config: &Path, args: &[&str]) -> std::process::Output {
 #[test]
 fn a_shared_directory_another_user_made_is_refused_not_used_after_a_warning() {
     if !is_root() {
-        eprintln!("skipped: acting as two users needs root (setpriv)");
-        return;
+        return skip("acting as two users needs root (setpriv)");
     }
     let t = T::new();
     chmod(t.dir.path(), 0o755);

@@ -265,7 +265,7 @@ impl FullDisk {
             .output()
             .is_ok_and(|o| o.stdout == b"0\n");
         if !is_root {
-            eprintln!("skipped: mounting a small tmpfs needs root");
+            skip("mounting a small tmpfs needs root");
             return None;
         }
         let mnt = t.dir.path().join("small");
@@ -277,7 +277,7 @@ impl FullDisk {
             .status()
             .is_ok_and(|s| s.success());
         if !ok {
-            eprintln!("skipped: cannot mount tmpfs here");
+            skip("cannot mount tmpfs here");
             return None;
         }
         let disk = FullDisk { dir: mnt };
@@ -358,4 +358,112 @@ pub fn run_measured(t: &T, args: &[&str]) -> (i32, String, i64, std::time::Durat
         peak_kb,
         start.elapsed(),
     )
+}
+
+/// `cargo` as a user's shell runs it, for tests that run the README's cargo commands: the
+/// toolchain that built these tests, named explicitly (`CARGO`, and `RUSTC` beside it), the
+/// real home's `CARGO_HOME`/`RUSTUP_HOME` (tests give programs a temporary `HOME`, and cargo
+/// would look for its crate cache there), and none of the variables `cargo test` sets for this
+/// test binary (build scripts watch some of them, and inheriting them rebuilds dependencies).
+/// Nothing depends on rustup's variables leaking in from the `cargo test` that started us.
+pub fn cargo() -> std::process::Command {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| env!("CARGO").into());
+    let mut c = std::process::Command::new(&cargo);
+    for (k, _) in std::env::vars() {
+        if crate::support::is_cargo_run_var(&k) || k.starts_with("RUSTUP_") {
+            c.env_remove(k);
+        }
+    }
+    let home = PathBuf::from(std::env::var_os("HOME").unwrap_or_default());
+    let dir_of = |var: &str, default: &str| {
+        std::env::var_os(var).map_or_else(|| home.join(default), PathBuf::from)
+    };
+    c.env("CARGO_HOME", dir_of("CARGO_HOME", ".cargo"))
+        .env("RUSTUP_HOME", dir_of("RUSTUP_HOME", ".rustup"));
+    let rustc = std::path::Path::new(&cargo)
+        .with_file_name(format!("rustc{}", std::env::consts::EXE_SUFFIX));
+    if rustc.is_file() {
+        c.env("RUSTC", rustc);
+    }
+    c.current_dir(env!("CARGO_MANIFEST_DIR"));
+    c
+}
+
+/// Builds the example `name` once per test run (a no-op when `cargo test` has just built it, as
+/// it does for every example), so a test that runs `cargo run --example NAME` measures the
+/// command, not a silent first build; panics with cargo's messages if the build fails.
+pub fn build_example(name: &'static str) {
+    static BUILT: std::sync::Mutex<Vec<&str>> = std::sync::Mutex::new(Vec::new());
+    let mut built = BUILT.lock().unwrap_or_else(|e| e.into_inner());
+    if built.contains(&name) {
+        return;
+    }
+    let o = cargo()
+        .args(["build", "--quiet", "--example", name])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("cargo runs");
+    assert!(
+        o.status.success(),
+        "cargo build --example {name}:\n{}",
+        stderr(&o)
+    );
+    built.push(name);
+}
+
+/// Waits (up to 30 s) until process `pid` has `path` open: the event "it has got as far as the
+/// lock file", instead of a sleep that hopes it has. Without `/proc` (macOS), waits 1.5 s.
+pub fn wait_for_open_file(pid: u32, path: &std::path::Path) {
+    let fds = PathBuf::from(format!("/proc/{pid}/fd"));
+    if !std::path::Path::new("/proc/self/fd").is_dir() {
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        return;
+    }
+    let want = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let open = std::fs::read_dir(&fds)
+            .into_iter()
+            .flatten()
+            .filter_map(|e| e.ok())
+            .any(|e| std::fs::read_link(e.path()).is_ok_and(|l| l == want));
+        if open {
+            return;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "process {pid} never opened {}",
+            path.display()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    }
+}
+
+/// Set (to `1`) where the root-only tests must run, as in CI (`.ci/run` runs as root): a test
+/// that would skip fails instead, so a check cannot pass by not running.
+#[cfg(unix)]
+pub const REQUIRE_ROOT_TESTS: &str = "SPOTCTL_REQUIRE_ROOT_TESTS";
+
+/// A test that cannot run here says why and passes, unless [`REQUIRE_ROOT_TESTS`] is set, when
+/// it fails with the same reason. Call as `return skip("…")`.
+#[cfg(unix)]
+#[track_caller]
+pub fn skip(why: &str) {
+    if std::env::var_os(REQUIRE_ROOT_TESTS).is_some_and(|v| v == "1") {
+        panic!("{why}, and {REQUIRE_ROOT_TESTS}=1 says this machine must run it");
+    }
+    eprintln!("skipped: {why}");
+}
+
+/// Holds `path` locked (as another spotctl would) until dropped.
+pub fn lock_file(path: &std::path::Path) -> std::fs::File {
+    let f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .unwrap();
+    f.lock().unwrap();
+    f
 }

@@ -56,11 +56,15 @@ fn r429_retry_after_1_on_page_3_completes_and_pauses_everyone() {
     assert_eq!(limited.len(), 1);
     let pause_start = limited[0].done_ms;
     let pause_end = pause_start + 1000;
-    // No request arrived while the pause was on (allowing for requests already in flight when
-    // the 429 was sent, which left the client before it knew).
+    // No request was sent while the pause was on. Requests already in flight when the 429 was
+    // sent left the client before it knew, however late a loaded machine delivers them: they
+    // are the first request of their page (every page is asked for once, all at the fan-out
+    // after page 1), so what the pause forbids is a request that repeats one seen before it.
+    // (A fixed allowance for them, 30 ms, failed 1 run in 2 at 8 test threads.)
     let during: Vec<&Req> = reqs
         .iter()
-        .filter(|r| r.at_ms > pause_start + 30 && r.at_ms < pause_end - 30)
+        .filter(|r| r.at_ms > pause_start && r.at_ms < pause_end - 30)
+        .filter(|r| reqs.iter().any(|e| e.seq < r.seq && e.query == r.query))
         .collect();
     assert!(during.is_empty(), "requests during the pause: {during:#?}");
     assert_eq!(

@@ -117,16 +117,26 @@ fn a_burst_of_429s_with_retry_after_0_halves_the_concurrency_once() {
 /// so all of them read the account and wait for the lock; their outputs.
 fn together(t: &T, name: &str, n: usize, args: &[&str]) -> Vec<std::process::Output> {
     let lock = hold_lock(t, name);
+    let lock_path = t.config().join("accounts").join(format!("{name}.lock"));
     let children: Vec<_> = (0..n)
         .map(|_| {
-            let mut c = t.cmd();
-            c.args(args);
-            std::thread::spawn(move || c.output().unwrap())
+            let mut c = t.std_cmd();
+            c.args(args)
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped());
+            c.spawn().unwrap()
         })
         .collect();
-    std::thread::sleep(Duration::from_millis(1500));
+    // Every one of them has read the account and opened the lock file: they all wait on it.
+    for c in &children {
+        wait_for_open_file(c.id(), &lock_path);
+    }
     drop(lock);
-    children.into_iter().map(|h| h.join().unwrap()).collect()
+    children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect()
 }
 
 #[test]
@@ -165,16 +175,7 @@ fn concurrent_refreshes_with_a_window_beyond_the_lifetime_make_one_refresh() {
 
 /// Holds `<config>/accounts/NAME.lock` (as another spotctl would) until the guard is dropped.
 fn hold_lock(t: &T, name: &str) -> std::fs::File {
-    let path = t.config().join("accounts").join(format!("{name}.lock"));
-    let f = std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(path)
-        .unwrap();
-    f.lock().unwrap();
-    f
+    lock_file(&t.config().join("accounts").join(format!("{name}.lock")))
 }
 
 #[test]
@@ -242,10 +243,12 @@ fn an_api_pause_does_not_delay_the_token_request() {
     t.fake.inject(Fault::new("/albums", too_many("3")).skip(1));
     t.fake
         .inject(Fault::new("/albums", FaultKind::ExpireTokens).skip(2));
+    // The late answers are the fan-out's, in flight together when the 429 comes back; the
+    // pages after the pause need no delay (400 ms on all 98 of them made this test take 14 s).
     t.fake.inject(
         Fault::new("/albums", FaultKind::Latency(400))
             .skip(2)
-            .times(usize::MAX),
+            .times(8),
     );
     let o = run_split_origins(&t, &["albums", "--artist", ARTIST_1000, "-o", "jsonl"]);
     assert_code(&o, 0);
@@ -520,35 +523,29 @@ fn login_through_the_browser_with_stdin(t: &T, extra: &[&str]) -> u64 {
         .stdout(Stdio::null())
         .stderr(Stdio::piped());
     let mut child = c.spawn().unwrap();
+    // The URL is on stderr in both cases; the callback is answered once spotctl says it is
+    // waiting (the readiness line a person sees), by which time it reads stdin if it ever will.
+    let mut err = std::io::BufReader::new(child.stderr.take().unwrap());
     let mut url = String::new();
-    for _ in 0..100 {
-        if let Ok(u) = std::fs::read_to_string(&seen) {
-            url = u.trim().to_string();
+    let mut seen_err = String::new();
+    loop {
+        let mut line = String::new();
+        let n = std::io::BufRead::read_line(&mut err, &mut line).unwrap();
+        assert!(n > 0, "spotctl said it is waiting: {seen_err}");
+        seen_err.push_str(&line);
+        if line.starts_with("http") {
+            url = line.trim().to_string();
+        }
+        if line.starts_with("spotctl: waiting up to") {
             break;
         }
-        std::thread::sleep(Duration::from_millis(100));
     }
-    let url = if url.is_empty() {
-        // --no-browser: the URL is on stderr.
-        let mut err = String::new();
-        let mut se = child.stderr.take().unwrap();
-        let mut buf = [0u8; 4096];
-        while !err.lines().any(|l| l.starts_with("http")) {
-            let n = se.read(&mut buf).unwrap();
-            assert!(n > 0, "spotctl printed the URL: {err}");
-            err.push_str(&String::from_utf8_lossy(&buf[..n]));
-        }
-        err.lines()
-            .find(|l| l.starts_with("http"))
-            .unwrap()
-            .to_string()
-    } else {
-        url
-    };
-    std::thread::sleep(Duration::from_millis(300));
+    assert!(!url.is_empty(), "spotctl printed the URL: {seen_err}");
+    let drain = std::thread::spawn(move || std::io::copy(&mut err, &mut std::io::sink()));
     let loc = t.fake.authorize_location(&url).unwrap();
     assert_eq!(http_get(&loc).0, 200);
     assert!(child.wait().unwrap().success());
+    drain.join().unwrap().unwrap();
     file.stream_position().unwrap()
 }
 

@@ -17,6 +17,9 @@ mod docs;
 mod edges;
 mod engine_batch;
 mod faults;
+// The README walked as a newcomer would (issue 21); Unix shells, links and `man`.
+#[cfg(unix)]
+mod first_steps;
 mod hostile;
 // spotctl against panva's oidc-provider (node), started per test on a loopback port.
 mod interop;

@@ -42,16 +42,9 @@ fn the_readmes_first_command_lists_57_albums_with_no_credentials_and_no_network(
     let home = tempfile::tempdir().unwrap();
     let config = home.path().join("my-real-config");
     std::fs::create_dir(&config).unwrap();
-    let mut c = std::process::Command::new(env!("CARGO"));
-    // As from a shell: not the variables `cargo test` set for this test binary (build scripts
-    // watch some of them, and inheriting them would rebuild dependencies).
-    for (k, _) in std::env::vars() {
-        if crate::support::is_cargo_run_var(&k) {
-            c.env_remove(k);
-        }
-    }
+    build_example("demo");
+    let mut c = cargo();
     c.args(&words[1..])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
         .env("HOME", home.path())
         .env("SPOTCTL_CONFIG_DIR", &config)
         // Real credentials and a proxy with no route anywhere: the demo must ignore both.
@@ -262,18 +255,26 @@ fn on_a_terminal(t: &T, args: &str, input: &str) -> (i32, String) {
         .stdin(Stdio::piped())
         .stdout(Stdio::piped());
     let mut child = c.spawn().expect("script(1) from util-linux");
-    // Typed after the question is on the screen, as a person would.
-    std::thread::sleep(std::time::Duration::from_millis(700));
+    // Typed once the question is on the screen, as a person would (not after a guessed delay).
+    let mut screen = Vec::new();
+    let mut out = child.stdout.take().unwrap();
+    let mut buf = [0u8; 1024];
+    while !String::from_utf8_lossy(&screen).contains("[y/N]") {
+        let n = std::io::Read::read(&mut out, &mut buf).unwrap();
+        assert!(n > 0, "the question: {}", String::from_utf8_lossy(&screen));
+        screen.extend_from_slice(&buf[..n]);
+    }
     child
         .stdin
         .take()
         .unwrap()
         .write_all(input.as_bytes())
         .unwrap();
-    let o = child.wait_with_output().unwrap();
+    std::io::Read::read_to_end(&mut out, &mut screen).unwrap();
+    let status = child.wait().unwrap();
     (
-        o.status.code().unwrap_or(-1),
-        String::from_utf8_lossy(&o.stdout).into_owned(),
+        status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&screen).into_owned(),
     )
 }
 

@@ -180,10 +180,18 @@ fn a_lock_held_by_a_killed_process_does_not_block() {
     let mut holder = std::process::Command::new("flock")
         .arg("-o")
         .arg(&lock)
-        .args(["sleep", "30"])
+        .args(["sh", "-c", "echo locked; exec sleep 30"])
+        .stdout(std::process::Stdio::piped())
         .spawn()
         .expect("flock(1) is available");
-    std::thread::sleep(Duration::from_millis(200));
+    // flock runs the command once it holds the lock: its first line is the event.
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(holder.stdout.take().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line, "locked\n");
     holder.kill().unwrap();
     holder.wait().unwrap();
     let start = std::time::Instant::now();
