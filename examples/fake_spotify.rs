@@ -15,6 +15,9 @@ mod support;
 #[cfg(test)]
 #[path = "../tests/support/fake/selftest.rs"]
 mod selftest;
+#[cfg(test)]
+#[path = "../tests/support/fake/selftest_library.rs"]
+mod selftest_library;
 
 use std::collections::HashSet;
 use std::io::Write as _;
