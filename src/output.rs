@@ -10,6 +10,8 @@
 //! for the reader, which is back-pressure, not a stall. A terminal is written directly, between
 //! progress-bar redraws.
 
+mod columns;
+
 use crate::error::{Error, Result};
 use serde_json::Value;
 use std::io::{IsTerminal, Write};
@@ -21,6 +23,9 @@ pub enum OutputFormat {
     Table,
     /// Tab-separated values, no header
     Tsv,
+    /// Comma-separated values (RFC 4180: CRLF line ends, quoted where needed), a header row of
+    /// field names, the same columns as tsv, UTF-8 without BOM
+    Csv,
     /// One JSON object per line, exactly as the service sent it
     Jsonl,
     /// One JSON array
@@ -37,8 +42,23 @@ pub enum Shape {
     Albums,
     /// type, id, name
     Search,
+    /// id, type, disc_number, track_number, duration_ms, name
+    Tracks,
     /// items as JSON only (`api --paginate`)
     Raw,
+}
+
+/// One CSV record (RFC 4180), CRLF-terminated.
+pub fn csv_record(cols: &[String]) -> String {
+    let mut line = String::new();
+    for (i, c) in cols.iter().enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        columns::csv_field(c, &mut line);
+    }
+    line.push_str("\r\n");
+    line
 }
 
 pub struct Out {
@@ -53,6 +73,10 @@ pub struct Out {
     format: OutputFormat,
     shape: Shape,
     count: u64,
+    /// `--with-parent`: rows start with the parent's ID, JSON objects carry it as `_parent`.
+    with_parent: bool,
+    /// The parent of the items being written (the listing's input).
+    parent: Option<String>,
 }
 
 fn field<'a>(v: &'a Value, key: &str) -> &'a Value {
@@ -73,7 +97,9 @@ fn cell(v: &Value) -> String {
 impl Out {
     pub fn new(format: OutputFormat, shape: Shape) -> Out {
         let format = match (shape, format) {
-            (Shape::Raw, OutputFormat::Table | OutputFormat::Tsv) => OutputFormat::Jsonl,
+            (Shape::Raw, OutputFormat::Table | OutputFormat::Tsv | OutputFormat::Csv) => {
+                OutputFormat::Jsonl
+            }
             (_, f) => f,
         };
         Out {
@@ -84,7 +110,20 @@ impl Out {
             format,
             shape,
             count: 0,
+            with_parent: false,
+            parent: None,
         }
+    }
+
+    /// `--with-parent`: every row says which input it came from.
+    pub fn with_parent(mut self, on: bool) -> Out {
+        self.with_parent = on;
+        self
+    }
+
+    /// The parent (an ID) of the items written from now on.
+    pub fn set_parent(&mut self, parent: Option<String>) {
+        self.parent = parent;
     }
 
     pub fn item(&mut self, v: &Value) -> Result<()> {
@@ -102,6 +141,15 @@ impl Out {
                 let cols = self.columns(v);
                 writeln!(self.w, "{}", cols.join("\t"))?;
             }
+            OutputFormat::Csv => {
+                if self.count == 0 {
+                    let names: Vec<String> =
+                        self.column_specs().map(|c| c.field.to_string()).collect();
+                    self.csv_row(&names)?;
+                }
+                let cols = self.columns(v);
+                self.csv_row(&cols)?;
+            }
             OutputFormat::Table => {
                 if self.count == 0 {
                     self.table_row(&self.header())?;
@@ -115,60 +163,69 @@ impl Out {
     }
 
     /// One item as JSON: the service's bytes in a pipe, terminal-safe escapes on a terminal.
+    /// With `--with-parent`, the object starts with `"_parent":"ID"`, the rest unchanged.
     fn json(&mut self, v: &Value) -> Result<()> {
-        if self.terminal {
-            let text = serde_json::to_string(v).map_err(std::io::Error::from)?;
-            self.w
-                .write_all(crate::sanitize::json_for(text, true).as_bytes())?;
-        } else {
-            serde_json::to_writer(&mut self.w, v).map_err(std::io::Error::from)?;
+        let mut text = serde_json::to_string(v).map_err(std::io::Error::from)?;
+        if let (true, Some(p), Some(rest)) = (
+            self.with_parent,
+            &self.parent,
+            text.strip_prefix('{').map(str::to_string),
+        ) {
+            let key = serde_json::to_string(p).map_err(std::io::Error::from)?;
+            let sep = if rest.starts_with('}') { "" } else { "," };
+            text = format!("{{\"_parent\":{key}{sep}{rest}");
         }
+        if self.terminal {
+            text = crate::sanitize::json_for(text, true);
+        }
+        self.w.write_all(text.as_bytes())?;
         Ok(())
     }
 
-    fn header(&self) -> Vec<String> {
-        let h: &[&str] = match self.shape {
-            Shape::Albums => &["ID", "RELEASED", "TYPE", "TRACKS", "NAME"],
-            Shape::Search | Shape::Raw => &["TYPE", "ID", "NAME"],
+    /// The columns of this output: the shape's, after the parent's with `--with-parent`.
+    fn column_specs(&self) -> impl Iterator<Item = &'static columns::Column> {
+        let parent = self.with_parent.then_some(&columns::PARENT);
+        let of = match self.shape {
+            Shape::Albums => columns::ALBUMS,
+            Shape::Tracks => columns::TRACKS,
+            // `Raw` is JSON only: `api` never asks for columns.
+            Shape::Search | Shape::Raw => columns::SEARCH,
         };
-        h.iter().map(|s| s.to_string()).collect()
+        parent.into_iter().chain(of)
+    }
+
+    fn header(&self) -> Vec<String> {
+        self.column_specs().map(|c| c.title.to_string()).collect()
     }
 
     fn columns(&self, v: &Value) -> Vec<String> {
-        match self.shape {
-            Shape::Albums => vec![
-                cell(field(v, "id")),
-                cell(field(v, "release_date")),
-                cell(field(v, "album_type")),
-                cell(field(v, "total_tracks")),
-                cell(field(v, "name")),
-            ],
-            Shape::Search | Shape::Raw => vec![
-                cell(field(v, "type")),
-                cell(field(v, "id")),
-                cell(field(v, "name")),
-            ],
-        }
+        let parent = self.parent.clone().unwrap_or_default();
+        self.column_specs()
+            .map(|c| match c.field {
+                "parent_id" => crate::sanitize::cell(&parent),
+                f => cell(field(v, f)),
+            })
+            .collect()
+    }
+
+    fn csv_row(&mut self, cols: &[String]) -> Result<()> {
+        self.w.write_all(csv_record(cols).as_bytes())?;
+        Ok(())
     }
 
     /// Fixed-width columns (IDs are 22 characters, dates 10, types 11), so the table can stream;
     /// the name is last and needs no padding.
     fn table_row(&mut self, cols: &[String]) -> Result<()> {
-        let widths: &[usize] = match self.shape {
-            Shape::Albums => &[22, 10, 11, 6],
-            Shape::Search | Shape::Raw => &[9, 22],
-        };
         let mut line = String::new();
-        for (i, c) in cols.iter().enumerate() {
-            if i > 0 {
+        for (c, spec) in cols.iter().zip(self.column_specs()) {
+            if !line.is_empty() {
                 line.push_str("  ");
             }
-            match widths.get(i) {
-                Some(w) if self.shape == Shape::Albums && i == 3 => {
-                    line.push_str(&format!("{c:>w$}"))
-                }
-                Some(w) => line.push_str(&format!("{c:<w$}")),
-                None => line.push_str(c),
+            let w = spec.width;
+            match (w, spec.right) {
+                (0, _) => line.push_str(c),
+                (w, true) => line.push_str(&format!("{c:>w$}")),
+                (w, false) => line.push_str(&format!("{c:<w$}")),
             }
         }
         writeln!(self.w, "{}", line.trim_end())?;

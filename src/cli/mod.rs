@@ -156,6 +156,9 @@ Examples:
   printf '%s\\n' ID1 ID2 | spotctl albums --artist - -o jsonl"
     )]
     Albums(AlbumsArgs),
+    /// Every track of albums, every item of playlists, every episode of shows
+    #[command(after_help = TRACKS_HELP)]
+    Tracks(TracksArgs),
     /// Authenticated raw API call, like `gh api`
     #[command(
         after_help = "PATH is relative to the account's API base (https://api.spotify.com/v1 for Spotify).
@@ -181,6 +184,30 @@ Examples:
   spotctl man > ~/.local/share/man/man1/spotctl.1")]
     Man,
 }
+
+const TRACKS_HELP: &str =
+    "INPUT is an album (an ID, spotify:album:ID or an open.spotify.com/album/ID link), a playlist
+(spotify:playlist:ID or its link: /playlists/ID/items), or a show (spotify:show:ID or its link:
+its episodes); a bare ID is an album. Inputs may be positional, repeated --album, comma lists, or
+- (one per line from stdin, fetched as the lines arrive). A stdin line may also be a JSON object
+printed by spotctl -o jsonl (its uri, or type and id, says what it is), so `albums` pipes into
+`tracks`. Output is in input order; an input given twice is fetched once. A failing input is
+reported (with its stdin line) and the others are completed; the exit code is the first
+failure's, after a summary line. A rate limit beyond the cap or the network gone stops at once.
+A playlist entry is printed as the track or episode it holds (its `item`, or `track` in older
+answers); entries no longer available (null) and local files keep their place in Spotify's
+count but print as they are sent (local files have no id).
+
+Columns (tsv, csv, table): id, type, disc_number, track_number, duration_ms, name; with
+--with-parent the input's ID comes first (csv header: parent_id), and JSON objects start with
+\"_parent\":\"ID\". csv has a header row and CRLF line ends (RFC 4180).
+
+Examples:
+  spotctl tracks 2noRn2Aes5aoNVsU6iWThc -o tsv
+  spotctl tracks spotify:playlist:37i9dQZF1DXcBWIGoYBM5M -a alice
+  spotctl tracks 'https://open.spotify.com/show/4rOoJ6Egrf8K2IrywzwOMk?si=x' --limit 10
+  spotctl albums 3qNVuliS40BLgXGxhdBdqu | spotctl tracks - --with-parent -o csv > tracks.csv
+  spotctl search 태연 --type artist --limit 1 | spotctl albums - | spotctl tracks - -o csv";
 
 const LOGIN_HELP: &str =
     "The client secret is never taken on the command line (other users can read argv):
@@ -311,21 +338,45 @@ pub struct AlbumsArgs {
     /// The same as a positional ARTIST (repeatable, comma lists too; `-` for stdin)
     #[arg(long, value_name = "ARTIST", value_delimiter = ',')]
     pub artist: Vec<String>,
-    /// Stop at the first failing artist instead of going on with the others
-    #[arg(long)]
-    pub fail_fast: bool,
     /// Only these groups, comma separated: album, single, appears_on, compilation
     #[arg(long, value_name = "GROUPS")]
     pub include_groups: Option<String>,
+    #[command(flatten)]
+    pub batch: BatchArgs,
+}
+
+/// What every batch of listings (`albums`, `tracks`) takes.
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// Stop at the first failing input instead of going on with the others
+    #[arg(long)]
+    pub fail_fast: bool,
     /// ISO 3166-1 alpha-2 country code, e.g. KR
     #[arg(long, value_name = "CC")]
     pub market: Option<String>,
-    /// At most this many albums per artist
+    /// At most this many items of each input (albums of an artist, tracks of an album)
     #[arg(long, value_parser = positive, value_name = "N")]
     pub limit: Option<u64>,
-    /// Skip this many albums (to resume a listing that stopped part-way)
+    /// Skip this many items of each input (to resume a listing that stopped part-way)
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub offset: u64,
+    /// Start each tsv/csv/table row with its input's ID (the artist of an album, the album,
+    /// playlist or show of a track); JSON objects carry it as `"_parent"`
+    #[arg(long)]
+    pub with_parent: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("track_inputs").required(true).multiple(true).args(["inputs", "album"])))]
+pub struct TracksArgs {
+    /// Albums, playlists or shows: IDs (albums), URIs, open.spotify.com links or spotctl JSON objects (comma lists too); `-` reads one per line from stdin
+    #[arg(value_name = "INPUT", value_delimiter = ',')]
+    pub inputs: Vec<String>,
+    /// The same as a positional INPUT (repeatable, comma lists too; `-` for stdin)
+    #[arg(long, value_name = "ALBUM", value_delimiter = ',')]
+    pub album: Vec<String>,
+    #[command(flatten)]
+    pub batch: BatchArgs,
 }
 
 #[derive(Debug, Args)]

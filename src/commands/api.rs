@@ -194,6 +194,8 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
                     .clone()
                     .unwrap_or_else(|| crate::api::ids::shown(&args.path)),
                 resume: Resume::NextUrl,
+                parent: None,
+                unwrap: &[],
                 key,
             });
         }
@@ -203,6 +205,7 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
             names,
             dedupe: false,
             check_complete: false,
+            with_parent: false,
         };
         return catalog::write(&ctx, &api, stream, Shape::Raw, labels).await;
     }

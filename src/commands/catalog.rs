@@ -61,6 +61,19 @@ pub struct Labels {
     pub dedupe: bool,
     /// Warn when the count written differs from the `total` the service announced.
     pub check_complete: bool,
+    /// `--with-parent`: each row says which input (listing) it came from.
+    pub with_parent: bool,
+}
+
+/// The item an entry holds: itself, or (a playlist entry) the object under the first of
+/// `keys` it has; `None` when that is `null` (an entry no longer available).
+fn unwrapped<'a>(entry: &'a serde_json::Value, keys: &[&str]) -> Option<&'a serde_json::Value> {
+    if keys.is_empty() {
+        return Some(entry);
+    }
+    keys.iter()
+        .find_map(|k| entry.get(*k))
+        .filter(|v| !v.is_null())
 }
 
 /// Writes every page of `stream` to stdout in order, as it arrives.
@@ -84,7 +97,8 @@ pub async fn write_batch(
     labels: Labels,
     mut batch: Option<&mut Batch>,
 ) -> Result<()> {
-    let mut out = Out::new(ctx.output, shape);
+    let mut out = Out::new(ctx.output, shape).with_parent(labels.with_parent);
+    let mut unwrap: &[&str] = &[];
     let progress = Progress::new(ctx.show_progress());
     out.set_progress(progress.handle());
     if let Some(bar) = progress.handle() {
@@ -100,14 +114,21 @@ pub async fn write_batch(
     let result = async {
         while let Some(ev) = stream.next().await {
             match ev? {
-                Event::Begin { total: t, expected } => {
+                Event::Begin {
+                    total: t,
+                    expected,
+                    parent,
+                    unwrap: keys,
+                } => {
+                    out.set_parent(parent);
+                    unwrap = keys;
                     seen.clear();
                     (total, written, dups) = (t, 0, 0);
                     progress.begin(expected, api.session.page_limit());
                 }
                 Event::Items { items, .. } => {
                     let n = items.len() as u64;
-                    for item in &items {
+                    for item in items.iter().filter_map(|e| unwrapped(e, unwrap)) {
                         if labels.dedupe
                             && let Some(id) = item.get("id").and_then(|v| v.as_str())
                             && !seen.insert(id.to_string())

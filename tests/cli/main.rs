@@ -28,4 +28,5 @@ mod speed;
 #[cfg(unix)]
 mod store;
 mod structure;
+mod tracks;
 mod transport;

@@ -360,7 +360,7 @@ fn entries_page(
     v: &View,
     p: usize,
     (offset, limit): (usize, usize),
-    key: &str,
+    (what, key): (&str, &str),
     tweaks: super::state::Tweaks,
 ) -> Value {
     let pl = &st.library.playlists[p];
@@ -385,7 +385,6 @@ fn entries_page(
             o
         })
         .collect();
-    let what = if key == "track" { "tracks" } else { "items" };
     let link = Link::new(format!("{}/playlists/{}/{what}", v.api, pl.id));
     page(
         &link,
@@ -421,7 +420,15 @@ fn playlist_items(
         "item"
     };
     let tweaks = st.page_tweaks(&inc.method, &inc.path, &inc.query);
-    ok(&entries_page(st, v, p, (offset, limit), key, tweaks))
+    let what = if old_path { "tracks" } else { "items" };
+    ok(&entries_page(
+        st,
+        v,
+        p,
+        (offset, limit),
+        (what, key),
+        tweaks,
+    ))
 }
 
 fn owner_json(v: &View, id: &str, display_name: Option<String>) -> Value {
@@ -477,7 +484,7 @@ fn playlist_full(st: &mut State, v: &View, caller: &Subject, id: &str) -> ApiRes
         } else {
             ("tracks", "track")
         };
-        o[key] = entries_page(st, v, p, (0, 100), entry, Default::default());
+        o[key] = entries_page(st, v, p, (0, 100), (key, entry), Default::default());
     }
     ok(&o)
 }
