@@ -40,6 +40,12 @@ pub enum Error {
     /// Network error, timeout, 5xx after retries: the service cannot be reached.
     #[error("{0}")]
     Network(String),
+    /// The service answered this request with an error it did not get past: a 5xx after the
+    /// retries, or a redirect. Exit 6 like `Network`, but an answer: the network is there, so a
+    /// batch of catalog items goes on to its next item (Spotify has artists whose albums answer
+    /// 500 every time). For a token endpoint it is still the origin gone ([`Error::is_service_wide`]).
+    #[error("{0}")]
+    ServerFailed(String),
     /// The service answered this request with something broken (not JSON, a body over the cap,
     /// not a page, a `next` link that loops or leaves the host): exit 6 like `Network`, but
     /// about this request only, so a batch goes on to its next item.
@@ -67,7 +73,7 @@ impl Error {
             Error::Auth(_) => code::AUTH,
             Error::Api { .. } => code::API,
             Error::RateLimited(_) => code::RATE_LIMIT,
-            Error::Network(_) | Error::Malformed(_) => code::NETWORK,
+            Error::Network(_) | Error::ServerFailed(_) | Error::Malformed(_) => code::NETWORK,
             Error::Store(_) => code::STORE,
             Error::Internal(_) => code::INTERNAL,
             Error::Reported(c) => *c,
@@ -82,7 +88,25 @@ impl Error {
     /// The service is out of reach or out of quota: every later request of the run would fail
     /// the same way (a batch stops; a broken answer to one request does not count).
     pub fn is_service_wide(&self) -> bool {
-        matches!(self, Error::Network(_) | Error::RateLimited(_))
+        matches!(
+            self,
+            Error::Network(_) | Error::RateLimited(_) | Error::ServerFailed(_)
+        )
+    }
+
+    /// Every later item of a catalog batch would fail the same way: the service out of reach
+    /// (no connection, DNS, TLS: no answer at all) or out of quota. An item answered 5xx is that
+    /// item's failure only.
+    /// A bug (exit 1) stops it too.
+    pub fn stops_a_batch(&self) -> bool {
+        matches!(
+            self,
+            Error::Network(_) | Error::RateLimited(_) | Error::Internal(_)
+        )
+    }
+
+    pub fn server_failed(msg: impl fmt::Display) -> Self {
+        Error::ServerFailed(msg.to_string())
     }
 
     pub fn usage(msg: impl fmt::Display) -> Self {

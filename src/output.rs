@@ -12,6 +12,7 @@
 
 mod columns;
 
+use crate::api::page::Item;
 use crate::error::{Error, Result};
 use serde_json::Value;
 use std::io::{IsTerminal, Write};
@@ -48,6 +49,26 @@ pub enum Shape {
     Raw,
 }
 
+pub struct Out {
+    /// The page being formatted.
+    w: Vec<u8>,
+    /// stdout is a terminal: written directly (it does not stall), so rows and the progress
+    /// bar never overlap and warnings come after the rows they follow; and JSON gets
+    /// C1/DEL/bidi escaped (see `sanitize`).
+    terminal: bool,
+    writer: Option<Writer>,
+    bar: Option<indicatif::ProgressBar>,
+    format: OutputFormat,
+    shape: Shape,
+    count: u64,
+    /// See [`Out::set_kind`].
+    kind: Option<String>,
+    /// `--with-parent`: rows start with the parent's ID, JSON objects carry it as `_parent`.
+    with_parent: bool,
+    /// The parent of the items being written (the listing's input).
+    parent: Option<String>,
+}
+
 /// One CSV record (RFC 4180), CRLF-terminated.
 pub fn csv_record(cols: &[String]) -> String {
     let mut line = String::new();
@@ -61,30 +82,43 @@ pub fn csv_record(cols: &[String]) -> String {
     line
 }
 
-pub struct Out {
-    /// The page being formatted.
-    w: Vec<u8>,
-    /// stdout is a terminal: written directly (it does not stall), so rows and the progress
-    /// bar never overlap and warnings come after the rows they follow; and JSON gets
-    /// C1/DEL/bidi escaped (see `sanitize`).
-    terminal: bool,
-    writer: Option<Writer>,
-    bar: Option<indicatif::ProgressBar>,
-    format: OutputFormat,
-    shape: Shape,
-    count: u64,
-    /// `--with-parent`: rows start with the parent's ID, JSON objects carry it as `_parent`.
-    with_parent: bool,
-    /// The parent of the items being written (the listing's input).
-    parent: Option<String>,
+/// The fields `table` and `tsv` show, read from an item without building the rest of it
+/// (every field but `id`/`name`/`type` may be missing in Development Mode; an item that is not
+/// an object shows empty cells).
+#[derive(Default, serde::Deserialize)]
+#[serde(default)]
+struct Fields {
+    id: Value,
+    name: Value,
+    #[serde(rename = "type")]
+    kind: Value,
+    release_date: Value,
+    album_type: Value,
+    total_tracks: Value,
+    disc_number: Value,
+    track_number: Value,
+    duration_ms: Value,
 }
 
-fn field<'a>(v: &'a Value, key: &str) -> &'a Value {
-    v.get(key).unwrap_or(&Value::Null)
+impl Fields {
+    /// The value of a column's field.
+    fn get(&self, field: &str) -> &Value {
+        match field {
+            "id" => &self.id,
+            "name" => &self.name,
+            "type" => &self.kind,
+            "release_date" => &self.release_date,
+            "album_type" => &self.album_type,
+            "total_tracks" => &self.total_tracks,
+            "disc_number" => &self.disc_number,
+            "track_number" => &self.track_number,
+            "duration_ms" => &self.duration_ms,
+            _ => &Value::Null,
+        }
+    }
 }
 
-/// A value as one tsv/table cell: no tabs or newlines, empty when absent (every field but
-/// `id`/`name`/`type` may be missing in Development Mode).
+/// A value as one tsv/table cell: no tabs or newlines, empty when absent.
 fn cell(v: &Value) -> String {
     let s = match v {
         Value::Null => String::new(),
@@ -92,6 +126,80 @@ fn cell(v: &Value) -> String {
         other => other.to_string(),
     };
     crate::sanitize::cell(&s)
+}
+
+/// `raw` (valid JSON) indented like `serde_json`'s pretty printer (two spaces, `"key": value`,
+/// `[]` and `{}` when empty), every token as sent: a number or an escape is never rewritten,
+/// and no tree of the value is built (an 8 MiB body costs its size, not ten times it).
+pub fn pretty(raw: &str) -> String {
+    reshape(raw, true)
+}
+
+/// `raw` on one line: the whitespace between tokens of an item the service sent
+/// pretty-printed is dropped (a JSON string holds no raw newline); every token stays as sent.
+pub fn one_line(raw: &str) -> std::borrow::Cow<'_, str> {
+    if !raw.contains(['\n', '\r']) {
+        return raw.into();
+    }
+    reshape(raw, false).into()
+}
+
+/// The tokens of `raw` as sent, without the whitespace between them; `indent`: laid out as
+/// [`pretty`] says.
+fn reshape(raw: &str, indent: bool) -> String {
+    let mut out = String::with_capacity(raw.len() + if indent { raw.len() / 4 } else { 0 });
+    let mut depth = 0usize;
+    let newline = |out: &mut String, depth: usize| {
+        if indent {
+            out.push('\n');
+            for _ in 0..depth {
+                out.push_str("  ");
+            }
+        }
+    };
+    let space = |c: &char| matches!(c, ' ' | '\t' | '\n' | '\r');
+    let mut chars = raw.chars().peekable();
+    let (mut in_string, mut escaped) = (false, false);
+    while let Some(c) = chars.next() {
+        if in_string {
+            out.push(c);
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+            continue;
+        }
+        match c {
+            c if space(&c) => {}
+            '{' | '[' => {
+                out.push(c);
+                while chars.next_if(space).is_some() {}
+                if let Some(close) = chars.next_if(|&n| matches!(n, '}' | ']')) {
+                    out.push(close);
+                } else {
+                    depth += 1;
+                    newline(&mut out, depth);
+                }
+            }
+            '}' | ']' => {
+                depth = depth.saturating_sub(1);
+                newline(&mut out, depth);
+                out.push(c);
+            }
+            ',' => {
+                out.push(c);
+                newline(&mut out, depth);
+            }
+            ':' if indent => out.push_str(": "),
+            c => {
+                in_string = c == '"';
+                out.push(c);
+            }
+        }
+    }
+    out
 }
 
 impl Out {
@@ -110,6 +218,7 @@ impl Out {
             format,
             shape,
             count: 0,
+            kind: None,
             with_parent: false,
             parent: None,
         }
@@ -126,35 +235,41 @@ impl Out {
         self.parent = parent;
     }
 
-    pub fn item(&mut self, v: &Value) -> Result<()> {
+    /// The type a listing's items are (search's `--type`), for the TYPE column of items that
+    /// do not say (an item with only `id` and `name` is valid).
+    pub fn set_kind(&mut self, kind: Option<String>) {
+        self.kind = kind;
+    }
+
+    pub fn item(&mut self, item: &Item) -> Result<()> {
         match self.format {
             OutputFormat::Jsonl => {
-                self.json(v)?;
+                self.json(item.raw())?;
                 self.w.write_all(b"\n")?;
             }
             OutputFormat::Json => {
                 self.w
                     .write_all(if self.count == 0 { b"[\n" } else { b",\n" })?;
-                self.json(v)?;
+                self.json(item.raw())?;
             }
             OutputFormat::Tsv => {
-                let cols = self.columns(v);
+                let cols = self.columns(item);
                 writeln!(self.w, "{}", cols.join("\t"))?;
             }
             OutputFormat::Csv => {
                 if self.count == 0 {
                     let names: Vec<String> =
                         self.column_specs().map(|c| c.field.to_string()).collect();
-                    self.csv_row(&names)?;
+                    self.w.write_all(csv_record(&names).as_bytes())?;
                 }
-                let cols = self.columns(v);
-                self.csv_row(&cols)?;
+                let cols = self.columns(item);
+                self.w.write_all(csv_record(&cols).as_bytes())?;
             }
             OutputFormat::Table => {
                 if self.count == 0 {
                     self.table_row(&self.header())?;
                 }
-                let cols = self.columns(v);
+                let cols = self.columns(item);
                 self.table_row(&cols)?;
             }
         }
@@ -163,22 +278,30 @@ impl Out {
     }
 
     /// One item as JSON: the service's bytes in a pipe, terminal-safe escapes on a terminal.
-    /// With `--with-parent`, the object starts with `"_parent":"ID"`, the rest unchanged.
-    fn json(&mut self, v: &Value) -> Result<()> {
-        let mut text = serde_json::to_string(v).map_err(std::io::Error::from)?;
-        if let (true, Some(p), Some(rest)) = (
-            self.with_parent,
-            &self.parent,
-            text.strip_prefix('{').map(str::to_string),
-        ) {
-            let key = serde_json::to_string(p).map_err(std::io::Error::from)?;
-            let sep = if rest.starts_with('}') { "" } else { "," };
-            text = format!("{{\"_parent\":{key}{sep}{rest}");
+    /// With `--with-parent`, an object starts with `"_parent":"ID"`, the rest as sent.
+    fn json(&mut self, raw: &str) -> Result<()> {
+        let mut text = one_line(raw);
+        let tagged = match (self.with_parent, &self.parent) {
+            (true, Some(p)) => text.trim_start().strip_prefix('{').map(|rest| {
+                let key = Value::from(p.as_str()).to_string();
+                let sep = if rest.trim_start().starts_with('}') {
+                    ""
+                } else {
+                    ","
+                };
+                format!("{{\"_parent\":{key}{sep}{rest}")
+            }),
+            _ => None,
+        };
+        if let Some(t) = tagged {
+            text = t.into();
         }
         if self.terminal {
-            text = crate::sanitize::json_for(text, true);
+            let text = crate::sanitize::json_for(text.into_owned(), true);
+            self.w.write_all(text.as_bytes())?;
+        } else {
+            self.w.write_all(text.as_bytes())?;
         }
-        self.w.write_all(text.as_bytes())?;
         Ok(())
     }
 
@@ -198,27 +321,28 @@ impl Out {
         self.column_specs().map(|c| c.title.to_string()).collect()
     }
 
-    fn columns(&self, v: &Value) -> Vec<String> {
-        let parent = self.parent.clone().unwrap_or_default();
+    fn columns(&self, item: &Item) -> Vec<String> {
+        let f: Fields = item.read().unwrap_or_default();
+        let parent = self.parent.as_deref().unwrap_or_default();
         self.column_specs()
             .map(|c| match c.field {
-                "parent_id" => crate::sanitize::cell(&parent),
-                f => cell(field(v, f)),
+                "parent_id" => crate::sanitize::cell(parent),
+                // Search's TYPE: an item that does not say is of the type asked for.
+                "type" => match (cell(&f.kind), &self.kind) {
+                    (k, Some(asked)) if k.is_empty() => crate::sanitize::cell(asked),
+                    (k, _) => k,
+                },
+                field => cell(f.get(field)),
             })
             .collect()
-    }
-
-    fn csv_row(&mut self, cols: &[String]) -> Result<()> {
-        self.w.write_all(csv_record(cols).as_bytes())?;
-        Ok(())
     }
 
     /// Fixed-width columns (IDs are 22 characters, dates 10, types 11), so the table can stream;
     /// the name is last and needs no padding.
     fn table_row(&mut self, cols: &[String]) -> Result<()> {
         let mut line = String::new();
-        for (c, spec) in cols.iter().zip(self.column_specs()) {
-            if !line.is_empty() {
+        for (i, (c, spec)) in cols.iter().zip(self.column_specs()).enumerate() {
+            if i > 0 {
                 line.push_str("  ");
             }
             let w = spec.width;
@@ -431,6 +555,22 @@ mod tests {
         fn flush(&self) -> std::io::Result<()> {
             Ok(())
         }
+    }
+
+    #[test]
+    fn json_is_reshaped_without_rewriting_a_token() {
+        let raw = "{ \"a\" : [1E2, {}, [ ] ,\"x \\\" ,:{\"],\n \"b\":{\"c\":null}}";
+        assert_eq!(
+            one_line(raw),
+            "{\"a\":[1E2,{},[],\"x \\\" ,:{\"],\"b\":{\"c\":null}}"
+        );
+        assert_eq!(
+            pretty(raw),
+            "{\n  \"a\": [\n    1E2,\n    {},\n    [],\n    \"x \\\" ,:{\"\n  ],\n  \"b\": {\n    \"c\": null\n  }\n}"
+        );
+        let v: Value = serde_json::from_str(raw).unwrap();
+        let serde = serde_json::to_string_pretty(&v).unwrap();
+        assert_eq!(pretty(&serde), serde, "the same shape as serde_json's");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 use crate::api::hints;
 use crate::api::http::{Body, Http, Replay, Request};
+use crate::api::page::Body as PageBody;
 use crate::auth::session::Session;
 use crate::error::{Error, Result};
 use crate::store::Grant;
@@ -55,34 +56,32 @@ impl Api {
         }
     }
 
-    pub async fn get(&self, url: url::Url) -> Result<Value> {
-        self.call(reqwest::Method::GET, url, Body::Empty)
-            .await
-            .map(|(_, v)| v)
+    /// GETs a page (or any JSON) and keeps the body as sent: items are cut out of it, never
+    /// re-serialised (see `page.rs`). No page of it may hold more items than the URL's `limit`.
+    pub async fn get_body(&self, url: url::Url) -> Result<PageBody> {
+        let label = format!("GET {}", url.path());
+        let asked = crate::api::page::query_u64(&url, "limit");
+        let (status, bytes) = self
+            .call_raw(reqwest::Method::GET, url, Body::Empty)
+            .await?;
+        if bytes.iter().all(|b| b.is_ascii_whitespace()) {
+            return Err(Error::malformed(format!(
+                "{label}: {status} with an empty body, not a page of items"
+            )));
+        }
+        match PageBody::new(bytes, asked, &label) {
+            Ok(b) => Ok(b),
+            Err(bytes) => Err(self.not_json(&label, status, &bytes).await),
+        }
     }
 
-    /// One authenticated call; returns the status and the JSON body (`Null` when empty).
-    pub async fn call(
-        &self,
-        method: reqwest::Method,
-        url: url::Url,
-        body: Body,
-    ) -> Result<(u16, Value)> {
-        let label = format!("{method} {}", url.path());
-        let (status, body) = self.call_raw(method, url, body).await?;
-        if body.iter().all(|b| b.is_ascii_whitespace()) {
-            return Ok((status, Value::Null));
-        }
-        match serde_json::from_slice(&body) {
-            Ok(v) => Ok((status, v)),
-            Err(_) => {
-                let token = self.session.token().await;
-                Err(Error::malformed(format!(
-                    "{label}: {status} but the body is not valid JSON: {}",
-                    crate::auth::token::excerpt(&redact(&body, &token))
-                )))
-            }
-        }
+    /// A 2xx whose body is not JSON, quoted (without the token) in the message.
+    async fn not_json(&self, label: &str, status: u16, body: &[u8]) -> Error {
+        let token = self.session.token().await;
+        Error::malformed(format!(
+            "{label}: {status} but the body is not valid JSON: {}",
+            crate::auth::token::excerpt(&redact(body, &token))
+        ))
     }
 
     /// One authenticated call; returns a 2xx status and its body as sent (`api` prints a
@@ -136,7 +135,7 @@ impl Api {
                 }
                 200..=299 => return Ok((resp.status, resp.body)),
                 300..=399 => {
-                    return Err(Error::network(format!(
+                    return Err(Error::server_failed(format!(
                         "{label}: unexpected redirect ({}); not followed",
                         resp.status
                     )));

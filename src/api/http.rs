@@ -253,13 +253,13 @@ impl Http {
                     // origin acted on it (a proxy timing out), so only idempotent requests
                     // are sent again.
                     if req.replay == Replay::OnlyIfNotSent && resp.status != 503 {
-                        return Err(Error::network(format!(
+                        return Err(Error::server_failed(format!(
                             "{}: {why}; not retried because the request may already have been processed",
                             req.label()
                         )));
                     }
                     if retries >= self.policy.max_retries {
-                        return Err(Error::network(format!(
+                        return Err(Error::server_failed(format!(
                             "{}: {why} after {}; the service is having trouble, try again later",
                             req.label(),
                             retry::plural(retries, "retry", "retries")

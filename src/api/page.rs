@@ -1,19 +1,88 @@
-//! What a page is: the paging object the service sends ([`Page`], read by [`parse_page`]), the
-//! page sizes it accepts (50, and 10 in Development Mode), and the query parameters of a page
-//! link. The one place that knows page sizes: the session stores a learned number, the
-//! paginator asks for pages, and neither imports the other for it.
+//! What a page is: the paging object the service sends ([`Page`], read from a response
+//! [`Body`]), the page sizes it accepts (50, and 10 in Development Mode), and the query
+//! parameters of a page link. The one place that knows page sizes: the session stores a
+//! learned number, the paginator asks for pages, and neither imports the other for it.
+//!
+//! Items are never re-serialised: an [`Item`] is the span of the response body the service
+//! sent for it (`1E2`, a 30-digit integer, `\u00e9`, `\/` stay as they were), sharing the body.
+//! A page is read without building a tree of the body, and reading stops at the first item
+//! beyond the `limit` asked for: an 8 MiB `{"items":[0,0,…]}` costs its 8 MiB, not 300 MB of
+//! parsed values, and is refused (exit 6) as the broken page it is.
 
 use crate::error::{Error, Result};
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde_json::Value;
+use serde_json::value::RawValue;
+use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
 
 /// Development Mode's page size since 2026 (SPEC §3).
 pub const SMALL_PAGE: u64 = 10;
 /// What extended-quota apps accept.
 pub const LARGE_PAGE: u64 = 50;
+/// The most items a page may hold when no `limit` was asked for (Spotify's largest page size,
+/// playlist items, is 100; its default is 20).
+pub const MAX_PAGE: u64 = 100;
+
+/// One item of a page: its JSON exactly as the service sent it.
+#[derive(Clone)]
+pub struct Item {
+    body: Arc<str>,
+    at: Range<usize>,
+}
+
+impl fmt::Debug for Item {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.raw())
+    }
+}
+
+impl Item {
+    /// The item's JSON text as sent.
+    pub fn raw(&self) -> &str {
+        &self.body[self.at.clone()]
+    }
+
+    /// A `null` entry (Spotify's search sends them): a position, not an item.
+    pub fn is_null(&self) -> bool {
+        self.raw() == "null"
+    }
+
+    /// The item's `id` when it is a string.
+    pub fn id(&self) -> Option<String> {
+        #[derive(serde::Deserialize)]
+        struct Ident {
+            #[serde(default)]
+            id: Value,
+        }
+        match serde_json::from_str::<Ident>(self.raw()).ok()?.id {
+            Value::String(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The member `key` of an object item, as sent (a playlist entry's `item`); None when the
+    /// item is not an object or has no such member.
+    pub fn member(&self, key: &str) -> Option<Item> {
+        let members: std::collections::BTreeMap<std::borrow::Cow<'_, str>, &RawValue> =
+            serde_json::from_str(self.raw()).ok()?;
+        let v = members.get(key)?;
+        Some(Item {
+            body: self.body.clone(),
+            at: span(&self.body, v.get()),
+        })
+    }
+
+    /// The item read as `T` (the few fields a table shows), or None when it is not one.
+    pub fn read<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
+        serde_json::from_str(self.raw()).ok()
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct Page {
-    pub items: Vec<Value>,
+    pub items: Vec<Item>,
     pub next: Option<String>,
     pub total: Option<u64>,
     pub offset: u64,
@@ -32,33 +101,298 @@ impl Page {
     }
 }
 
-/// Reads the paging object (the response itself, or the one under `key`), moving its items
-/// out of `v` rather than copying them: every item passes through here once.
-pub fn parse_page(v: &mut Value, key: Option<&str>) -> Result<Page> {
-    let obj = match key {
-        Some(k) => v.get_mut(k).ok_or_else(|| {
-            Error::malformed(format!("the response has no \"{k}\" paging object"))
-        })?,
-        None => v,
-    };
-    let items = match obj.get_mut("items").map(Value::take) {
-        // Null items are kept as positions (dropped when the page is handed on).
-        Some(Value::Array(items)) => items,
-        // Reported for one search type among several (facts §9): an empty result for it.
-        Some(Value::Null) => Vec::new(),
-        _ => {
-            return Err(Error::malformed(
-                "the response is not a page of items (no \"items\" array)",
-            ));
+/// A response body as sent: valid JSON, UTF-8, read once for where its top-level members are.
+#[derive(Clone)]
+pub struct Body {
+    text: Arc<str>,
+    /// Name and span of each top-level member, in order, when the body is an object.
+    members: Option<Vec<(String, Range<usize>)>>,
+    /// The `limit` the request asked for: no page of this body may hold more items.
+    asked: Option<u64>,
+    /// The request, for messages ("GET /v1/artists/…/albums").
+    label: String,
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+/// A visitor's answer to any JSON scalar but `null` (read past, nothing kept).
+macro_rules! scalars_are {
+    ($v:expr) => {
+        fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+            Ok($v)
+        }
+        fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+            Ok($v)
+        }
+        fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+            Ok($v)
+        }
+        fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+            Ok($v)
+        }
+        fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+            Ok($v)
         }
     };
-    Ok(Page {
-        items,
-        next: obj.get("next").and_then(Value::as_str).map(str::to_string),
-        total: obj.get("total").and_then(Value::as_u64),
-        offset: obj.get("offset").and_then(Value::as_u64).unwrap_or(0),
-        limit: obj.get("limit").and_then(Value::as_u64),
-    })
+}
+
+/// The members of a top-level object (by span), or None for any other JSON value.
+struct Members<'a>(&'a str);
+
+impl<'de> Visitor<'de> for Members<'de> {
+    type Value = Option<Vec<(String, Range<usize>)>>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("JSON")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = Vec::new();
+        while let Some(k) = map.next_key::<String>()? {
+            let v: &RawValue = map.next_value()?;
+            out.push((k, span(self.0, v.get())));
+        }
+        Ok(Some(out))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    scalars_are!(None);
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+/// Where `part` (a slice of `whole`) sits in `whole`.
+fn span(whole: &str, part: &str) -> Range<usize> {
+    let start = part.as_ptr() as usize - whole.as_ptr() as usize;
+    start..start + part.len()
+}
+
+/// The `items` of a paging object: spans, at most `max` of them.
+struct Items<'a> {
+    whole: &'a str,
+    max: usize,
+}
+
+/// What `items` held.
+enum ItemsOut {
+    Spans(Vec<Range<usize>>),
+    /// `"items": null` (one search type among several, facts §9): an empty page.
+    Null,
+    /// Not an array.
+    Other,
+}
+
+const TOO_MANY: &str = "spotctl: more items than asked for";
+
+impl<'de> DeserializeSeed<'de> for Items<'de> {
+    type Value = ItemsOut;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<ItemsOut, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Items<'de> {
+    type Value = ItemsOut;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("an array of items")
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ItemsOut, A::Error> {
+        let mut out = Vec::new();
+        while let Some(v) = seq.next_element::<&RawValue>()? {
+            if out.len() == self.max {
+                return Err(de::Error::custom(TOO_MANY));
+            }
+            out.push(span(self.whole, v.get()));
+        }
+        Ok(ItemsOut::Spans(out))
+    }
+    fn visit_unit<E>(self) -> Result<ItemsOut, E> {
+        Ok(ItemsOut::Null)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ItemsOut, A::Error> {
+        while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+        Ok(ItemsOut::Other)
+    }
+    scalars_are!(ItemsOut::Other);
+}
+
+/// A paging object: its items' spans and the fields that say where the listing goes.
+struct PageSeed<'a> {
+    whole: &'a str,
+    max: usize,
+}
+
+#[derive(Default)]
+struct RawPage {
+    items: Option<ItemsOut>,
+    next: Option<String>,
+    total: Option<u64>,
+    offset: Option<u64>,
+    limit: Option<u64>,
+}
+
+impl<'de> DeserializeSeed<'de> for PageSeed<'de> {
+    type Value = Option<RawPage>;
+    fn deserialize<D: de::Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PageSeed<'de> {
+    type Value = Option<RawPage>;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a paging object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut p = RawPage::default();
+        // A number the way the old tree read it: only a non-negative integer counts.
+        let num = |v: Value| v.as_u64();
+        while let Some(k) = map.next_key::<String>()? {
+            match k.as_str() {
+                "items" => {
+                    p.items = Some(map.next_value_seed(Items {
+                        whole: self.whole,
+                        max: self.max,
+                    })?)
+                }
+                "next" => p.next = map.next_value::<Value>()?.as_str().map(str::to_string),
+                "total" => p.total = num(map.next_value()?),
+                "offset" => p.offset = num(map.next_value()?),
+                "limit" => p.limit = num(map.next_value()?),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(Some(p))
+    }
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Self::Value, A::Error> {
+        while seq.next_element::<IgnoredAny>()?.is_some() {}
+        Ok(None)
+    }
+    scalars_are!(None);
+    fn visit_unit<E>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+}
+
+impl Body {
+    /// Checks that `bytes` are JSON (UTF-8) and notes where the top-level members are; `asked`:
+    /// the `limit` of the request. Err: the bytes back, when they are not JSON.
+    pub fn new(
+        bytes: Vec<u8>,
+        asked: Option<u64>,
+        label: &str,
+    ) -> std::result::Result<Body, Vec<u8>> {
+        let text = String::from_utf8(bytes).map_err(|e| e.into_bytes())?;
+        let members = {
+            let mut de = serde_json::Deserializer::from_str(&text);
+            de::Deserializer::deserialize_any(&mut de, Members(&text))
+                .and_then(|m| de.end().map(|()| m))
+        };
+        match members {
+            Ok(members) => Ok(Body {
+                text: Arc::from(text),
+                members,
+                asked,
+                label: label.to_string(),
+            }),
+            Err(_) => Err(text.into_bytes()),
+        }
+    }
+
+    /// The body as the service sent it.
+    pub fn text(&self) -> &str {
+        &self.text
+    }
+
+    fn member(&self, key: &str) -> Option<&str> {
+        let (_, at) = self.members.as_ref()?.iter().find(|(k, _)| k == key)?;
+        Some(&self.text[at.clone()])
+    }
+
+    /// The body is a paging object itself (it has `items`).
+    pub fn is_page(&self) -> bool {
+        self.member("items").is_some()
+    }
+
+    /// The top-level members that are paging objects (search: one per type), in order.
+    pub fn page_keys(&self) -> Vec<String> {
+        let Some(members) = &self.members else {
+            return Vec::new();
+        };
+        #[derive(serde::Deserialize)]
+        struct HasItems {
+            #[serde(rename = "items")]
+            _items: IgnoredAny,
+        }
+        members
+            .iter()
+            .map(|(k, at)| (k, &self.text[at.clone()]))
+            // An object (a struct also reads from an array: `"images": [{…}]` is no listing).
+            .filter(|(_, v)| v.starts_with('{') && serde_json::from_str::<HasItems>(v).is_ok())
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    /// Reads the paging object (the body itself, or its member `key`). Its items are spans of
+    /// the body, never copies; a page holding more items than the `limit` asked for is refused.
+    pub fn page(&self, key: Option<&str>) -> Result<Page> {
+        let obj = match key {
+            Some(k) => self.member(k).ok_or_else(|| {
+                Error::malformed(format!("the response has no \"{k}\" paging object"))
+            })?,
+            None => &self.text,
+        };
+        let max = self.asked.unwrap_or(MAX_PAGE);
+        let mut de = serde_json::Deserializer::from_str(obj);
+        let seed = PageSeed {
+            whole: &self.text,
+            max: usize::try_from(max).unwrap_or(usize::MAX),
+        };
+        let raw = match seed.deserialize(&mut de) {
+            Ok(p) => p,
+            Err(e) if e.to_string().starts_with(TOO_MANY) => {
+                return Err(Error::malformed(format!(
+                    "{}: the service sent more items in one page than the {max} asked for; not reading it (a broken or hostile server?)",
+                    self.label
+                )));
+            }
+            Err(e) => return Err(Error::malformed(format!("the page is not valid JSON: {e}"))),
+        };
+        let not_a_page =
+            || Error::malformed("the response is not a page of items (no \"items\" array)");
+        let raw = raw.ok_or_else(not_a_page)?;
+        let items = match raw.items {
+            // Null items are kept as positions (dropped when the page is handed on).
+            Some(ItemsOut::Spans(s)) => s
+                .into_iter()
+                .map(|at| Item {
+                    body: self.text.clone(),
+                    at,
+                })
+                .collect(),
+            Some(ItemsOut::Null) => Vec::new(),
+            _ => return Err(not_a_page()),
+        };
+        Ok(Page {
+            items,
+            next: raw.next,
+            total: raw.total,
+            offset: raw.offset.unwrap_or(0),
+            // A page never holds more than was asked for, whatever `limit` it echoes (one
+            // recorded shape echoes 50 on pages of 10, where 50 is refused).
+            limit: match (raw.limit, self.asked) {
+                (Some(l), Some(a)) => Some(l.min(a)),
+                (l, a) => l.or(a),
+            },
+        })
+    }
 }
 
 pub fn query_text(url: &url::Url, key: &str) -> Option<String> {
@@ -111,19 +445,49 @@ mod tests {
         assert_eq!(query_u64(&v, "offset"), Some(6));
     }
 
+    fn body(text: &str, asked: Option<u64>) -> Body {
+        Body::new(text.as_bytes().to_vec(), asked, "GET /x").unwrap()
+    }
+
     #[test]
     fn pages_parse() {
-        let mut v: Value = serde_json::from_str(r#"{"artists":{"items":[{"id":"a"},null],"next":null,"total":1,"offset":0,"limit":10}}"#).unwrap();
-        let p = parse_page(&mut v, Some("artists")).unwrap();
+        let b = body(
+            r#"{"artists":{"items":[{"id":"a"},null],"next":null,"total":1,"offset":0,"limit":10}}"#,
+            Some(10),
+        );
+        let p = b.page(Some("artists")).unwrap();
         assert_eq!(p.items.len(), 2, "a null item is a position");
-        let mut v = serde_json::json!({"playlists": {"items": null, "next": null, "total": 0}});
+        assert!(p.items[1].is_null());
+        assert_eq!(p.items[0].id().as_deref(), Some("a"));
+        let b = body(
+            r#"{"playlists": {"items": null, "next": null, "total": 0}}"#,
+            None,
+        );
+        assert!(b.page(Some("playlists")).unwrap().items.is_empty());
+        assert_eq!(b.page_keys(), vec!["playlists"]);
         assert!(
-            parse_page(&mut v, Some("playlists"))
-                .unwrap()
-                .items
+            body(r#"{"images": [{"items": 1}]}"#, None)
+                .page_keys()
                 .is_empty()
         );
         assert_eq!(p.total, Some(1));
-        assert!(parse_page(&mut serde_json::json!({"items": 5}), None).is_err());
+        assert!(body(r#"{"items": 5}"#, None).page(None).is_err());
+        assert!(Body::new(b"{\"items\": [".to_vec(), None, "GET /x").is_err());
+    }
+
+    #[test]
+    fn items_are_the_bytes_sent_and_pages_hold_at_most_the_limit() {
+        let text = r#"{"items":[{"n":1E2,"big":123456789012345678901234567890,"s":"\u00e9\/"} , 7],"total":2}"#;
+        let p = body(text, Some(2)).page(None).unwrap();
+        assert_eq!(
+            p.items[0].raw(),
+            r#"{"n":1E2,"big":123456789012345678901234567890,"s":"\u00e9\/"}"#
+        );
+        assert_eq!(p.items[1].raw(), "7");
+        let e = body(text, Some(1)).page(None).unwrap_err().to_string();
+        assert!(
+            e.starts_with("GET /x: the service sent more items in one page than the 1 asked for"),
+            "{e}"
+        );
     }
 }

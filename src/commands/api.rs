@@ -151,20 +151,12 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
     let url = target(&api, &args.path, is_url)?;
 
     if args.paginate {
-        let mut first = paginate::get_first(&api, &url).await?;
+        let first = paginate::get_first(&api, &url).await?;
         // The page is the body itself or, for search, one paging object per type.
-        let keys: Vec<Option<String>> = if first.get("items").is_some() {
+        let keys: Vec<Option<String>> = if first.is_page() {
             vec![None]
         } else {
-            first
-                .as_object()
-                .map(|o| {
-                    o.iter()
-                        .filter(|(_, v)| v.get("items").is_some())
-                        .map(|(k, _)| Some(k.clone()))
-                        .collect()
-                })
-                .unwrap_or_default()
+            first.page_keys().into_iter().map(Some).collect()
         };
         if keys.is_empty() {
             // Not a listing: the request was sent and answered, so print the answer (as `gh
@@ -173,8 +165,10 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
                 "--paginate: {} is not a listing (no `items`); printed the response as it is",
                 crate::api::ids::shown(&args.path)
             );
-            let text =
-                crate::sanitize::json_for(first.to_string(), std::io::stdout().is_terminal());
+            let text = crate::sanitize::json_for(
+                crate::output::one_line(first.text().trim()).into_owned(),
+                std::io::stdout().is_terminal(),
+            );
             let mut out = std::io::stdout().lock();
             writeln!(out, "{text}")?;
             out.flush()?;
@@ -187,7 +181,7 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
         let mut listings = Vec::new();
         for key in keys {
             listings.push(Listing {
-                first: Source::Page(crate::api::page::parse_page(&mut first, key.as_deref())?),
+                first: Source::Page(first.page(key.as_deref())?),
                 max_items: None,
                 offset_cap,
                 label: key
@@ -216,7 +210,10 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
     }
     // A 2xx is success whatever its body: one that is not JSON is printed as it came, never
     // reported as a failure (that would invite sending a POST twice).
-    let Ok(value) = serde_json::from_slice::<serde_json::Value>(&raw) else {
+    let json = std::str::from_utf8(&raw)
+        .ok()
+        .filter(|t| serde_json::from_str::<serde::de::IgnoredAny>(t).is_ok());
+    let Some(json) = json else {
         let mut out = std::io::stdout().lock();
         // Bytes as sent to a pipe; on a terminal, nothing that could drive it.
         if out.is_terminal() {
@@ -230,18 +227,19 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
         out.flush()?;
         return Ok(());
     };
-    // Pretty for people (a terminal, or -o json), one line for pipes and -o jsonl.
+    // Pretty for people (a terminal, or -o json), one line for pipes and -o jsonl; either way
+    // every token as the service sent it (numbers and escapes are never rewritten), and no
+    // tree of the body is built.
     let pretty = match (ctx.output_explicit, ctx.output) {
         (true, OutputFormat::Json) => true,
         (true, _) => false,
         (false, _) => std::io::stdout().is_terminal(),
     };
     let text = if pretty {
-        serde_json::to_string_pretty(&value)
+        crate::output::pretty(json)
     } else {
-        serde_json::to_string(&value)
-    }
-    .map_err(|e| Error::Internal(e.to_string()))?;
+        crate::output::one_line(json.trim()).into_owned()
+    };
     let text = crate::sanitize::json_for(text, std::io::stdout().is_terminal());
     let mut out = std::io::stdout().lock();
     writeln!(out, "{text}")?;

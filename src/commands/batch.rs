@@ -3,14 +3,26 @@
 //! A batch keeps going past a failing item: each failure is one `spotctl:` line naming the item
 //! (and its stdin line), the other items are completed, and the run ends with a summary line
 //! ("2 of 31 artists failed") and the exit code of the first failure. `--fail-fast` stops at the
-//! first failure instead. A rate limit beyond the cap (exit 5) or the network gone (exit 6) stops
-//! the whole batch at once (a broken answer to one item — not JSON, over the size cap, a looping
-//! `next` — is exit 6 too, but only that item's failure): every later item would fail the same way, and going on would only
-//! dig the rate-limit hole deeper. So does a refused login when one account serves every item
-//! (`albums`; `refresh --all` goes on to the next account). The stop line says where the batch
-//! stopped, so it can resume.
+//! first failure instead. A rate limit beyond the cap (exit 5) or the network gone (exit 6: no
+//! connection, DNS or TLS, no answer at all) stops the whole batch at once: every later item
+//! would fail the same way, and going on would only dig the rate-limit hole deeper. An item
+//! the service answered with a 5xx (after the retries) or a redirect, or with something broken
+//! (not JSON, over the size cap, a looping `next`), is exit 6 too, but only that item's
+//! failure: Spotify has artists whose albums answer 500 every time. A refused login when one
+//! account serves every item (`albums`) stops the batch too (`refresh --all` goes on to the
+//! next account). The stop line says where the batch stopped, so it can resume; the fetch
+//! engine applies the same rule ([`Batch::stop_rule`]) the moment the failure arrives, so
+//! nothing after it is requested.
 
+use crate::api::paginate::batch::StopRule;
 use crate::error::{Error, Result, code};
+use std::sync::Arc;
+
+/// A failure every later item would share: the service out of reach or out of quota (unless
+/// the caller decides that, `own`), or a refused login when one account serves every item.
+fn stops(e: &Error, shared_account: bool, own: bool) -> bool {
+    (!own && e.stops_a_batch()) || (shared_account && e.exit_code() == code::AUTH)
+}
 
 pub struct Batch {
     /// "artist" / "artists".
@@ -70,11 +82,18 @@ impl Batch {
         if n == 1 { self.noun.0 } else { self.noun.1 }
     }
 
+    /// Whether a failure with `e` stops the batch: the rule [`Batch::fail`] applies, handed
+    /// to the fetch engine so the stop happens as the failure arrives (no later item starts).
+    pub fn stop_rule(&self) -> StopRule {
+        let (fail_fast, shared, own) = (self.fail_fast, self.shared_account, self.own_stops);
+        Arc::new(move |e: &Error| fail_fast || stops(e, shared, own))
+    }
+
     /// Reports one failed item (`item`: "artist ID (stdin line 3)", "alice"). Ok when the batch
     /// goes on; Err (already reported) when it must stop here.
     pub fn fail(&mut self, item: &str, e: Error) -> Result<()> {
         let c = e.exit_code();
-        let service_wide = e.is_service_wide();
+        let same_for_all = stops(&e, self.shared_account, self.own_stops);
         self.failed += 1;
         self.first_code.get_or_insert(c);
         match e {
@@ -86,8 +105,6 @@ impl Batch {
                 crate::sanitize::line(&format!("{item}: {e}"))
             ),
         }
-        let same_for_all =
-            (!self.own_stops && service_wide) || (self.shared_account && c == code::AUTH);
         let why = if same_for_all {
             "the rest would fail the same way"
         } else if self.fail_fast {

@@ -2,6 +2,7 @@
 //! a page stream to stdout with progress, de-duplication and the completeness check.
 
 use crate::api::client::Api;
+use crate::api::page::Item;
 use crate::api::paginate::{Event, PageStream};
 use crate::commands::batch::Batch;
 use crate::context::Ctx;
@@ -66,13 +67,13 @@ pub struct Labels {
 }
 
 /// The item an entry holds: itself, or (a playlist entry) the object under the first of
-/// `keys` it has; `None` when that is `null` (an entry no longer available).
-fn unwrapped<'a>(entry: &'a serde_json::Value, keys: &[&str]) -> Option<&'a serde_json::Value> {
+/// `keys` it has, as sent; `None` when that is `null` (an entry no longer available).
+fn unwrapped(entry: &Item, keys: &[&str]) -> Option<Item> {
     if keys.is_empty() {
-        return Some(entry);
+        return Some(entry.clone());
     }
     keys.iter()
-        .find_map(|k| entry.get(*k))
+        .find_map(|k| entry.member(k))
         .filter(|v| !v.is_null())
 }
 
@@ -111,6 +112,7 @@ pub async fn write_batch(
     }
     let mut seen: HashSet<String> = HashSet::new();
     let (mut total, mut written, mut dups) = (None, 0u64, 0u64);
+    let mut begun = 0usize;
     let result = async {
         while let Some(ev) = stream.next().await {
             match ev? {
@@ -122,6 +124,13 @@ pub async fn write_batch(
                 } => {
                     out.set_parent(parent);
                     unwrap = keys;
+                    // Search's listings are its types, in order: the TYPE column of an item
+                    // that does not say is the type asked for.
+                    if shape == Shape::Search {
+                        let kind = labels.names.get(begun).map(|n| n.trim_end_matches('s'));
+                        out.set_kind(kind.map(str::to_string));
+                    }
+                    begun += 1;
                     seen.clear();
                     (total, written, dups) = (t, 0, 0);
                     progress.begin(expected, api.session.page_limit());
@@ -129,9 +138,10 @@ pub async fn write_batch(
                 Event::Items { items, .. } => {
                     let n = items.len() as u64;
                     for item in items.iter().filter_map(|e| unwrapped(e, unwrap)) {
+                        let item = &item;
                         if labels.dedupe
-                            && let Some(id) = item.get("id").and_then(|v| v.as_str())
-                            && !seen.insert(id.to_string())
+                            && let Some(id) = item.id()
+                            && !seen.insert(id)
                         {
                             dups += 1;
                             continue;

@@ -124,7 +124,8 @@ pub async fn run(ctx: Arc<Ctx>, named: Vec<Target>, stdin: bool, plan: Plan) -> 
             }
         }
     });
-    let stream = stream_batch(api.clone(), l_rx, single);
+    let mut batch = Batch::new(plan.noun, plan.fail_fast).sharing_one_account();
+    let stream = stream_batch(api.clone(), l_rx, single, batch.stop_rule());
     let labels = catalog::Labels {
         names: Vec::new(),
         dedupe: plan.dedupe,
@@ -132,7 +133,6 @@ pub async fn run(ctx: Arc<Ctx>, named: Vec<Target>, stdin: bool, plan: Plan) -> 
         with_parent: plan.with_parent,
     };
     let shape = rows.first().map_or(crate::output::Shape::Raw, |r| r.shape);
-    let mut batch = Batch::new(plan.noun, plan.fail_fast).sharing_one_account();
     let counted = (!single).then_some(&mut batch);
     catalog::write_batch(&ctx, &api, stream, shape, labels, counted).await?;
     batch.finish()

@@ -66,11 +66,11 @@ pub async fn run(ctx: Arc<Ctx>, args: SearchArgs) -> Result<()> {
         q.append_pair("limit", &page.to_string());
         q.append_pair("offset", &args.offset.to_string());
     }
-    let mut first = paginate::get_first(&api, &url).await?;
+    let first = paginate::get_first(&api, &url).await?;
     let mut listings = Vec::with_capacity(types.len());
     for t in &types {
         let key = format!("{t}s");
-        let page = crate::api::page::parse_page(&mut first, Some(&key))?;
+        let page = first.page(Some(&key))?;
         listings.push(Listing {
             first: Source::Page(page),
             max_items: Some(args.limit),

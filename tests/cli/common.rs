@@ -310,3 +310,52 @@ impl Drop for FullDisk {
         let _ = std::process::Command::new("umount").arg(&self.dir).status();
     }
 }
+
+/// Runs spotctl to the end, returning (exit code, stderr, peak RSS in kB, wall time).
+///
+/// The peak is the kernel's `VmHWM` of the spotctl process, sampled every 5 ms until it exits
+/// (a high-water mark: only growth in its last 5 ms could be missed). Not `wait4`'s rusage:
+/// that also counts the test process's memory at the moment of the fork/exec, which is
+/// larger than what is measured here when the whole suite runs.
+pub fn run_measured(t: &T, args: &[&str]) -> (i32, String, i64, std::time::Duration) {
+    let start = std::time::Instant::now();
+    let mut child = t
+        .std_cmd()
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn spotctl");
+    let mut err = child.stderr.take().expect("stderr");
+    let reader = std::thread::spawn(move || {
+        let mut s = String::new();
+        let _ = std::io::Read::read_to_string(&mut err, &mut s);
+        s
+    });
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak_kb = 0i64;
+    let status = loop {
+        if let Ok(text) = std::fs::read_to_string(&status_file) {
+            let hwm = text
+                .lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok());
+            peak_kb = peak_kb.max(hwm.unwrap_or(0));
+        }
+        if let Some(s) = child.try_wait().expect("try_wait") {
+            break s;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(60),
+            "spotctl hangs"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(5));
+    };
+    assert!(peak_kb > 0, "VmHWM was read");
+    (
+        status.code().unwrap_or(-1),
+        reader.join().unwrap_or_default(),
+        peak_kb,
+        start.elapsed(),
+    )
+}

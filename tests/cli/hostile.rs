@@ -4,8 +4,6 @@
 //! to a terminal.
 
 use crate::common::*;
-use std::io::Read;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 const ALBUMS: &str = "/albums";
@@ -166,52 +164,6 @@ fn a_400_that_the_retry_at_10_also_gets_is_exit_4_and_not_learned() {
 }
 
 // ---- 4. response body caps ----
-
-/// Runs spotctl to the end, returning (exit code, stderr, peak RSS in kB, wall time).
-///
-/// The peak is the kernel's `VmHWM` of the spotctl process, sampled every 5 ms until it exits
-/// (a high-water mark: only growth in its last 5 ms could be missed). Not `wait4`'s rusage:
-/// that also counts the test process's memory at the moment of the fork/exec, which is
-/// larger than what is measured here when the whole suite runs.
-fn run_measured(t: &T, args: &[&str]) -> (i32, String, i64, Duration) {
-    let start = Instant::now();
-    let mut child = t
-        .std_cmd()
-        .args(args)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn spotctl");
-    let mut err = child.stderr.take().expect("stderr");
-    let reader = std::thread::spawn(move || {
-        let mut s = String::new();
-        let _ = err.read_to_string(&mut s);
-        s
-    });
-    let status_file = format!("/proc/{}/status", child.id());
-    let mut peak_kb = 0i64;
-    let status = loop {
-        if let Ok(text) = std::fs::read_to_string(&status_file) {
-            let hwm = text
-                .lines()
-                .find_map(|l| l.strip_prefix("VmHWM:"))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok());
-            peak_kb = peak_kb.max(hwm.unwrap_or(0));
-        }
-        if let Some(s) = child.try_wait().expect("try_wait") {
-            break s;
-        }
-        assert!(start.elapsed() < Duration::from_secs(60), "spotctl hangs");
-        std::thread::sleep(Duration::from_millis(5));
-    };
-    assert!(peak_kb > 0, "VmHWM was read");
-    (
-        status.code().unwrap_or(-1),
-        reader.join().unwrap_or_default(),
-        peak_kb,
-        start.elapsed(),
-    )
-}
 
 #[test]
 fn an_endless_api_body_is_exit_6_in_bounded_memory() {
@@ -452,7 +404,8 @@ fn hostile_error_messages_and_json_keys_never_reach_stderr_raw() {
         .inject(Fault::new("/search", FaultKind::Status(503)).times(usize::MAX));
     let o = t.run(&[
         "api",
-        "/search?q=a&type=album&limit=1",
+        // Two entries a page: the null counts, as Spotify's `limit` does.
+        "/search?q=a&type=album&limit=2",
         "--paginate",
         "-a",
         "alice",

@@ -15,6 +15,7 @@ mod attack;
 mod catalog;
 mod docs;
 mod edges;
+mod engine_batch;
 mod faults;
 mod hostile;
 mod load;

@@ -177,8 +177,14 @@ fn the_network_gone_stops_the_whole_batch_with_the_resume_point() {
     let first = t.fake.add_artist("First", 3);
     let down = t.fake.add_artist("Down", 3);
     let last = t.fake.add_artist("Last", 3);
-    t.fake
-        .inject(Fault::new(&format!("/artists/{down}/albums"), FaultKind::Status(503)).times(99));
+    // No answer at all (a 5xx would be that artist's failure only: see engine_batch.rs).
+    t.fake.inject(
+        Fault::new(
+            &format!("/artists/{down}/albums"),
+            FaultKind::ResetBeforeStatus,
+        )
+        .times(99),
+    );
     let input = format!("{first}\n{down}\n{last}\n");
     let o = stdin_run(&t, &input, &["--max-retries", "0"]);
     assert_code(&o, 6);

@@ -16,13 +16,18 @@
 //!   channel of one event once it is the head.
 //!
 //! A listing that fails (or an input line that was not an artist) is one [`Event::Failed`] in
-//! its place in the order; the caller decides whether the batch goes on.
+//! its place in the order; the caller decides whether the batch goes on, and says so up front
+//! ([`StopRule`]): a failure that stops the batch stops it the moment it arrives, not when the
+//! output reaches it. No request for a later listing starts after it, and the later listings'
+//! requests in flight are aborted (the listings before it are completed and written). Until the
+//! first listing's first page is in, no other listing starts; a first page that failed leaves
+//! the page size unsettled, so the next listing's first page is fetched alone again.
 
-use super::budget::{Budget, ahead_items, ahead_listings};
+use super::budget::{Budget, RUNNING, Stop, ahead_items, ahead_listings};
 use super::first::get_first;
 use super::listing::{Event, Listing, PageStream, Source, Task};
 use crate::api::client::Api;
-use crate::api::page::{LARGE_PAGE, Page, parse_page, query_u64};
+use crate::api::page::{LARGE_PAGE, Page, query_u64};
 use crate::error::Result;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -31,6 +36,8 @@ use tokio::sync::{Semaphore, mpsc, oneshot, watch};
 /// An input line that is not a listing: its label ("stdin line 3") and why.
 pub type BadInput = (String, crate::error::Error);
 
+pub use super::budget::StopRule;
+
 /// Fetches the listings arriving on `input` with one concurrency budget, and returns their
 /// pages in input order. `single`: the input is one listing, whose stop says how to resume it
 /// with `--offset` (in a batch, the batch's stop line says where it stopped).
@@ -38,20 +45,21 @@ pub fn stream_batch(
     api: Arc<Api>,
     input: mpsc::Receiver<Result<Listing, BadInput>>,
     single: bool,
+    stops: StopRule,
 ) -> PageStream {
     let (tx, rx) = mpsc::channel(4);
     let task = tokio::spawn(async move {
-        if let Err(e) = run(api, input, &tx, usize::from(single)).await {
+        if let Err(e) = run(api, input, &tx, usize::from(single), stops).await {
             let _ = tx.send(Err(e)).await;
         }
     });
-    PageStream { rx, task }
+    PageStream::new(rx, task)
 }
 
 struct Running {
     idx: usize,
     rx: mpsc::Receiver<Result<Event>>,
-    _task: Task<()>,
+    task: Task<()>,
 }
 
 async fn run(
@@ -59,7 +67,13 @@ async fn run(
     mut input: mpsc::Receiver<Result<Listing, BadInput>>,
     tx: &mpsc::Sender<Result<Event>>,
     n: usize,
+    rule: StopRule,
 ) -> Result<()> {
+    let stop = Stop {
+        at: Arc::new(watch::channel(RUNNING).0),
+        rule,
+    };
+    let mut stop_rx = stop.at.subscribe();
     let ahead = ahead_listings(api.http.concurrency_for(api.base()));
     let room = ahead_items(api.http.concurrency_for(api.base()));
     let sem = Arc::new(Semaphore::new(room));
@@ -70,7 +84,7 @@ async fn run(
     let mut next_idx = 0usize;
     let mut input_open = true;
     // Until the first listing's first page is in, the page size is not settled: start no other.
-    let mut gate: Option<oneshot::Receiver<()>> = None;
+    let mut gate: Option<oneshot::Receiver<bool>> = None;
     let mut settled = false;
     loop {
         if head.is_none() {
@@ -82,10 +96,15 @@ async fn run(
         if head.is_none() && !input_open {
             return Ok(());
         }
+        if stop.stopped() {
+            // Nothing after the failure starts; what is running after it ends by itself.
+            input_open = false;
+        }
         let can_start = input_open && gate.is_none() && pending.len() < ahead;
         tokio::select! {
             biased;
             ev = async { head.as_mut()?.rx.recv().await }, if head.is_some() => {
+                let closed = ev.is_none();
                 let finished = match &ev {
                     None => true,
                     Some(Ok(Event::End { .. } | Event::Failed { .. })) => true,
@@ -96,13 +115,29 @@ async fn run(
                 {
                     return Ok(());
                 }
-                if finished {
+                if closed && let Some(h) = head.take() {
+                    // Its channel closed without an end: the listing's task died (a panic).
+                    // Exit 1, never a run that looks complete.
+                    if let Err(e) = h.task.join().await
+                        && !stop.stopped()
+                    {
+                        return Err(e);
+                    }
+                } else if finished {
                     head = None;
                 }
             }
-            _ = async { gate.as_mut()?.await.ok() }, if gate.is_some() => gate = None,
+            _ = stop_rx.changed() => {}
+            first = async { gate.as_mut()?.await.ok() }, if gate.is_some() => {
+                gate = None;
+                // A first page that failed settled nothing: the next listing goes alone.
+                if first != Some(true) {
+                    settled = false;
+                }
+            }
             item = input.recv(), if can_start => match item {
                 None => input_open = false,
+                Some(_) if stop.stopped() => input_open = false,
                 Some(listing) => {
                     let idx = next_idx;
                     next_idx += 1;
@@ -123,12 +158,23 @@ async fn run(
                         idx,
                         held: Vec::new(),
                         parked: VecDeque::new(),
+                        stop: stop.clone(),
                     };
-                    let task = tokio::spawn(one(api.clone(), (idx, n), listing, budget, ltx, first_in));
+                    let stop = stop.clone();
+                    let work = one(api.clone(), (idx, n), listing, budget, ltx, first_in, stop.clone());
+                    let task = tokio::spawn(async move {
+                        // A listing after one that stopped the batch ends at once: its
+                        // requests in flight are aborted, none starts.
+                        tokio::select! {
+                            biased;
+                            () = stop.before(idx) => {}
+                            () = work => {}
+                        }
+                    });
                     pending.push_back(Running {
                         idx,
                         rx: lrx,
-                        _task: Task(task),
+                        task: Task(task),
                     });
                 }
             },
@@ -143,11 +189,13 @@ async fn one(
     listing: Result<Listing, BadInput>,
     mut budget: Budget,
     tx: mpsc::Sender<Result<Event>>,
-    first_in: Option<oneshot::Sender<()>>,
+    first_in: Option<oneshot::Sender<bool>>,
+    stop: Stop,
 ) {
     let mut listing = match listing {
         Ok(l) => l,
         Err((label, error)) => {
+            stop.failed(idx, &error);
             let _ = tx.send(Ok(Event::Failed { label, error })).await;
             return;
         }
@@ -161,12 +209,18 @@ async fn one(
                 .await;
             let v = get_first(&api, &u).await;
             drop(pass);
-            if let Some(s) = first_in {
-                let _ = s.send(());
-            }
             let offset = query_u64(&u, "offset").unwrap_or(0);
-            v.and_then(|mut v| parse_page(&mut v, listing.key.as_deref()))
-                .map_err(|e| super::resume::resume_hint(e, offset, &listing.label, (idx, n), None))
+            let page0 = v
+                .and_then(|b| b.page(listing.key.as_deref()))
+                .map_err(|e| super::resume::resume_hint(e, offset, &listing.label, (idx, n), None));
+            // The stop is recorded before the next listings may start.
+            if let Err(e) = &page0 {
+                stop.failed(idx, e);
+            }
+            if let Some(s) = first_in {
+                let _ = s.send(page0.is_ok());
+            }
+            page0
         }
     };
     let r = match page0 {
@@ -189,6 +243,7 @@ async fn one(
         }
     };
     if let Err(error) = r {
+        stop.failed(idx, &error);
         let _ = tx
             .send(Ok(Event::Failed {
                 label: listing.label.clone(),

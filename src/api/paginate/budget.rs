@@ -3,7 +3,7 @@
 
 use super::listing::Event;
 use crate::api::page::LARGE_PAGE;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use std::collections::VecDeque;
 use std::sync::Arc;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
@@ -22,11 +22,69 @@ pub fn ahead_items(concurrency: usize) -> usize {
     ahead_listings(concurrency) * LARGE_PAGE as usize
 }
 
-/// What a request of a listing ahead of the output holds until its page is in: one of
-/// `--concurrency` passes, so ahead listings never queue more requests than there are slots and
-/// the head's next page waits behind at most one round of them (the client's semaphore is
-/// first come, first served).
-pub(super) type Pass = Option<OwnedSemaphorePermit>;
+/// Whether a listing's failure stops the whole batch (`--fail-fast`, a rate limit beyond the
+/// cap, the network gone): the caller's rule, applied by the engine as the failure arrives.
+pub type StopRule = Arc<dyn Fn(&Error) -> bool + Send + Sync>;
+
+/// No listing stopped the batch yet.
+pub(super) const RUNNING: usize = usize::MAX;
+
+/// Where the batch stopped: the index of the first listing whose failure stops it, shared by
+/// every listing (the ones after it end at once, whatever they were waiting for).
+#[derive(Clone)]
+pub(super) struct Stop {
+    pub(super) at: Arc<watch::Sender<usize>>,
+    pub(super) rule: StopRule,
+}
+
+impl Stop {
+    /// Records `idx`'s failure when it stops the batch.
+    pub(super) fn failed(&self, idx: usize, e: &Error) {
+        if (self.rule)(e) {
+            self.at.send_modify(|at| *at = (*at).min(idx));
+        }
+    }
+
+    pub(super) fn stopped(&self) -> bool {
+        *self.at.borrow() != RUNNING
+    }
+
+    /// Resolves once a listing before `idx` has stopped the batch.
+    pub(super) async fn before(&self, idx: usize) {
+        let mut rx = self.at.subscribe();
+        let _ = rx.wait_for(|&at| at < idx).await;
+    }
+}
+
+/// What a page request of a batch listing holds until its page is in. Ahead of the output: one
+/// of `--concurrency` passes, so ahead listings never queue more requests than there are slots
+/// and the head's next page waits behind at most one round of them (the client's semaphore is
+/// first come, first served). Always: the batch's stop, which it records on failure and obeys
+/// (a request of a listing after the one that stopped the batch never starts).
+#[derive(Default)]
+pub(super) struct Pass {
+    _permit: Option<OwnedSemaphorePermit>,
+    stop: Option<(Stop, usize)>,
+}
+
+impl Pass {
+    /// Runs a page request under the batch's stop.
+    pub(super) async fn guard<T>(self, f: impl Future<Output = Result<T>>) -> Result<T> {
+        let Some((stop, idx)) = &self.stop else {
+            return f.await;
+        };
+        tokio::select! {
+            biased;
+            () = stop.before(*idx) => Err(Error::Internal("the batch stopped before this page".into())),
+            r = f => {
+                if let Err(e) = &r {
+                    stop.failed(*idx, e);
+                }
+                r
+            }
+        }
+    }
+}
 
 /// A batch listing's claim on the pages held ahead of the output.
 pub(super) struct Budget {
@@ -41,6 +99,7 @@ pub(super) struct Budget {
     pub(super) held: Vec<OwnedSemaphorePermit>,
     /// Events of a listing ahead of the output, waiting for its turn (counted by `held`).
     pub(super) parked: VecDeque<Event>,
+    pub(super) stop: Stop,
 }
 
 impl Budget {
@@ -81,6 +140,14 @@ impl Budget {
     /// Waits for room for a page of `items` and a pass, unless this listing is the head (which
     /// never waits). The pass is held by the request until its page is in.
     pub(super) async fn slot(&mut self, items: u64) -> Pass {
+        let permit = self.permit(items).await;
+        Pass {
+            _permit: permit,
+            stop: Some((self.stop.clone(), self.idx)),
+        }
+    }
+
+    async fn permit(&mut self, items: u64) -> Option<OwnedSemaphorePermit> {
         let n = u32::try_from(items.max(1))
             .unwrap_or(u32::MAX)
             .min(self.room);

@@ -3,9 +3,9 @@
 //! only once the retry works.
 
 use crate::api::client::Api;
+use crate::api::page::Body;
 use crate::api::page::{SMALL_PAGE, query_u64, with_param};
 use crate::error::{Error, Result};
-use serde_json::Value;
 
 /// Spotify's answer to a page size above what the app may use (facts §3.3, §9): a 400, with
 /// "Invalid limit" or an empty body. Any 400 qualifies (never match on message text); whether
@@ -23,7 +23,7 @@ fn learnable(url: &url::Url) -> bool {
 /// GETs a first page, applying the run's page size; on a 400 above the small page size retries
 /// once with it and, when that works, for the catalog listings, remembers it (for this run and,
 /// best effort, in the account).
-pub async fn get_first(api: &Api, url: &url::Url) -> Result<Value> {
+pub async fn get_first(api: &Api, url: &url::Url) -> Result<Body> {
     let mut url = url.clone();
     // The learned size applies to the listings it was learned on; an explicit `limit=` in an
     // `api --paginate` URL for anything else is the user's.
@@ -35,13 +35,13 @@ pub async fn get_first(api: &Api, url: &url::Url) -> Result<Value> {
             url = with_param(&url, "limit", allowed);
         }
     }
-    match api.get(url.clone()).await {
+    match api.get_body(url.clone()).await {
         Err(e) if is_invalid_limit(&e) && query_u64(&url, "limit").unwrap_or(0) > SMALL_PAGE => {
             tracing::info!(
                 "the service refused page size {}; trying {SMALL_PAGE} (Development Mode)",
                 query_u64(&url, "limit").unwrap_or(0)
             );
-            let v = api.get(with_param(&url, "limit", SMALL_PAGE)).await?;
+            let v = api.get_body(with_param(&url, "limit", SMALL_PAGE)).await?;
             if learnable(&url)
                 && let Err(e) = api.session.remember_page_limit(SMALL_PAGE).await
             {

@@ -2,9 +2,8 @@
 //! resumes it) and what it hands back ([`PageStream`] of [`Event`]s, in order), shared by the
 //! single-run paginator and the batch.
 
-use crate::api::page::Page;
+use crate::api::page::{Item, Page};
 use crate::error::{Error, Result};
-use serde_json::Value;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -56,7 +55,7 @@ pub enum Event {
         unwrap: &'static [&'static str],
     },
     Items {
-        items: Vec<Value>,
+        items: Vec<Item>,
     },
     End {
         listing: usize,
@@ -71,15 +70,26 @@ pub enum Event {
     },
 }
 
-/// The ordered stream of pages; dropping it stops the fetching.
+/// The ordered stream of pages; dropping it stops the fetching. A fetching task that died (a
+/// panic) ends the stream with an internal error (exit 1), never as a complete listing.
 pub struct PageStream {
-    pub(super) rx: mpsc::Receiver<Result<Event>>,
-    pub(super) task: JoinHandle<()>,
+    rx: mpsc::Receiver<Result<Event>>,
+    task: JoinHandle<()>,
+    ended: bool,
 }
 
 impl PageStream {
+    pub(super) fn new(rx: mpsc::Receiver<Result<Event>>, task: JoinHandle<()>) -> PageStream {
+        PageStream {
+            rx,
+            task,
+            ended: false,
+        }
+    }
+
     pub async fn next(&mut self) -> Option<Result<Event>> {
-        self.rx.recv().await
+        use futures::Stream;
+        std::future::poll_fn(|cx| std::pin::Pin::new(&mut *self).poll_next(cx)).await
     }
 }
 
@@ -95,8 +105,32 @@ impl futures::Stream for PageStream {
         mut self: std::pin::Pin<&mut Self>,
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<Self::Item>> {
-        self.rx.poll_recv(cx)
+        use std::future::Future;
+        use std::task::Poll;
+        match self.rx.poll_recv(cx) {
+            Poll::Ready(None) if !self.ended => {
+                // Every sender is gone: the task is ending; how it ended says whether the
+                // stream is complete.
+                let done = std::pin::Pin::new(&mut self.task).poll(cx);
+                match done {
+                    Poll::Pending => Poll::Pending,
+                    Poll::Ready(r) => {
+                        self.ended = true;
+                        match r {
+                            Err(e) if e.is_panic() => Poll::Ready(Some(Err(died(e)))),
+                            _ => Poll::Ready(None),
+                        }
+                    }
+                }
+            }
+            other => other,
+        }
     }
+}
+
+/// A fetching task that did not finish: a bug, exit 1.
+pub(super) fn died(e: tokio::task::JoinError) -> Error {
+    Error::Internal(format!("a page task failed: {e}"))
 }
 
 /// Aborts spawned page fetches nobody will read (after an error or a closed pipe).
@@ -110,8 +144,6 @@ impl<T> Drop for Task<T> {
 
 impl<T> Task<T> {
     pub(super) async fn join(mut self) -> Result<T> {
-        (&mut self.0)
-            .await
-            .map_err(|e| Error::Internal(format!("page task failed: {e}")))
+        (&mut self.0).await.map_err(died)
     }
 }

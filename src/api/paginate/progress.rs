@@ -2,9 +2,8 @@
 //! going back to an offset already read, or pages that stop adding new items while `next` goes
 //! on, end the listing (exit 6) instead of looping.
 
-use crate::api::page::{Page, query_u64};
+use crate::api::page::{Item, Page, query_u64};
 use crate::error::{Error, Result};
-use serde_json::Value;
 use std::collections::HashSet;
 
 /// Pages that stop adding new items for this many `next` links in a row end the listing.
@@ -39,15 +38,15 @@ impl Progress {
     }
 
     /// True when the item was not seen before in this listing (nulls never are new).
-    pub(super) fn is_new(&mut self, item: &Value) -> bool {
+    pub(super) fn is_new(&mut self, item: &Item) -> bool {
         use std::hash::{Hash, Hasher};
         if item.is_null() {
             return false;
         }
         let mut h = std::collections::hash_map::DefaultHasher::new();
-        match item.get("id").and_then(Value::as_str) {
+        match item.id() {
             Some(id) => id.hash(&mut h),
-            None => item.to_string().hash(&mut h),
+            None => item.raw().hash(&mut h),
         }
         self.items.insert(h.finish())
     }
@@ -81,7 +80,7 @@ impl Progress {
         for i in &page.items {
             new |= self.is_new(i);
         }
-        let all_null = !page.items.is_empty() && page.items.iter().all(Value::is_null);
+        let all_null = !page.items.is_empty() && page.items.iter().all(Item::is_null);
         if new || page.items.is_empty() || (all_null && query_u64(url, "offset").is_some()) {
             self.stale = 0;
             return Ok(());

@@ -64,6 +64,7 @@ pub(super) fn resume_hint(
     match e {
         Error::RateLimited(m) => Error::RateLimited(format!("{m} ({hint})")),
         Error::Network(m) => Error::Network(format!("{m} ({hint})")),
+        Error::ServerFailed(m) => Error::ServerFailed(format!("{m} ({hint})")),
         Error::Malformed(m) => Error::Malformed(format!("{m} ({hint})")),
         other => other,
     }

@@ -1,0 +1,328 @@
+//! The fetch engine under stress, batch and paging side (issue 17, items 1–7, 15, 17, 18, 20,
+//! 21, 23): a stop that stops (checked by the request start times the fake logged), an item's
+//! 5xx that is only that item's failure, output as the service sent it (byte for byte), memory
+//! that stays bounded (the kernel's `VmHWM` of the spotctl process), and the recorded shapes a
+//! paging object or a search answer can take.
+
+use crate::common::*;
+
+fn warm(t: &T) {
+    assert_code(&t.run(&["albums", "--artist", ARTIST_EMPTY]), 0);
+    t.fake.clear_log();
+}
+
+fn raw(status: u16, body: &str) -> FaultKind {
+    FaultKind::Raw {
+        status,
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: body.to_string(),
+    }
+}
+
+fn albums_path(id: &str) -> String {
+    format!("/artists/{id}/albums")
+}
+
+/// When the fake finished answering the last request to `path` (the failure's arrival).
+fn answered_at(t: &T, path: &str) -> u64 {
+    let reqs = t.hits(path);
+    assert!(!reqs.is_empty(), "{path} was asked");
+    reqs.iter().map(|r| r.done_ms).max().unwrap()
+}
+
+/// Requests for any of `ids` that reached the fake after `at_ms`. The slack: a request the
+/// client sent before the failure arrived may reach the fake a few ms later on a busy machine
+/// (a new connection first); the bug this guards against sent dozens, for hundreds of ms.
+fn started_after(t: &T, ids: &[String], at_ms: u64) -> Vec<String> {
+    t.fake
+        .requests()
+        .into_iter()
+        .filter(|r| ids.iter().any(|id| r.path.contains(id.as_str())) && r.at_ms > at_ms + 15)
+        .map(|r| format!("{}?{} at {} ms", r.path, r.query, r.at_ms))
+        .collect()
+}
+
+// ---- 1. --fail-fast and a stopping 429 stop at once ----
+
+#[test]
+fn fail_fast_starts_no_request_for_a_later_artist_after_the_failure() {
+    let t = T::new();
+    warm(&t);
+    t.fake.set_latency_ms(30);
+    let good = t.fake.add_artist("Good", 45);
+    let bad = "0UnknownArtistAAAAAAAA";
+    let after: Vec<String> = (0..4)
+        .map(|i| t.fake.add_artist(&format!("After {i}"), 60))
+        .collect();
+    let mut args = vec!["albums", good.as_str(), bad];
+    args.extend(after.iter().map(String::as_str));
+    args.extend(["-o", "jsonl", "--fail-fast"]);
+    let o = t.run(&args);
+    assert_code(&o, 4);
+    assert_eq!(
+        jsonl(&o).len(),
+        45,
+        "Good is complete, nothing after the failure"
+    );
+    let failed = answered_at(&t, &albums_path(bad));
+    let late = started_after(&t, &after, failed);
+    assert!(
+        late.is_empty(),
+        "requests after the 404 at {failed} ms: {late:?}"
+    );
+}
+
+#[test]
+fn a_failed_first_page_under_fail_fast_lets_no_other_artist_start() {
+    let t = T::new();
+    warm(&t);
+    t.fake.set_latency_ms(20);
+    let bad = "0UnknownArtistAAAAAAAA";
+    let after: Vec<String> = (0..3)
+        .map(|i| t.fake.add_artist(&format!("After {i}"), 5))
+        .collect();
+    let mut args = vec!["albums", bad];
+    args.extend(after.iter().map(String::as_str));
+    args.extend(["-o", "jsonl", "--fail-fast"]);
+    let o = t.run(&args);
+    assert_code(&o, 4);
+    assert_eq!(stdout(&o), "");
+    let asked: Vec<String> = started_after(&t, &after, 0);
+    assert!(asked.is_empty(), "{asked:?}");
+}
+
+#[test]
+fn a_429_beyond_max_retry_wait_starts_nothing_for_the_artists_after_it() {
+    let t = T::new();
+    warm(&t);
+    t.fake.set_latency_ms(20);
+    let first = t.fake.add_artist("First", 30);
+    let limited = t.fake.add_artist("Limited", 30);
+    let after: Vec<String> = (0..30)
+        .map(|i| t.fake.add_artist(&format!("After {i:02}"), 25))
+        .collect();
+    t.fake.inject(
+        Fault::new(&albums_path(&limited), too_many("3600"))
+            .skip(1)
+            .times(usize::MAX),
+    );
+    let input: String = [first.clone(), limited.clone()]
+        .iter()
+        .chain(&after)
+        .map(|id| format!("{id}\n"))
+        .collect();
+    let o = t
+        .cmd()
+        .args([
+            "albums",
+            "--artist",
+            "-",
+            "-o",
+            "jsonl",
+            "--max-retry-wait",
+            "5",
+        ])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert_code(&o, 5);
+    let stopped = t
+        .hits(&albums_path(&limited))
+        .iter()
+        .filter(|r| r.status == 429)
+        .map(|r| r.done_ms)
+        .min()
+        .expect("a 429");
+    let late = started_after(&t, &after, stopped);
+    assert!(
+        late.is_empty(),
+        "requests after the 429 at {stopped} ms: {late:?}"
+    );
+}
+
+// ---- 2. an item's 5xx or 3xx is that item's failure ----
+
+#[test]
+fn an_artist_answered_500_every_time_fails_alone_and_the_batch_goes_on() {
+    let t = T::new();
+    warm(&t);
+    let a = t.fake.add_artist("Alpha", 12);
+    let broken = t.fake.add_artist("Broken", 12);
+    let c = t.fake.add_artist("Gamma", 12);
+    let moved = t.fake.add_artist("Moved", 12);
+    t.fake
+        .inject(Fault::new(&albums_path(&broken), FaultKind::Status(500)).times(usize::MAX));
+    t.fake.inject(
+        Fault::new(
+            &albums_path(&moved),
+            FaultKind::Redirect("https://elsewhere.example/".into()),
+        )
+        .times(usize::MAX),
+    );
+    let o = t.run(&[
+        "--max-retries",
+        "1",
+        "albums",
+        &a,
+        &broken,
+        &c,
+        &moved,
+        "-o",
+        "jsonl",
+    ]);
+    assert_code(&o, 6);
+    assert_eq!(jsonl(&o).len(), 24, "Alpha and Gamma are complete");
+    let e = stderr(&o);
+    assert_eq!(e.lines().count(), 3, "{e}");
+    assert!(
+        e.starts_with(&format!(
+            "spotctl: artist {broken}: GET /v1/artists/{broken}/albums: 500 Internal Server Error after 1 retry"
+        )),
+        "{e}"
+    );
+    assert!(
+        e.contains(&format!(
+            "spotctl: artist {moved}: GET /v1/artists/{moved}/albums: unexpected redirect (302)"
+        )),
+        "{e}"
+    );
+    assert!(!e.contains("the rest would fail the same way"), "{e}");
+    assert!(e.ends_with("spotctl: 2 of 4 artists failed\n"), "{e}");
+}
+
+// ---- 7. a task that dies is exit 1 ----
+
+#[test]
+fn a_listing_task_that_panics_is_exit_1_never_success() {
+    let t = T::with(Mode::Extended);
+    let o = t
+        .cmd()
+        .env("SPOTCTL_DEBUG_PANIC_AT_OFFSET", "50")
+        .args([
+            "search", "o", "--type", "album", "--limit", "200", "-o", "jsonl",
+        ])
+        .output()
+        .unwrap();
+    assert_code(&o, 1);
+    assert!(
+        stderr(&o).contains("spotctl: internal error: "),
+        "{}",
+        stderr(&o)
+    );
+    let o = t
+        .cmd()
+        .env("SPOTCTL_DEBUG_PANIC_AT_OFFSET", "50")
+        .args(["albums", ARTIST_57, ARTIST_1000, "-o", "jsonl"])
+        .output()
+        .unwrap();
+    assert_code(&o, 1);
+    assert!(stderr(&o).contains("internal error: "), "{}", stderr(&o));
+}
+
+// ---- 15. items exactly as the service sent them ----
+
+/// An item whose bytes any re-serialisation would change.
+const ODD_ITEM: &str = r#"{"id":"0OddAlbumAAAAAAAAAAAAA","name":"caf\u00e9 \u202e \/ x","n":1E2,"big":123456789012345678901234567890,"f":1.50,"type":"album"}"#;
+const ODD_TOO: &str = r#"{"id":"1OddAlbumAAAAAAAAAAAAA", "name" : "\u0041", "n":-0.0e-0}"#;
+
+#[test]
+fn jsonl_and_json_pass_each_item_as_the_service_sent_it() {
+    let t = T::new();
+    let id = t.fake.add_artist("Odd", 1);
+    let body = format!(
+        "{{\"href\":\"x\",\"items\":[{ODD_ITEM},\n  {ODD_TOO}],\"limit\":10,\"next\":null,\"offset\":0,\"total\":2}}"
+    );
+    t.user_account("alice", "alice", "", 3600);
+    t.fake
+        .inject(Fault::new(&albums_path(&id), raw(200, &body)).times(usize::MAX));
+    let o = t.run(&["albums", &id, "-o", "jsonl"]);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), format!("{ODD_ITEM}\n{ODD_TOO}\n"));
+    let o = t.run(&["albums", &id, "-o", "json"]);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), format!("[\n{ODD_ITEM},\n{ODD_TOO}\n]\n"));
+    let o = t.run(&["-a", "alice", "api", "--paginate", &albums_path(&id)]);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o), format!("{ODD_ITEM}\n{ODD_TOO}\n"));
+    // Without --paginate, the body itself, as sent.
+    let o = t.run(&["-a", "alice", "api", &albums_path(&id)]);
+    assert_code(&o, 0);
+    let one_line = body
+        .replace(",\n  ", ",")
+        .replace(", \"name\" : ", ",\"name\":")
+        .replace(", \"n\"", ",\"n\"");
+    assert_eq!(stdout(&o), format!("{one_line}\n"));
+}
+
+#[test]
+fn a_pretty_printed_item_is_one_jsonl_line_with_its_tokens_as_sent() {
+    let t = T::new();
+    let id = t.fake.add_artist("Pretty", 1);
+    let body = "{\n  \"items\": [\n    {\n      \"id\": \"0PrettyAlbumAAAAAAAAAA\",\n      \"name\": \"a  b\\n\",\n      \"n\": 1E2\n    }\n  ],\n  \"next\": null,\n  \"total\": 1\n}\n";
+    t.fake
+        .inject(Fault::new(&albums_path(&id), raw(200, body)).times(usize::MAX));
+    let o = t.run(&["albums", &id, "-o", "jsonl"]);
+    assert_code(&o, 0);
+    assert_eq!(
+        stdout(&o),
+        "{\"id\":\"0PrettyAlbumAAAAAAAAAA\",\"name\":\"a  b\\n\",\"n\":1E2}\n"
+    );
+}
+
+// ---- 17. memory bounded whatever a body holds ----
+
+/// `{"items":[0,0,…]}` just under the 8 MiB cap.
+fn zeros_body() -> String {
+    let n = (8 << 20) / 2 - 64;
+    let mut s = String::with_capacity(8 << 20);
+    s.push_str("{\"items\":[0");
+    for _ in 1..n {
+        s.push_str(",0");
+    }
+    s.push_str("],\"next\":null,\"total\":1}");
+    assert!(s.len() < 8 << 20);
+    s
+}
+
+#[test]
+fn eight_mib_of_tiny_items_is_refused_in_bounded_memory() {
+    let t = T::new();
+    let body = zeros_body();
+    t.fake
+        .inject(Fault::new("/albums", raw(200, &body)).times(usize::MAX));
+    t.fake
+        .inject(Fault::new("/x", raw(200, &body)).times(usize::MAX));
+    t.user_account("alice", "alice", "", 3600);
+    let (code, err, api_kb, _) = run_measured(&t, &["-a", "alice", "api", "/x"]);
+    assert_eq!(code, 0, "{err}");
+    assert!(
+        api_kb < 8 * 1024 + 32 * 1024,
+        "api /x: peak RSS {api_kb} kB"
+    );
+    let (code, err, page_kb, _) =
+        run_measured(&t, &["-a", "alice", "api", "--paginate", "/x?limit=50"]);
+    assert_eq!(code, 6, "{err}");
+    assert!(
+        err.contains("GET /v1/x: the service sent more items in one page than the 50 asked for"),
+        "{err}"
+    );
+    assert!(
+        page_kb < 8 * 1024 + 32 * 1024,
+        "api --paginate: peak RSS {page_kb} kB"
+    );
+    let artists: Vec<String> = (0..16)
+        .map(|i| t.fake.add_artist(&format!("Zero {i}"), 1))
+        .collect();
+    let mut args = vec!["albums", "-o", "jsonl"];
+    args.extend(artists.iter().map(String::as_str));
+    let (code, err, albums_kb, _) = run_measured(&t, &args);
+    assert_eq!(code, 6, "{err}");
+    assert!(err.ends_with("spotctl: 16 of 16 artists failed\n"), "{err}");
+    assert!(
+        albums_kb < 8 * 8 * 1024 + 32 * 1024,
+        "albums at concurrency 8: peak RSS {albums_kb} kB"
+    );
+    eprintln!(
+        "8 MiB of zeros: api {api_kb} kB, api --paginate {page_kb} kB, albums {albums_kb} kB"
+    );
+}
