@@ -316,6 +316,30 @@ impl Body {
         Some(&self.text[at.clone()])
     }
 
+    /// The whole body as one item (a full object: `GET /albums/{id}`).
+    pub fn whole(&self) -> Item {
+        Item {
+            body: self.text.clone(),
+            at: 0..self.text.len(),
+        }
+    }
+
+    /// The entries of the array member `key` (a batch answer: `{"albums": [{…}, null]}`), as
+    /// sent; None when there is no such array.
+    pub fn array(&self, key: &str) -> Option<Vec<Item>> {
+        let text = self.member(key)?;
+        let entries: Vec<&RawValue> = serde_json::from_str(text).ok()?;
+        Some(
+            entries
+                .into_iter()
+                .map(|v| Item {
+                    body: self.text.clone(),
+                    at: span(&self.text, v.get()),
+                })
+                .collect(),
+        )
+    }
+
     /// The body is a paging object itself (it has `items`).
     pub fn is_page(&self) -> bool {
         self.member("items").is_some()

@@ -347,18 +347,23 @@ impl Session {
         }
     }
 
-    pub fn page_limit(&self) -> u64 {
-        self.page_limit.load(Ordering::Acquire)
+    /// Whether the batch endpoints answered 403 for this account (this run, or within a week).
+    pub async fn batch_forbidden(&self) -> bool {
+        let at = self.account.lock().await.learned.batch_forbidden_at;
+        at.is_some_and(|at| (0..PAGE_LIMIT_TTL).contains(&now().saturating_sub(at)))
     }
 
-    /// Records the largest page size the service accepts, for this run and the next ones.
-    pub async fn remember_page_limit(&self, limit: u64) -> Result<()> {
-        if self.page_limit.swap(limit, Ordering::AcqRel) == limit {
-            return Ok(());
-        }
+    /// Records that the batch endpoints are refused (Development Mode), for this run and, best
+    /// effort, the next ones.
+    pub async fn remember_batch_forbidden(&self) -> Result<()> {
+        self.account.lock().await.learned.batch_forbidden_at = Some(now());
+        self.save_learned(|l| l.batch_forbidden_at = Some(now()))
+            .await
+    }
+
+    /// Writes something learned into the stored account, under its lock, best effort.
+    async fn save_learned(&self, set: impl FnOnce(&mut crate::store::Learned)) -> Result<()> {
         let store = &self.ctx.store;
-        // Best effort: a listing never waits long for a lock another process holds (perhaps
-        // through a slow refresh); the next run learns the page size again.
         let _lock = store
             .lock(&self.name, BEST_EFFORT_LOCK_WAIT)
             .await
@@ -368,10 +373,27 @@ impl Session {
                 )
             })?;
         if let Some(mut acc) = store.load(&self.name)? {
-            acc.learned.page_limit = Some(limit as u32);
-            acc.learned.page_limit_at = Some(now());
+            set(&mut acc.learned);
             store.save(&self.name, &acc)?;
         }
         Ok(())
+    }
+
+    pub fn page_limit(&self) -> u64 {
+        self.page_limit.load(Ordering::Acquire)
+    }
+
+    /// Records the largest page size the service accepts, for this run and the next ones.
+    pub async fn remember_page_limit(&self, limit: u64) -> Result<()> {
+        if self.page_limit.swap(limit, Ordering::AcqRel) == limit {
+            return Ok(());
+        }
+        // Best effort: a listing never waits long for a lock another process holds (perhaps
+        // through a slow refresh); the next run learns the page size again.
+        self.save_learned(|l| {
+            l.page_limit = Some(limit as u32);
+            l.page_limit_at = Some(now());
+        })
+        .await
     }
 }

@@ -159,6 +159,9 @@ Examples:
     /// Every track of albums, every item of playlists, every episode of shows
     #[command(after_help = TRACKS_HELP)]
     Tracks(TracksArgs),
+    /// The full object for each input (artist, album, track, show, episode, audiobook, playlist)
+    #[command(after_help = GET_HELP)]
+    Get(GetArgs),
     /// Authenticated raw API call, like `gh api`
     #[command(
         after_help = "PATH is relative to the account's API base (https://api.spotify.com/v1 for Spotify).
@@ -208,6 +211,25 @@ Examples:
   spotctl tracks 'https://open.spotify.com/show/4rOoJ6Egrf8K2IrywzwOMk?si=x' --limit 10
   spotctl albums 3qNVuliS40BLgXGxhdBdqu | spotctl tracks - --with-parent -o csv > tracks.csv
   spotctl search 태연 --type artist --limit 1 | spotctl albums - | spotctl tracks - -o csv";
+
+const GET_HELP: &str =
+    "INPUT is a URI (spotify:album:ID), an open.spotify.com link, an ID with --type, or a JSON
+object printed by spotctl -o jsonl (its uri, or type and id, says what it is); - reads one per
+line from stdin, as the lines arrive. One output object per input, in input order.
+
+Albums, tracks and artists are asked for through the batch endpoints (/albums?ids= 20 at a
+time, /tracks?ids= and /artists?ids= 50) where the app may use them; Development Mode apps get
+403 there, and then every object is asked for on its own (/albums/ID), remembered in the account
+so the next run starts that way. A missing object (404, or null in a batch answer) is that
+input's failure line; the others are printed; the exit code is the first failure's.
+
+Columns (tsv, csv, table): type, id, name (csv has a header row and CRLF line ends).
+
+Examples:
+  spotctl get spotify:album:2noRn2Aes5aoNVsU6iWThc
+  spotctl get --type artist 3qNVuliS40BLgXGxhdBdqu -o json
+  spotctl albums 3qNVuliS40BLgXGxhdBdqu | spotctl get - | jq -r '.label // .name'
+  spotctl tracks 2noRn2Aes5aoNVsU6iWThc | spotctl get - -o csv";
 
 const LOGIN_HELP: &str =
     "The client secret is never taken on the command line (other users can read argv):
@@ -377,6 +399,29 @@ pub struct TracksArgs {
     pub album: Vec<String>,
     #[command(flatten)]
     pub batch: BatchArgs,
+}
+
+/// `--type`: what a bare ID is.
+fn kind(s: &str) -> Result<crate::api::ids::Kind, String> {
+    crate::api::ids::Kind::parse(s.trim()).ok_or_else(|| {
+        "choose from artist, album, track, show, episode, audiobook, playlist".to_string()
+    })
+}
+
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// URIs, open.spotify.com links, IDs (with --type) or spotctl JSON objects (comma lists too); `-` reads one per line from stdin
+    #[arg(value_name = "INPUT", value_delimiter = ',', required = true)]
+    pub inputs: Vec<String>,
+    /// What a bare ID is: artist, album, track, show, episode, audiobook, playlist
+    #[arg(long = "type", value_name = "TYPE", value_parser = kind)]
+    pub kind: Option<crate::api::ids::Kind>,
+    /// ISO 3166-1 alpha-2 country code, e.g. KR
+    #[arg(long, value_name = "CC")]
+    pub market: Option<String>,
+    /// Stop at the first failing input instead of going on with the others
+    #[arg(long)]
+    pub fail_fast: bool,
 }
 
 #[derive(Debug, Args)]

@@ -13,10 +13,10 @@ use crate::api::paginate::Listing;
 use crate::api::paginate::batch::{BadInput, stream_batch};
 use crate::commands::batch::Batch;
 use crate::commands::catalog;
-use crate::commands::inputs::{self, Accept, Input, Target};
+use crate::commands::inputs::{Accept, Feed, Input, Target};
 use crate::context::Ctx;
 use crate::error::{Error, Result};
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::sync::Arc;
 use tokio::sync::mpsc;
 
@@ -43,41 +43,10 @@ pub struct Plan {
 pub async fn run(ctx: Arc<Ctx>, named: Vec<Target>, stdin: bool, plan: Plan) -> Result<()> {
     // One input named on the command line is not a batch: its error is the run's, as is.
     let single = named.len() == 1 && !stdin;
-    let accept = plan.accept;
-    let (in_tx, mut in_rx) = mpsc::channel::<Input>(64);
-    let feeder = tokio::spawn(async move {
-        for target in named {
-            let item = Input::Item { target, line: None };
-            if in_tx.send(item).await.is_err() {
-                return;
-            }
-        }
-        if stdin {
-            inputs::read_stdin(in_tx, accept);
-        }
-    });
-    let mut ahead: VecDeque<Input> = VecDeque::new();
-    let first = loop {
-        match in_rx.recv().await {
-            None => break None,
-            Some(bad @ Input::Bad { .. }) => ahead.push_back(bad),
-            Some(item) => break Some(item),
-        }
-    };
-    let Some(first) = first else {
-        let _ = feeder.await;
-        if ahead.is_empty() {
-            return Err(Error::usage(plan.empty_stdin));
-        }
-        let mut batch = Batch::new(plan.noun, plan.fail_fast);
-        for input in ahead {
-            if let Input::Bad { line, error } = input {
-                batch.fail(&format!("stdin line {line}"), error)?;
-            }
-        }
-        return batch.finish();
-    };
-    ahead.push_back(first);
+    let mut feed = Feed::start(named, stdin, plan.accept);
+    if !feed.wait_first().await {
+        return feed.only_bad(plan.noun, plan.fail_fast, plan.empty_stdin);
+    }
 
     let session = crate::auth::catalog_session(ctx.clone()).await?;
     let api = Arc::new(Api {
@@ -100,12 +69,8 @@ pub async fn run(ctx: Arc<Ctx>, named: Vec<Target>, stdin: bool, plan: Plan) -> 
     tokio::spawn(async move {
         let mut seen: HashSet<Target> = HashSet::new();
         loop {
-            let input = match ahead.pop_front() {
-                Some(i) => i,
-                None => match in_rx.recv().await {
-                    Some(i) => i,
-                    None => break,
-                },
+            let Some(input) = feed.next().await else {
+                break;
             };
             let item = match input {
                 Input::Item { target, line } => {

@@ -10,6 +10,7 @@
 use crate::api::ids::{self, Kind};
 use crate::error::{Error, Result};
 use serde_json::Value;
+use std::collections::VecDeque;
 use std::io::BufRead;
 use tokio::sync::mpsc;
 
@@ -48,6 +49,80 @@ impl Target {
 pub enum Input {
     Item { target: Target, line: Option<usize> },
     Bad { line: usize, error: Error },
+}
+
+/// The inputs of a run as they arrive: the named ones first, then stdin's lines.
+pub struct Feed {
+    rx: mpsc::Receiver<Input>,
+    /// Inputs already taken from `rx` and not handed out yet.
+    ahead: VecDeque<Input>,
+}
+
+impl Feed {
+    /// Starts handing out `named`, then (when `stdin`) stdin's lines as they are read.
+    pub fn start(named: Vec<Target>, stdin: bool, accept: Accept) -> Feed {
+        let (tx, rx) = mpsc::channel::<Input>(64);
+        if stdin {
+            read_stdin(tx, accept);
+        }
+        let ahead = named
+            .into_iter()
+            .map(|target| Input::Item { target, line: None })
+            .collect();
+        Feed { rx, ahead }
+    }
+
+    /// Waits for the first valid input, keeping the bad lines before it for their turn; false
+    /// when the inputs ended without one (then nothing needs to be sent at all).
+    pub async fn wait_first(&mut self) -> bool {
+        if !self.ahead.is_empty() {
+            // Named on the command line: valid already.
+            return true;
+        }
+        loop {
+            match self.rx.recv().await {
+                None => return false,
+                Some(bad @ Input::Bad { .. }) => self.ahead.push_back(bad),
+                Some(item) => {
+                    self.ahead.push_back(item);
+                    return true;
+                }
+            }
+        }
+    }
+
+    /// The next input, in order.
+    pub async fn next(&mut self) -> Option<Input> {
+        match self.ahead.pop_front() {
+            Some(i) => Some(i),
+            None => self.rx.recv().await,
+        }
+    }
+
+    /// The next input if one is already there (never waits).
+    pub fn next_ready(&mut self) -> Option<Input> {
+        self.ahead.pop_front().or_else(|| self.rx.try_recv().ok())
+    }
+
+    /// After [`Feed::wait_first`] found none: reports the bad lines (a batch of failures) or,
+    /// with none at all, `empty` as a usage error.
+    pub fn only_bad(
+        self,
+        noun: (&'static str, &'static str),
+        fail_fast: bool,
+        empty: &str,
+    ) -> Result<()> {
+        if self.ahead.is_empty() {
+            return Err(Error::usage(empty));
+        }
+        let mut batch = crate::commands::batch::Batch::new(noun, fail_fast);
+        for input in self.ahead {
+            if let Input::Bad { line, error } = input {
+                batch.fail(&format!("stdin line {line}"), error)?;
+            }
+        }
+        batch.finish()
+    }
 }
 
 /// Parses one input: an ID, a URI, a link, or a JSON object spotctl printed.

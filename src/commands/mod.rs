@@ -11,6 +11,7 @@ pub mod batch;
 pub mod catalog;
 pub mod completions;
 pub mod fetch;
+pub mod get;
 pub mod inputs;
 pub mod login;
 pub mod logout;

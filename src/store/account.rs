@@ -71,6 +71,10 @@ pub struct Learned {
     /// app moved to extended quota gets its 50 back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_limit_at: Option<i64>,
+    /// When the batch endpoints (`/albums?ids=`…) answered 403 (Development Mode; unix
+    /// seconds): `get` asks one object at a time until a week has passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_forbidden_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -17,6 +17,7 @@ mod docs;
 mod edges;
 mod engine_batch;
 mod faults;
+mod get;
 mod hostile;
 mod load;
 mod login;
