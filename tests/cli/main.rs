@@ -13,6 +13,7 @@ mod accounts;
 #[cfg(unix)]
 mod attack;
 mod catalog;
+mod csv;
 mod docs;
 mod edges;
 mod engine_batch;
