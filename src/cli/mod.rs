@@ -165,8 +165,13 @@ Examples:
     /// Authenticated raw API call, like `gh api`
     #[command(
         after_help = "PATH is relative to the account's API base (https://api.spotify.com/v1 for Spotify).
+Catalog paths (anything but /me…) work without a login, through the app account of
+SPOTIFY_CLIENT_ID/SPOTIFY_CLIENT_SECRET, by the catalog commands' rule. A 403 from an endpoint
+that Development Mode removed in 2026 says so and names the replacement.
 
 Examples:
+  spotctl api /search --param q=태연 --param type=artist --param limit=1
+  spotctl api /artists/3qNVuliS40BLgXGxhdBdqu
   spotctl api /me -a alice
   spotctl api /me/tracks -a alice --paginate | jq -r .track.name
   spotctl api -X POST /me/playlists -a alice --data '{\"name\":\"Mix\"}'
@@ -441,4 +446,7 @@ pub struct ApiArgs {
     /// Follow `next` links and print every item (jsonl)
     #[arg(long)]
     pub paginate: bool,
+    /// Query parameter k=v (repeatable), URL-encoded for you: --param q=태연 --param type=artist
+    #[arg(long, value_name = "K=V")]
+    pub param: Vec<String>,
 }

@@ -77,6 +77,35 @@ fn unwrapped(entry: &Item, keys: &[&str]) -> Option<Item> {
         .filter(|v| !v.is_null())
 }
 
+/// A wait for a 429 is said on stderr when stderr is a terminal: in the progress bar while one
+/// shows, else as one line per pause (not one per response of a burst). A run that goes quiet
+/// for 16 s otherwise looks hung.
+pub fn notice_waits(ctx: &Ctx, api: &Api, bar: Option<indicatif::ProgressBar>) {
+    if ctx.quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return;
+    }
+    let until = std::sync::Mutex::new(None::<std::time::Instant>);
+    api.http.set_wait_hook(Box::new(move |d| {
+        if let Some(bar) = bar.as_ref().filter(|b| !b.is_hidden()) {
+            bar.set_message(format!(
+                "rate limited: waiting {}",
+                crate::api::http::human_wait(d)
+            ));
+            return;
+        }
+        let end = std::time::Instant::now() + d;
+        let mut until = until.lock().unwrap_or_else(|e| e.into_inner());
+        if until.is_some_and(|u| end <= u + std::time::Duration::from_secs(1)) {
+            return;
+        }
+        *until = Some(end);
+        eprintln!(
+            "spotctl: rate limited by the service; waiting {} before going on",
+            crate::api::http::human_wait(d)
+        );
+    }));
+}
+
 /// Writes every page of `stream` to stdout in order, as it arrives.
 pub async fn write(
     ctx: &Ctx,
@@ -102,14 +131,7 @@ pub async fn write_batch(
     let mut unwrap: &[&str] = &[];
     let progress = Progress::new(ctx.show_progress());
     out.set_progress(progress.handle());
-    if let Some(bar) = progress.handle() {
-        api.http.set_wait_hook(Box::new(move |d| {
-            bar.set_message(format!(
-                "rate limited: waiting {}",
-                crate::api::http::human_wait(d)
-            ));
-        }));
-    }
+    notice_waits(ctx, api, progress.handle());
     let mut seen: HashSet<String> = HashSet::new();
     let (mut total, mut written, mut dups) = (None, 0u64, 0u64);
     let mut begun = 0usize;

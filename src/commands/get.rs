@@ -226,6 +226,7 @@ pub async fn run(ctx: Arc<Ctx>, args: GetArgs) -> Result<()> {
         http: ctx.http()?,
         session,
     });
+    crate::commands::catalog::notice_waits(&ctx, &api, None);
     let batching = !api.session.batch_forbidden().await;
     let fetcher = Arc::new(Fetcher {
         api: api.clone(),

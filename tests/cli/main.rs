@@ -10,6 +10,7 @@ mod common;
 mod accounts;
 // Attacks on the store and the login as another local user sees them: Unix modes, owners,
 // symlinks, FIFOs (Windows has none of these to test).
+mod api_params;
 #[cfg(unix)]
 mod attack;
 mod catalog;
