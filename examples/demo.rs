@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! cargo run --example demo -- albums --artist 3qNVuliS40BLgXGxhdBdqu      # 57 albums
+//! cargo run --example demo -- sh 'spotctl albums 3qNVuliS40BLgXGxhdBdqu | spotctl tracks -'
 //! ```
 //!
 //! It builds spotctl (same profile as itself), starts the fake of `tests/support/` on a free
@@ -32,6 +33,9 @@ Examples:
   cargo run --example demo -- albums --artist {ARTIST_57} -o tsv
   cargo run --example demo -- search taeyeon --type artist,album
   cargo run --example demo -- albums --artist {ARTIST_1000} -o jsonl | wc -l
+  cargo run --example demo -- sh 'spotctl search 태연 --type artist --limit 1 | spotctl albums - | spotctl tracks - -o csv'
+
+`sh SCRIPT` runs a shell pipeline of spotctl commands (spotctl on PATH) against one fake.
 
 The fake follows Spotify's 2026 Development Mode rules (10 items a page). Artists:
 {ARTIST_57} (57 albums), {ARTIST_1000} (1000 albums), {ARTIST_EMPTY} (none).
@@ -72,8 +76,25 @@ fn run(args: &[std::ffi::OsString]) -> Result<ExitCode, String> {
         "demo: spotctl against a fake Spotify at {} (Development Mode rules), with a throwaway config dir; nothing leaves this machine",
         fake.accounts_base()
     );
-    let mut cmd = Command::new(&spotctl);
-    cmd.args(args);
+    // `demo -- sh 'spotctl … | spotctl …'`: a pipeline of spotctl commands against the one fake
+    // (and one app account), with `spotctl` on PATH.
+    let mut cmd = match (args.first().and_then(|a| a.to_str()), args.get(1)) {
+        (Some("sh"), Some(script)) if args.len() == 2 => {
+            let mut c = Command::new("sh");
+            let bin_dir = spotctl.parent().map(Path::to_path_buf).unwrap_or_default();
+            let path = std::env::var_os("PATH").unwrap_or_default();
+            let mut dirs = vec![bin_dir];
+            dirs.extend(std::env::split_paths(&path));
+            let joined = std::env::join_paths(dirs).map_err(|e| format!("PATH: {e}"))?;
+            c.arg("-c").arg(script).env("PATH", joined);
+            c
+        }
+        _ => {
+            let mut c = Command::new(&spotctl);
+            c.args(args);
+            c
+        }
+    };
     // The user's own settings must not leak in (a real account, real credentials, a proxy).
     for v in [
         "SPOTCTL_ACCOUNT",

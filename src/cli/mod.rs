@@ -126,7 +126,7 @@ Examples:
     Token(TokenArgs),
     /// List stored accounts (never prints secrets)
     #[command(
-        after_help = "Examples:\n  spotctl accounts\n  spotctl accounts -o json | jq -r '.[].name'"
+        after_help = "Columns (tsv, csv): name, provider, grant, user, expires_at, refresh_token_expires_at, scopes.\n\nExamples:\n  spotctl accounts\n  spotctl accounts -o json | jq -r '.[].name'"
     )]
     Accounts,
     /// Delete an account's stored tokens
@@ -135,25 +135,36 @@ Examples:
     )]
     Logout(LogoutArgs),
     /// Search the catalog
-    #[command(after_help = "Examples:
+    #[command(
+        after_help = "Columns (tsv, csv, table): type, id, name (csv has a header row and CRLF line ends).
+
+Examples:
   spotctl search taeyeon --type artist --limit 3
   spotctl search taeyeon --type artist,album -o jsonl | jq -r .name
-  spotctl search 'love' --type track --limit 200 -o tsv")]
+  spotctl search 'love' --type track --limit 200 -o tsv"
+    )]
     Search(SearchArgs),
     /// Every album of one or more artists, all pages
     #[command(
         after_help = "ARTIST is a Spotify ID, a spotify:artist:ID URI or an open.spotify.com/artist/ID link.
 Artists may be positional, repeated --artist, comma lists, or - (one per line from stdin, fetched
-as the lines arrive). Output is in input order; an artist given twice is fetched once. A failing
-artist is reported (with its stdin line) and the others are completed; the exit code is the
-first failure's, after a summary line. A rate limit beyond the cap or the network gone stops at once.
+as the lines arrive; a line may also be a JSON object printed by spotctl -o jsonl, such as
+`search --type artist` prints). Output is in input order; an artist given twice is fetched once.
+A failing artist is reported (with its stdin line) and the others are completed; the exit code
+is the first failure's, after a summary line. A rate limit beyond the cap or the network gone
+stops at once.
+
+Columns (tsv, csv, table): id, release_date, album_type, total_tracks, name; with --with-parent
+the artist's ID comes first (csv header: parent_id), and JSON objects start with
+\"_parent\":\"ID\". csv has a header row and CRLF line ends (RFC 4180).
 
 Examples:
   spotctl albums 3qNVuliS40BLgXGxhdBdqu -o tsv
   spotctl albums --artist 3qNVuliS40BLgXGxhdBdqu,5BigCatalogArtistAAAAA -o tsv
   spotctl albums --artist 'https://open.spotify.com/artist/3qNVuliS40BLgXGxhdBdqu?si=abc'
   spotctl albums --artist spotify:artist:3qNVuliS40BLgXGxhdBdqu | jq -r .name
-  printf '%s\\n' ID1 ID2 | spotctl albums --artist - -o jsonl"
+  printf '%s\\n' ID1 ID2 | spotctl albums --artist - -o jsonl
+  spotctl search 태연 --type artist --limit 1 | spotctl albums - --with-parent -o csv"
     )]
     Albums(AlbumsArgs),
     /// Every track of albums, every item of playlists, every episode of shows
