@@ -28,7 +28,7 @@ mod account;
 mod os;
 use account::io_limits;
 pub use account::{
-    Account, ClientAuth, Grant, Learned, Provider, User, VERSION, now, parse_account,
+    Account, ClientAuth, Grant, Learned, LearnedLimit, Provider, User, VERSION, now, parse_account,
 };
 use os::regular_file;
 use std::fs::{self, File};

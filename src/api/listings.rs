@@ -5,7 +5,6 @@
 
 use crate::api::client::Api;
 use crate::api::ids::Kind;
-use crate::api::page::LARGE_PAGE;
 use crate::api::paginate::{Listing, Resume, Source};
 use crate::error::Result;
 use crate::output::Shape;
@@ -23,10 +22,6 @@ pub struct Row {
     pub fixed: &'static [(&'static str, &'static str)],
     /// The columns of `tsv`, `csv` and `table`.
     pub shape: Shape,
-    /// Asked at the page size the account learned (Development Mode's 10 for artist albums and
-    /// search); the others are asked at 50, the largest any app may use, and fall back to 10
-    /// for a page the service refuses.
-    pub learned_limit: bool,
 }
 
 /// Every album of an artist (`albums`).
@@ -36,7 +31,6 @@ pub const ARTIST_ALBUMS: Row = Row {
     unwrap: &[],
     fixed: &[],
     shape: Shape::Albums,
-    learned_limit: true,
 };
 
 /// Every track of an album (`tracks ALBUM`).
@@ -46,7 +40,6 @@ pub const ALBUM_TRACKS: Row = Row {
     unwrap: &[],
     fixed: &[],
     shape: Shape::Tracks,
-    learned_limit: false,
 };
 
 /// Every item of a playlist (`tracks spotify:playlist:ID`): the 2026 `/items` path, whose
@@ -57,7 +50,6 @@ pub const PLAYLIST_ITEMS: Row = Row {
     unwrap: &["item", "track"],
     fixed: &[("additional_types", "track,episode")],
     shape: Shape::Tracks,
-    learned_limit: false,
 };
 
 /// Every episode of a show (`tracks spotify:show:ID`).
@@ -67,7 +59,6 @@ pub const SHOW_EPISODES: Row = Row {
     unwrap: &[],
     fixed: &[],
     shape: Shape::Tracks,
-    learned_limit: false,
 };
 
 /// What `tracks` lists for each kind of input.
@@ -83,8 +74,6 @@ pub fn row_for(rows: &[&'static Row], kind: Kind) -> Option<&'static Row> {
 pub struct Ask {
     /// Extra query parameters (`include_groups`, `market`), in order.
     pub params: Vec<(String, String)>,
-    /// The page size the account learned (for rows with `learned_limit`).
-    pub page: u64,
     /// `--offset`, per listing.
     pub offset: u64,
     /// `--limit`, per listing.
@@ -103,15 +92,15 @@ impl Row {
             for (k, v) in &ask.params {
                 q.append_pair(k, v);
             }
-            let page = if self.learned_limit {
-                ask.page
-            } else {
-                LARGE_PAGE
-            };
-            let page = page.min(ask.max_items.unwrap_or(u64::MAX));
-            q.append_pair("limit", &page.to_string());
-            q.append_pair("offset", &ask.offset.to_string());
         }
+        // The largest page size this kind of listing accepts (learned, else 50).
+        let page = api
+            .session
+            .page_limit_for(&url)
+            .min(ask.max_items.unwrap_or(u64::MAX));
+        url.query_pairs_mut()
+            .append_pair("limit", &page.to_string())
+            .append_pair("offset", &ask.offset.to_string());
         Ok(Listing {
             first: Source::Url(url),
             max_items: ask.max_items,

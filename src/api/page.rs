@@ -419,6 +419,25 @@ impl Body {
     }
 }
 
+/// Which learned page size a listing uses: Development Mode's cap is known for search and an
+/// artist's albums (one number for both, `"catalog"`); album tracks, playlist items and show
+/// episodes are learned each on its own (whether they are capped too is not documented). None:
+/// not a catalog listing, whose `limit=` is the user's.
+pub fn page_key(url: &url::Url) -> Option<&'static str> {
+    let segs: Vec<&str> = url.path().split('/').filter(|s| !s.is_empty()).collect();
+    match segs.as_slice() {
+        [.., "search"] | [.., "artists", _, "albums"] => Some(CATALOG),
+        [.., "albums", _, "tracks"] => Some("album_tracks"),
+        [.., "playlists", _, "items"] => Some("playlist_items"),
+        [.., "shows", _, "episodes"] => Some("show_episodes"),
+        _ => None,
+    }
+}
+
+/// The [`page_key`] of search and artist albums, whose learned size is the account's
+/// `page_limit`.
+pub const CATALOG: &str = "catalog";
+
 pub fn query_text(url: &url::Url, key: &str) -> Option<String> {
     url.query_pairs()
         .find(|(k, _)| k == key)
@@ -454,6 +473,18 @@ pub fn with_text_param(url: &url::Url, key: &str, value: &str) -> url::Url {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_listing_has_its_page_key() {
+        let k = |p: &str| page_key(&url::Url::parse(&format!("https://a.example/v1{p}")).unwrap());
+        assert_eq!(k("/search"), Some(CATALOG));
+        assert_eq!(k("/artists/x/albums"), Some(CATALOG));
+        assert_eq!(k("/albums/x/tracks"), Some("album_tracks"));
+        assert_eq!(k("/playlists/x/items"), Some("playlist_items"));
+        assert_eq!(k("/shows/x/episodes"), Some("show_episodes"));
+        assert_eq!(k("/me/tracks"), None);
+        assert_eq!(k("/albums/x"), None);
+    }
 
     #[test]
     fn params_are_replaced_in_place() {

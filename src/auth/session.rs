@@ -264,6 +264,8 @@ pub struct Session {
     account: tokio::sync::Mutex<Account>,
     api_base: url::Url,
     page_limit: AtomicU64,
+    /// Page sizes learned for the other kinds of listing (`page::page_key`), fresh ones only.
+    limits: std::sync::Mutex<std::collections::HashMap<&'static str, u64>>,
     /// A renewal the provider refused (exit 3: `invalid_grant`, `invalid_client`): every later
     /// 401 of this run gets the same answer without asking again (SPEC §2: never retried).
     refused: std::sync::Mutex<Option<String>>,
@@ -292,12 +294,22 @@ impl Session {
             .filter(|_| fresh)
             .map(u64::from)
             .unwrap_or(crate::api::page::LARGE_PAGE);
+        let limits = ["album_tracks", "playlist_items", "show_episodes"]
+            .into_iter()
+            .filter_map(|k| {
+                let l = acc.learned.page_limits.get(k)?;
+                (0..PAGE_LIMIT_TTL)
+                    .contains(&now().saturating_sub(l.at))
+                    .then_some((k, u64::from(l.limit)))
+            })
+            .collect();
         Ok(Session {
             ctx,
             name: name.to_string(),
             account: tokio::sync::Mutex::new(acc),
             api_base,
             page_limit: AtomicU64::new(page_limit),
+            limits: std::sync::Mutex::new(limits),
             refused: std::sync::Mutex::new(None),
         })
     }
@@ -377,6 +389,48 @@ impl Session {
             store.save(&self.name, &acc)?;
         }
         Ok(())
+    }
+
+    /// The page size to ask `url`'s listing for (see `page::page_key`): the account's
+    /// `page_limit` for search and artist albums, the one learned for that kind of listing
+    /// otherwise, else 50.
+    pub fn page_limit_for(&self, url: &url::Url) -> u64 {
+        match crate::api::page::page_key(url) {
+            None | Some(crate::api::page::CATALOG) => self.page_limit(),
+            Some(key) => self
+                .limits
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(key)
+                .copied()
+                .unwrap_or(crate::api::page::LARGE_PAGE),
+        }
+    }
+
+    /// Records the largest page size `url`'s listing accepts, for this run and the next ones.
+    pub async fn remember_page_limit_for(&self, url: &url::Url, limit: u64) -> Result<()> {
+        let key = match crate::api::page::page_key(url) {
+            None | Some(crate::api::page::CATALOG) => {
+                return self.remember_page_limit(limit).await;
+            }
+            Some(key) => key,
+        };
+        let before = self
+            .limits
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, limit);
+        if before == Some(limit) {
+            return Ok(());
+        }
+        let learned = crate::store::LearnedLimit {
+            limit: u32::try_from(limit).unwrap_or(u32::MAX),
+            at: now(),
+        };
+        self.save_learned(|l| {
+            l.page_limits.insert(key.to_string(), learned);
+        })
+        .await
     }
 
     pub fn page_limit(&self) -> u64 {

@@ -42,7 +42,6 @@ pub async fn run(ctx: Arc<Ctx>, args: AlbumsArgs) -> Result<()> {
         rows: &[&listings::ARTIST_ALBUMS],
         ask: Ask {
             params,
-            page: 0,
             offset: args.batch.offset,
             max_items: args.batch.limit,
         },

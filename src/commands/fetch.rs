@@ -53,8 +53,7 @@ pub async fn run(ctx: Arc<Ctx>, named: Vec<Target>, stdin: bool, plan: Plan) -> 
         http: ctx.http()?,
         session,
     });
-    let mut ask = plan.ask.clone();
-    ask.page = api.session.page_limit();
+    let ask = plan.ask.clone();
     let rows = plan.rows;
     let listing = {
         let api = api.clone();

@@ -30,7 +30,6 @@ pub async fn run(ctx: Arc<Ctx>, args: TracksArgs) -> Result<()> {
                 .map(|m| ("market".to_string(), m))
                 .into_iter()
                 .collect(),
-            page: 0,
             offset: args.batch.offset,
             max_items: args.batch.limit,
         },

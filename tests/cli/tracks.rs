@@ -277,3 +277,46 @@ fn a_second_user_logs_in_as_themselves_and_reads_their_own_playlist() {
     assert_code(&o, 4);
     assert!(stderr(&o).contains(": 403 Forbidden"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_refused_page_size_is_learned_once_for_album_tracks_and_remembered() {
+    let t = T::new();
+    warm(&t);
+    // An app whose album tracks refuse pages above 10 (undocumented either way).
+    t.fake.inject(
+        Fault::new("/tracks", FaultKind::Status(400))
+            .query("limit", "50")
+            .times(usize::MAX),
+    );
+    let albums: Vec<String> = (0..3)
+        .map(|i| t.fake.add_album(&format!("Capped {i}"), 12))
+        .collect();
+    let mut args = vec!["tracks", "-o", "jsonl"];
+    args.extend(albums.iter().map(String::as_str));
+    let o = t.run(&args);
+    assert_code(&o, 0);
+    assert_eq!(jsonl(&o).len(), 36);
+    let limits: Vec<String> = t
+        .hits("/tracks")
+        .iter()
+        .map(|r| r.param("limit").unwrap_or_default())
+        .collect();
+    // 50 refused once, then 10 for everything: 2 pages of 10 per album of 12.
+    assert_eq!(
+        limits.iter().filter(|l| *l == "50").count(),
+        1,
+        "{limits:?}"
+    );
+    assert_eq!(limits.len(), 1 + 6, "{limits:?}");
+    let acc = read_json(&t.account_path(&format!("app-{CLIENT_ID}")));
+    assert_eq!(acc["learned"]["page_limits"]["album_tracks"]["limit"], 10);
+    // Artist albums keep their own size; the next run starts at 10 for album tracks.
+    t.fake.clear_log();
+    let o = t.run(&["tracks", &albums[0]]);
+    assert_code(&o, 0);
+    assert!(
+        t.hits("/tracks")
+            .iter()
+            .all(|r| r.param("limit").as_deref() == Some("10"))
+    );
+}

@@ -14,10 +14,9 @@ fn is_invalid_limit(e: &Error) -> bool {
     matches!(e, Error::Api { status: 400, .. })
 }
 
-/// The listings whose page-size cap is the Development Mode one worth remembering.
+/// The catalog listings, whose page-size cap is worth learning (each by its `page_key`).
 fn learnable(url: &url::Url) -> bool {
-    let p = url.path();
-    p.ends_with("/search") || (p.contains("/artists/") && p.ends_with("/albums"))
+    crate::api::page::page_key(url).is_some()
 }
 
 /// GETs a first page, applying the run's page size; on a 400 above the small page size retries
@@ -30,7 +29,7 @@ pub async fn get_first(api: &Api, url: &url::Url) -> Result<Body> {
     if learnable(&url)
         && let Some(l) = query_u64(&url, "limit")
     {
-        let allowed = api.session.page_limit();
+        let allowed = api.session.page_limit_for(&url);
         if l > allowed {
             url = with_param(&url, "limit", allowed);
         }
@@ -43,7 +42,7 @@ pub async fn get_first(api: &Api, url: &url::Url) -> Result<Body> {
             );
             let v = api.get_body(with_param(&url, "limit", SMALL_PAGE)).await?;
             if learnable(&url)
-                && let Err(e) = api.session.remember_page_limit(SMALL_PAGE).await
+                && let Err(e) = api.session.remember_page_limit_for(&url, SMALL_PAGE).await
             {
                 tracing::warn!("could not remember the page size in the account: {e}");
             }
@@ -76,6 +75,7 @@ mod tests {
         assert!(learnable(&u("/search?q=a")));
         assert!(learnable(&u("/artists/3qNVuliS40BLgXGxhdBdqu/albums")));
         assert!(!learnable(&u("/me/tracks")));
-        assert!(!learnable(&u("/albums/3qNVuliS40BLgXGxhdBdqu/tracks")));
+        assert!(learnable(&u("/albums/3qNVuliS40BLgXGxhdBdqu/tracks")));
+        assert!(!learnable(&u("/albums/3qNVuliS40BLgXGxhdBdqu")));
     }
 }
