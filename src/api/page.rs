@@ -340,9 +340,14 @@ impl Body {
         )
     }
 
+    /// The body is an object with a member `key`.
+    pub fn has(&self, key: &str) -> bool {
+        self.member(key).is_some()
+    }
+
     /// The body is a paging object itself (it has `items`).
     pub fn is_page(&self) -> bool {
-        self.member("items").is_some()
+        self.has("items")
     }
 
     /// The top-level members that are paging objects (search: one per type), in order.
@@ -437,6 +442,14 @@ pub fn page_key(url: &url::Url) -> Option<&'static str> {
 /// The [`page_key`] of search and artist albums, whose learned size is the account's
 /// `page_limit`.
 pub const CATALOG: &str = "catalog";
+
+/// A 64-bit hash of `s`, for remembering an id or a link without keeping it.
+pub fn text_hash(s: &str) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    s.hash(&mut h);
+    h.finish()
+}
 
 pub fn query_text(url: &url::Url, key: &str) -> Option<String> {
     url.query_pairs()

@@ -181,9 +181,25 @@ struct Emitter<'a> {
     budget: Option<Budget>,
 }
 
+/// The longest listing spotctl reads: far beyond any real catalog (search stops at 1000, the
+/// largest discographies hold a few thousand), so a listing that goes on past it is a broken or
+/// hostile server, not data; it ends with exit 6 and the resume hint.
+pub const LISTING_CAP: u64 = 100_000;
+
 impl Emitter<'_> {
     fn done(&self) -> bool {
         self.emitted >= self.max
+    }
+
+    /// Err once the listing has gone on past [`LISTING_CAP`] positions.
+    fn check_cap(&self, url: &url::Url) -> Result<()> {
+        if self.emitted >= LISTING_CAP && !self.done() {
+            return Err(Error::malformed(format!(
+                "GET {}: the listing goes on past {LISTING_CAP} items, far more than any real catalog; stopping (a broken or hostile server?)",
+                crate::sanitize::cut_middle(url.path(), 200)
+            )));
+        }
+        Ok(())
     }
 
     /// Waits until this listing may fetch one more page of `items` (batch listings ahead of
@@ -419,6 +435,12 @@ async fn follow(
             ))
         })?;
         api.check_origin(&next_url)?;
+        // The one-by-one path's check, on the first link too: a link back to the first page
+        // would have the fan-out read the listing again.
+        progress.check_link(&next_url)?;
+        // The page size is what the `next` link asks for when it says (a paging object may
+        // echo a `limit` its pages do not hold).
+        let page_len = query_u64(&next_url, "limit").map_or(page_len, |l| l.min(page_len));
         if let Some(mut offset) = query_u64(&next_url, "offset").filter(|_| page_len > 0) {
             let want_end = first_offset.saturating_add(listing.max_items.unwrap_or(u64::MAX));
             let end = total.min(want_end).min(cap);
@@ -433,7 +455,10 @@ async fn follow(
                     progress.offset_read(offset);
                     let pass = out.slot(limit).await;
                     let url = with_param(&with_param(&next_url, "offset", offset), "limit", limit);
-                    let task = spawn_page(api, url, &key, offset, limit == page_len, share, pass);
+                    // A search's types share `offset`, `limit` and where they stop: a full page,
+                    // or the last one shortened to that end, is the same request for all.
+                    let full = limit == page_len || offset + limit == hard_end;
+                    let task = spawn_page(api, url, &key, offset, full, share, pass);
                     queue.push_back(Task(task));
                     offset += limit;
                 }
@@ -449,6 +474,7 @@ async fn follow(
                 if out.page(page).await.is_err() || out.done() {
                     return Ok(());
                 }
+                out.check_cap(&next_url)?;
             }
             // The listing grew while it was read: keep following.
             next = last_next.filter(|_| offset < cap);
@@ -475,6 +501,7 @@ async fn follow(
         if out.page(page).await.is_err() || empty || out.done() {
             break;
         }
+        out.check_cap(&url)?;
     }
     Ok(())
 }

@@ -132,7 +132,7 @@ pub async fn write_batch(
     let progress = Progress::new(ctx.show_progress());
     out.set_progress(progress.handle());
     notice_waits(ctx, api, progress.handle());
-    let mut seen: HashSet<String> = HashSet::new();
+    let mut seen: HashSet<u64> = HashSet::new();
     let (mut total, mut written, mut dups) = (None, 0u64, 0u64);
     let mut begun = 0usize;
     let result = async {
@@ -161,9 +161,10 @@ pub async fn write_batch(
                     let n = items.len() as u64;
                     for item in items.iter().filter_map(|e| unwrapped(e, unwrap)) {
                         let item = &item;
+                        // A hash per id, not the id: a listing of 100,000 items keeps 1 MB.
                         if labels.dedupe
                             && let Some(id) = item.id()
-                            && !seen.insert(id)
+                            && !seen.insert(crate::api::page::text_hash(&id))
                         {
                             dups += 1;
                             continue;

@@ -5,6 +5,8 @@
 //! paging object or a search answer can take.
 
 use crate::common::*;
+use std::process::Stdio;
+use std::time::{Duration, Instant};
 
 fn warm(t: &T) {
     assert_code(&t.run(&["albums", "--artist", ARTIST_EMPTY]), 0);
@@ -324,5 +326,252 @@ fn eight_mib_of_tiny_items_is_refused_in_bounded_memory() {
     );
     eprintln!(
         "8 MiB of zeros: api {api_kb} kB, api --paginate {page_kb} kB, albums {albums_kb} kB"
+    );
+}
+
+// ---- 5. a backward `next` on the first page ----
+
+#[test]
+fn a_first_page_whose_next_goes_back_is_exit_6_on_the_concurrent_path_too() {
+    let t = T::with(Mode::Extended);
+    // The first page (offset 50) links back to offset 0.
+    t.fake
+        .inject(Fault::new("/albums", FaultKind::LoopingNext(0)).query("offset", "50"));
+    let o = t.run(&["albums", ARTIST_1000, "--offset", "50", "-o", "jsonl"]);
+    assert_code(&o, 6);
+    let e = stderr(&o);
+    assert!(
+        e.contains("the service's next link goes back to offset 0, a page already read"),
+        "{e}"
+    );
+    assert_eq!(jsonl(&o).len(), 50, "the first page, nothing read twice");
+    assert_eq!(t.hits("/albums").len(), 1);
+}
+
+// ---- 6. one request per offset for every type of a search ----
+
+#[test]
+fn a_multi_type_search_with_an_offset_asks_each_offset_once() {
+    let t = T::with(Mode::Extended);
+    let o = t.run(&[
+        "search",
+        "o",
+        "--type",
+        "artist,album,track",
+        "--limit",
+        "120",
+        "--offset",
+        "30",
+        "-o",
+        "jsonl",
+    ]);
+    assert_code(&o, 0);
+    let mut offsets: Vec<String> = t
+        .hits("/search")
+        .iter()
+        .map(|r| r.param("offset").unwrap_or_default())
+        .collect();
+    let asked = offsets.len();
+    offsets.sort();
+    offsets.dedup();
+    assert_eq!(asked, offsets.len(), "an offset asked twice: {offsets:?}");
+}
+
+// ---- 20. a search answer without one asked type ----
+
+#[test]
+fn a_search_answer_without_one_types_key_prints_the_others_and_warns_once() {
+    let t = T::with(Mode::Extended);
+    let o = t.run(&[
+        "search",
+        "o",
+        "--type",
+        "album,playlist,track",
+        "-o",
+        "jsonl",
+    ]);
+    assert_code(&o, 0);
+    let want = jsonl(&o).len();
+    t.fake
+        .inject(Fault::new("/search", FaultKind::TypeMissing("playlist".into())).times(usize::MAX));
+    let o = t.run(&[
+        "search",
+        "o",
+        "--type",
+        "album,playlist,track",
+        "-o",
+        "jsonl",
+    ]);
+    assert_code(&o, 0);
+    assert_eq!(jsonl(&o).len(), want, "albums and tracks printed");
+    assert_eq!(
+        stderr(&o),
+        "spotctl: warning: playlists: the service's answer has none (no \"playlists\" in it); printed none\n"
+    );
+}
+
+// ---- 21. items with only id and name ----
+
+#[test]
+fn search_tsv_says_the_asked_type_for_items_without_one() {
+    let t = T::with(Mode::Extended);
+    t.fake
+        .inject(Fault::new("/search", FaultKind::BareItems).times(usize::MAX));
+    let o = t.run(&[
+        "search",
+        "o",
+        "--type",
+        "track,album",
+        "--limit",
+        "2",
+        "-o",
+        "tsv",
+    ]);
+    assert_code(&o, 0);
+    let types: Vec<String> = lines(&o)
+        .iter()
+        .map(|l| l.split('\t').next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        types,
+        ["track", "track", "album", "album"],
+        "{}",
+        stdout(&o)
+    );
+}
+
+// ---- 23. a paging object whose `limit` echoes more than its pages hold ----
+
+#[test]
+fn an_echoed_limit_of_50_on_pages_of_10_is_not_asked_for() {
+    let t = T::new();
+    t.fake
+        .inject(Fault::new("/albums", FaultKind::EchoLimit(50)).times(usize::MAX));
+    let o = t.run(&["albums", ARTIST_57, "-o", "jsonl"]);
+    assert_code(&o, 0);
+    assert_eq!(jsonl(&o).len(), 57);
+    let big: Vec<String> = t
+        .hits("/albums")
+        .iter()
+        .filter(|r| {
+            r.param("limit").as_deref() == Some("50") && r.param("offset").as_deref() != Some("0")
+        })
+        .map(|r| r.query.clone())
+        .collect();
+    assert!(big.is_empty(), "{big:?}");
+}
+
+// ---- 18. an endless listing ----
+
+#[test]
+fn an_endless_listing_stops_at_100000_items_in_bounded_memory() {
+    let t = T::with(Mode::Extended);
+    t.fake
+        .inject(Fault::new("/albums", FaultKind::EndlessListing).times(usize::MAX));
+    let (code, err, kb, wall) = run_measured(&t, &["albums", ARTIST_57, "-o", "jsonl"]);
+    assert_eq!(code, 6, "{err}");
+    assert!(
+        err.contains("the listing goes on past 100000 items, far more than any real catalog"),
+        "{err}"
+    );
+    assert!(
+        err.contains("rerun with --offset 100000 to resume"),
+        "{err}"
+    );
+    assert!(kb < 40 * 1024, "peak RSS {kb} kB");
+    eprintln!("endless listing: 100000 items, peak RSS {kb} kB, {wall:?}");
+}
+
+// ---- 3. a listing that reaches the front is written at once ----
+
+#[test]
+fn a_listing_reaching_the_front_is_written_as_soon_as_its_pages_are_there() {
+    use std::io::BufRead;
+    let t = T::new();
+    warm(&t);
+    let a = t.fake.add_artist("Front", 30);
+    let b = t.fake.add_artist("Behind", 30);
+    // A's later pages are slow; B's first two pages come at once, its last one much later.
+    t.fake.inject(
+        Fault::new(&albums_path(&a), FaultKind::Latency(800))
+            .skip(1)
+            .times(usize::MAX),
+    );
+    t.fake.inject(
+        Fault::new(&albums_path(&b), FaultKind::Latency(2500))
+            .query("offset", "20")
+            .times(usize::MAX),
+    );
+    let start = Instant::now();
+    let mut child = t
+        .std_cmd()
+        .args(["albums", &a, &b, "-o", "tsv"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let out = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut last_a = None;
+    let mut first_b = None;
+    for line in out.lines() {
+        let line = line.unwrap();
+        if line.contains("Front Album") {
+            last_a = Some(start.elapsed());
+        } else if first_b.is_none() && line.contains("Behind Album") {
+            first_b = Some(start.elapsed());
+        }
+    }
+    assert!(child.wait().unwrap().success());
+    let (last_a, first_b) = (last_a.unwrap(), first_b.unwrap());
+    assert!(
+        first_b < last_a + Duration::from_millis(500),
+        "B's fetched rows waited: A's last row at {last_a:?}, B's first at {first_b:?}"
+    );
+}
+
+// ---- 4. look-ahead that matches the page size ----
+
+#[test]
+fn development_mode_first_pages_leave_room_for_the_pages_after_them() {
+    // A fresh account: the page size is learned by the front artist's first page (50 refused,
+    // then 10), after the other artists' URLs were made with 50.
+    let t = T::new();
+    let head = t.fake.add_artist("Head", 30);
+    let others: Vec<String> = (0..40)
+        .map(|i| t.fake.add_artist(&format!("Other {i:02}"), 30))
+        .collect();
+    // The front artist's later pages are slow: the others run ahead meanwhile.
+    t.fake.inject(
+        Fault::new(&albums_path(&head), FaultKind::Latency(1500))
+            .skip(2)
+            .times(usize::MAX),
+    );
+    let input: String = std::iter::once(&head)
+        .chain(&others)
+        .map(|id| format!("{id}\n"))
+        .collect();
+    let o = t
+        .cmd()
+        .args(["albums", "--artist", "-", "-o", "jsonl"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+    assert_eq!(jsonl(&o).len(), 41 * 30);
+    let head_done = answered_at(&t, &albums_path(&head));
+    let ahead: usize = t
+        .fake
+        .requests()
+        .iter()
+        .filter(|r| {
+            others.iter().any(|id| r.path.contains(id.as_str()))
+                && r.param("offset").as_deref() != Some("0")
+                && r.done_ms < head_done
+        })
+        .count();
+    // 32 artists may run ahead, with room for 1600 items: their first pages of 10 take 320.
+    assert!(
+        ahead >= 32,
+        "only {ahead} later pages of the artists ahead were fetched while the front one was slow"
     );
 }

@@ -8,12 +8,16 @@
 //! - listings ahead of it take room for each page they fetch from a shared budget of
 //!   [`ahead_items`] items, and give it back only once they become the head, so everything held
 //!   ahead of the output is within the budget (the head never waits for it: no deadlock);
-//! - their requests also hold one of `--concurrency` passes until the page is in, so they never
-//!   queue more requests than there are slots: the head's next page, asked for late, waits
-//!   behind at most one round of them instead of the whole budget;
+//!   (a first page takes room for the page size it will be asked at: 10 once Development Mode's
+//!   size is learned, not the 50 its URL was made with);
+//! - their requests also hold one of the passes, as many as the client's concurrency now (a 429
+//!   halves both), until the page is in, so they never queue more requests than there are
+//!   slots: the head's next page, asked for late, waits behind at most one round of them
+//!   instead of the whole budget;
 //! - at most [`ahead_listings`] listings run ahead of the head; each parks its pages (counted by
-//!   its permits) until its turn, so it fans out while it waits, and hands them on through a
-//!   channel of one event once it is the head.
+//!   its permits) until its turn, so it fans out while it waits. The moment it becomes the head,
+//!   this loop sends what it parked on (whatever its task is waiting for then), and the rest
+//!   comes through a channel of one event.
 //!
 //! A listing that fails (or an input line that was not an artist) is one [`Event::Failed`] in
 //! its place in the order; the caller decides whether the batch goes on, and says so up front
@@ -23,7 +27,7 @@
 //! first listing's first page is in, no other listing starts; a first page that failed leaves
 //! the page size unsettled, so the next listing's first page is fetched alone again.
 
-use super::budget::{Budget, RUNNING, Stop, ahead_items, ahead_listings};
+use super::budget::{Budget, Parked, Passes, RUNNING, Stop, ahead_items, ahead_listings, lock};
 use super::first::get_first;
 use super::listing::{Event, Listing, PageStream, Source, Task};
 use crate::api::client::Api;
@@ -60,6 +64,7 @@ struct Running {
     idx: usize,
     rx: mpsc::Receiver<Result<Event>>,
     task: Task<()>,
+    parked: Parked,
 }
 
 async fn run(
@@ -77,7 +82,12 @@ async fn run(
     let ahead = ahead_listings(api.http.concurrency_for(api.base()));
     let room = ahead_items(api.http.concurrency_for(api.base()));
     let sem = Arc::new(Semaphore::new(room));
-    let passes = Arc::new(Semaphore::new(api.http.concurrency_for(api.base())));
+    let passes = {
+        let api = api.clone();
+        Arc::new(Passes::new(Box::new(move || {
+            api.http.concurrency_for(api.base())
+        })))
+    };
     let (head_tx, head_rx) = watch::channel(0usize);
     let mut head: Option<Running> = None;
     let mut pending: VecDeque<Running> = VecDeque::new();
@@ -90,7 +100,17 @@ async fn run(
         if head.is_none() {
             head = pending.pop_front();
             if let Some(h) = &head {
-                let _ = head_tx.send(h.idx);
+                // What it parked goes out now, not when its task next sends.
+                let parked = {
+                    let mut q = lock(&h.parked);
+                    let _ = head_tx.send(h.idx);
+                    std::mem::take(&mut *q)
+                };
+                for ev in parked {
+                    if tx.send(Ok(ev)).await.is_err() {
+                        return Ok(());
+                    }
+                }
             }
         }
         if head.is_none() && !input_open {
@@ -150,6 +170,7 @@ async fn run(
                     } else {
                         None
                     };
+                    let parked = Parked::default();
                     let budget = Budget {
                         sem: sem.clone(),
                         passes: passes.clone(),
@@ -157,7 +178,7 @@ async fn run(
                         head: head_rx.clone(),
                         idx,
                         held: Vec::new(),
-                        parked: VecDeque::new(),
+                        parked: parked.clone(),
                         stop: stop.clone(),
                     };
                     let stop = stop.clone();
@@ -175,6 +196,7 @@ async fn run(
                         idx,
                         rx: lrx,
                         task: Task(task),
+                        parked,
                     });
                 }
             },
@@ -204,9 +226,11 @@ async fn one(
     let page0 = match first {
         Source::Page(p) => Ok(p),
         Source::Url(u) => {
-            let pass = budget
-                .slot(query_u64(&u, "limit").unwrap_or(LARGE_PAGE))
-                .await;
+            // The page size the first page will be asked at: the URL's, or what the account
+            // learned since the URL was made (Development Mode's 10, not 50).
+            let limit =
+                query_u64(&super::first::at_run_size(&api, &u), "limit").unwrap_or(LARGE_PAGE);
+            let pass = budget.slot(limit).await;
             let v = get_first(&api, &u).await;
             drop(pass);
             let offset = query_u64(&u, "offset").unwrap_or(0);

@@ -86,11 +86,46 @@ impl Pass {
     }
 }
 
+/// The passes of the requests ahead of the output: as many as the client's concurrency now,
+/// so after a 429 halves it, listings ahead queue at most the halved number in front of the
+/// head's next page.
+pub(super) struct Passes {
+    sem: Arc<Semaphore>,
+    /// How many passes exist (held ones included).
+    size: std::sync::atomic::AtomicUsize,
+    /// The client's concurrency towards the API now.
+    concurrency: Box<dyn Fn() -> usize + Send + Sync>,
+}
+
+impl Passes {
+    pub(super) fn new(concurrency: Box<dyn Fn() -> usize + Send + Sync>) -> Passes {
+        let n = concurrency().max(1);
+        Passes {
+            sem: Arc::new(Semaphore::new(n)),
+            size: n.into(),
+            concurrency,
+        }
+    }
+
+    async fn acquire(&self) -> Option<OwnedSemaphorePermit> {
+        use std::sync::atomic::Ordering;
+        // The concurrency only goes down (halved on a 429): passes not held are retired now,
+        // held ones as they come back.
+        let now = (self.concurrency)().max(1);
+        let size = self.size.load(Ordering::Acquire);
+        if now < size {
+            let gone = self.sem.forget_permits(size - now);
+            self.size.fetch_sub(gone, Ordering::AcqRel);
+        }
+        self.sem.clone().acquire_owned().await.ok()
+    }
+}
+
 /// A batch listing's claim on the pages held ahead of the output.
 pub(super) struct Budget {
     pub(super) sem: Arc<Semaphore>,
     /// Requests of listings ahead of the output, in flight or queued.
-    pub(super) passes: Arc<Semaphore>,
+    pub(super) passes: Arc<Passes>,
     /// The budget's size (a page never asks for more).
     pub(super) room: u32,
     /// The index of the listing being written.
@@ -98,8 +133,18 @@ pub(super) struct Budget {
     pub(super) idx: usize,
     pub(super) held: Vec<OwnedSemaphorePermit>,
     /// Events of a listing ahead of the output, waiting for its turn (counted by `held`).
-    pub(super) parked: VecDeque<Event>,
+    pub(super) parked: Parked,
     pub(super) stop: Stop,
+}
+
+/// The events a listing ahead of the output parks until its turn. Shared with the batch's
+/// loop, which sends them on the moment the listing reaches the front, whatever the listing's
+/// task is waiting for then (a slow page of its own). The head moves under this lock, so a
+/// listing either parks (and the loop sends it on) or sees it is the head and sends itself.
+pub(super) type Parked = Arc<std::sync::Mutex<VecDeque<Event>>>;
+
+pub(super) fn lock(p: &Parked) -> std::sync::MutexGuard<'_, VecDeque<Event>> {
+    p.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Budget {
@@ -114,16 +159,22 @@ impl Budget {
         tx: &mpsc::Sender<Result<Event>>,
         ev: Event,
     ) -> std::result::Result<(), ()> {
-        if !self.is_head() {
-            self.parked.push_back(ev);
-            return Ok(());
+        {
+            let mut parked = lock(&self.parked);
+            if !self.is_head() {
+                parked.push_back(ev);
+                return Ok(());
+            }
         }
         self.flush(tx).await?;
         tx.send(Ok(ev)).await.map_err(|_| ())
     }
 
     async fn flush(&mut self, tx: &mpsc::Sender<Result<Event>>) -> std::result::Result<(), ()> {
-        while let Some(p) = self.parked.pop_front() {
+        loop {
+            let Some(p) = lock(&self.parked).pop_front() else {
+                break;
+            };
             tx.send(Ok(p)).await.map_err(|_| ())?;
         }
         // Its pages now leave as fast as the writer takes them: give back what it held.
@@ -155,7 +206,7 @@ impl Budget {
         loop {
             if self.is_head() {
                 // Parked pages stay counted until they are sent on.
-                if self.parked.is_empty() {
+                if lock(&self.parked).is_empty() {
                     self.held.clear();
                 }
                 return None;
@@ -173,7 +224,7 @@ impl Budget {
                 continue;
             }
             tokio::select! {
-                p = self.passes.clone().acquire_owned() => return p.ok(),
+                p = self.passes.acquire() => return p,
                 r = self.head.changed() => if r.is_err() { return None },
             }
         }

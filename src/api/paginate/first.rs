@@ -19,21 +19,25 @@ fn learnable(url: &url::Url) -> bool {
     crate::api::page::page_key(url).is_some()
 }
 
+/// `url` at the run's page size: the learned size applies to the listings it was learned on;
+/// an explicit `limit=` in an `api --paginate` URL for anything else is the user's.
+pub(super) fn at_run_size(api: &Api, url: &url::Url) -> url::Url {
+    if learnable(url)
+        && let Some(l) = query_u64(url, "limit")
+    {
+        let allowed = api.session.page_limit_for(url);
+        if l > allowed {
+            return with_param(url, "limit", allowed);
+        }
+    }
+    url.clone()
+}
+
 /// GETs a first page, applying the run's page size; on a 400 above the small page size retries
 /// once with it and, when that works, for the catalog listings, remembers it (for this run and,
 /// best effort, in the account).
 pub async fn get_first(api: &Api, url: &url::Url) -> Result<Body> {
-    let mut url = url.clone();
-    // The learned size applies to the listings it was learned on; an explicit `limit=` in an
-    // `api --paginate` URL for anything else is the user's.
-    if learnable(&url)
-        && let Some(l) = query_u64(&url, "limit")
-    {
-        let allowed = api.session.page_limit_for(&url);
-        if l > allowed {
-            url = with_param(&url, "limit", allowed);
-        }
-    }
+    let url = at_run_size(api, url);
     match api.get_body(url.clone()).await {
         Err(e) if is_invalid_limit(&e) && query_u64(&url, "limit").unwrap_or(0) > SMALL_PAGE => {
             tracing::info!(

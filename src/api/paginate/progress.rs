@@ -2,29 +2,56 @@
 //! going back to an offset already read, or pages that stop adding new items while `next` goes
 //! on, end the listing (exit 6) instead of looping.
 
-use crate::api::page::{Item, Page, query_u64};
+use crate::api::page::{Item, Page, query_u64, text_hash as hash};
 use crate::error::{Error, Result};
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 
 /// Pages that stop adding new items for this many `next` links in a row end the listing.
 const STALE_PAGES: u32 = 3;
+/// How many of the latest item hashes and followed links are remembered: loop detection needs
+/// a window, not the whole listing (an endless listing must not grow memory without limit).
+const WINDOW: usize = 4096;
 
-/// What a listing has read so far, to tell a `next` link that makes progress from a loop.
+/// The latest `WINDOW` hashes, for "seen recently".
+#[derive(Default)]
+struct Recent {
+    set: HashSet<u64>,
+    order: VecDeque<u64>,
+}
+
+impl Recent {
+    /// True when `h` is not among the latest hashes (and remembers it).
+    fn insert(&mut self, h: u64) -> bool {
+        if !self.set.insert(h) {
+            return false;
+        }
+        self.order.push_back(h);
+        if self.order.len() > WINDOW
+            && let Some(old) = self.order.pop_front()
+        {
+            self.set.remove(&old);
+        }
+        true
+    }
+}
+
+/// What a listing has read lately, to tell a `next` link that makes progress from a loop.
 pub(super) struct Progress {
-    urls: HashSet<String>,
+    /// The links followed lately (hashes).
+    urls: Recent,
     /// Highest offset fetched (first page, derived pages, followed links).
     max_offset: u64,
-    /// Hashes of the items seen (their `id`, or their JSON when they have none).
-    items: HashSet<u64>,
+    /// Hashes of the items seen lately (their `id`, or their JSON when they have none).
+    items: Recent,
     stale: u32,
 }
 
 impl Progress {
     pub(super) fn new(page0: &Page) -> Progress {
         let mut p = Progress {
-            urls: HashSet::new(),
+            urls: Recent::default(),
             max_offset: page0.offset,
-            items: HashSet::new(),
+            items: Recent::default(),
             stale: 0,
         };
         for i in &page0.items {
@@ -39,16 +66,14 @@ impl Progress {
 
     /// True when the item was not seen before in this listing (nulls never are new).
     pub(super) fn is_new(&mut self, item: &Item) -> bool {
-        use std::hash::{Hash, Hasher};
         if item.is_null() {
             return false;
         }
-        let mut h = std::collections::hash_map::DefaultHasher::new();
-        match item.id() {
-            Some(id) => id.hash(&mut h),
-            None => item.raw().hash(&mut h),
-        }
-        self.items.insert(h.finish())
+        let h = match item.id() {
+            Some(id) => hash(&id),
+            None => hash(item.raw()),
+        };
+        self.items.insert(h)
     }
 
     /// Before following `url`: refuses a link already followed, or one going back to an
@@ -62,7 +87,7 @@ impl Progress {
                 "{label}: the service's next link goes back to offset {o}, a page already read; stopping instead of looping"
             )));
         }
-        if !self.urls.insert(url.as_str().to_string()) {
+        if !self.urls.insert(hash(url.as_str())) {
             return Err(Error::malformed(format!(
                 "{label}: the service's next link repeats a page already read; stopping instead of looping"
             )));

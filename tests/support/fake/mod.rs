@@ -296,6 +296,17 @@ pub enum FaultKind {
     SelfNext,
     /// The last page keeps a non-null `next` (a 2024 recording shows one).
     NextOnLastPage,
+    /// Search only: the answer has no paging object at all for this type (`playlist`): every
+    /// property of a search result is optional in the published schema.
+    TypeMissing(String),
+    /// A listing that never ends: each page holds `limit` new items (ids never seen before)
+    /// and a `next` link with a new `cursor`, no `total` (so it is followed page by page).
+    EndlessListing,
+    /// A listing page whose items carry only `id` and `name` (valid per the schema).
+    BareItems,
+    /// A listing page whose `limit` says this, whatever was asked (a recording echoes 50 on
+    /// pages of 10 where 50 is refused); `next` links keep the limit asked for.
+    EchoLimit(usize),
     /// `next` links in the 2024–25 order with a `locale`:
     /// `offset&limit&query&type&market&locale=en-US,en;q%3D0.9`.
     LocaleNext,

@@ -370,6 +370,31 @@ async fn respond(
             );
             r
         }
+        Some(FaultKind::EndlessListing) => {
+            let at = |k| inc.param(k).and_then(|v| v.parse::<usize>().ok());
+            let start = at("cursor").or_else(|| at("offset")).unwrap_or(0);
+            let limit = at("limit").unwrap_or(20);
+            let items: Vec<serde_json::Value> = (start..start + limit)
+                .map(|n| {
+                    serde_json::json!({
+                        "id": format!("{n:022}"),
+                        "name": format!("Endless Album {n}"),
+                        "type": "album",
+                        "release_date": "2026-01-01",
+                    })
+                })
+                .collect();
+            let next = format!(
+                "{}{}?cursor={}&limit={limit}",
+                shared.api_base().trim_end_matches("/v1"),
+                inc.path,
+                start + limit
+            );
+            json(
+                200,
+                &serde_json::json!({"items": items, "next": next, "offset": start, "limit": limit}),
+            )
+        }
         // Modifiers never end up as the terminal fault (see `State::plan`); Hang was handled.
         Some(_) => route(shared, inc),
     };

@@ -156,6 +156,9 @@ impl FaultKind {
                 | FaultKind::SelfNext
                 | FaultKind::NextOnLastPage
                 | FaultKind::LocaleNext
+                | FaultKind::TypeMissing(_)
+                | FaultKind::BareItems
+                | FaultKind::EchoLimit(_)
         )
     }
 }
@@ -183,6 +186,9 @@ pub(crate) struct Tweaks {
     pub self_next: bool,
     pub next_on_last_page: bool,
     pub locale_next: bool,
+    pub type_missing: Option<String>,
+    pub bare_items: bool,
+    pub echo_limit: Option<usize>,
 }
 
 /// What the faults decided for one request.
@@ -427,6 +433,9 @@ impl State {
                 FaultKind::SelfNext => tweaks.self_next = true,
                 FaultKind::NextOnLastPage => tweaks.next_on_last_page = true,
                 FaultKind::LocaleNext => tweaks.locale_next = true,
+                FaultKind::TypeMissing(t) => tweaks.type_missing = Some(t.clone()),
+                FaultKind::BareItems => tweaks.bare_items = true,
+                FaultKind::EchoLimit(n) => tweaks.echo_limit = Some(*n),
                 FaultKind::NoTotal => tweaks.no_total = true,
                 FaultKind::ShiftBack(n) => tweaks.shift_back += *n,
                 FaultKind::ForeignNext => tweaks.foreign_next = true,

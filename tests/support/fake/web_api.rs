@@ -374,11 +374,16 @@ pub(crate) fn page(
     for item in items.iter_mut().take(tweaks.null_items) {
         *item = Value::Null;
     }
+    if tweaks.bare_items {
+        for item in items.iter_mut().filter(|i| i.is_object()) {
+            *item = json!({"id": item["id"], "name": item["name"]});
+        }
+    }
     let total = (total as i64).saturating_add(tweaks.total_delta).max(0);
     let mut page = json!({
         "href": link.at(offset, limit),
         "items": items,
-        "limit": limit,
+        "limit": tweaks.echo_limit.unwrap_or(limit),
         "next": next,
         "offset": offset,
         "previous": previous,
@@ -598,6 +603,9 @@ fn search(st: &mut State, v: &View, inc: &Incoming) -> ApiResult {
         );
         if tweaks.items_null.as_deref() == Some(t) {
             page["items"] = Value::Null;
+        }
+        if tweaks.type_missing.as_deref() == Some(t) {
+            continue;
         }
         out.insert(format!("{t}s"), page);
     }
