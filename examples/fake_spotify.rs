@@ -55,6 +55,12 @@ Options:
 Prints `export` lines for your shell on stdout, then serves until Ctrl-C. Logins are approved at
 once as user \"alice\". Registered redirect URIs: http://127.0.0.1:8888/callback and
 http://127.0.0.1/callback (any port).
+
+Catalog: artists 3qNVuliS40BLgXGxhdBdqu (57 albums), 5BigCatalogArtistAAAAA (1000),
+0NoAlbumsArtistAAAAAAA (none); shows 4TaeyeonRadioDiaryShow (57 episodes), 3TinyShowAAAAAAAAAAAAA
+(3); audiobook 7AudiobookOfSeasonsAAA; playlists 37i9dQZAliceMixAAAAAAA (alice's, 60 entries)
+and 37i9dQZBobRoadTripAAAA (bob's): in dev-2026 mode only their owner reads their items, and
+/playlists/{id}/tracks and the batch endpoints (/albums?ids=…) answer 403.
 ";
 
 struct Options {
