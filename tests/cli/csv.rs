@@ -154,3 +154,39 @@ fn with_parent_starts_rows_with_the_input_and_json_objects_carry_it_first() {
     ]);
     assert!(stdout(&albums).starts_with(&format!("{ARTIST_57}\t")));
 }
+
+#[test]
+fn tracks_starts_while_albums_is_still_streaming() {
+    let t = T::new();
+    assert_code(&t.run(&["albums", ARTIST_EMPTY]), 0);
+    t.fake.clear_log();
+    t.fake.set_latency_ms(300);
+    let mut c = std::process::Command::new("sh");
+    t.apply_env(&mut c);
+    let o = c
+        .arg("-c")
+        .arg("\"$0\" albums \"$1\" | \"$0\" tracks - -o tsv | wc -l")
+        .arg(env!("CARGO_BIN_EXE_spotctl"))
+        .arg(ARTIST_57)
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+    assert_eq!(String::from_utf8_lossy(&o.stdout).trim(), "321");
+    let reqs = t.fake.requests();
+    let last_albums = reqs
+        .iter()
+        .filter(|r| r.path.ends_with("/albums"))
+        .map(|r| r.done_ms)
+        .max()
+        .unwrap();
+    let first_tracks = reqs
+        .iter()
+        .filter(|r| r.path.ends_with("/tracks"))
+        .map(|r| r.at_ms)
+        .min()
+        .unwrap();
+    assert!(
+        first_tracks < last_albums,
+        "the first album's tracks ({first_tracks} ms) are asked for before the last page of albums is in ({last_albums} ms)"
+    );
+}
