@@ -175,8 +175,13 @@ fn missing(t: &Target) -> Error {
     }
 }
 
-/// The jobs for the inputs that are there: a run of batchable objects of one kind grows while
-/// more of the same kind are ready (never waiting for stdin), up to the endpoint's size.
+/// How long a batch request waits for the next stdin line to join it: long enough for a file
+/// or a fast producer (their lines follow each other within microseconds), short enough that a
+/// slow producer's objects are asked for as they come.
+const GATHER: std::time::Duration = std::time::Duration::from_millis(20);
+
+/// The jobs for the inputs in order: a run of batchable objects of one kind grows while more of
+/// the same kind come (within [`GATHER`] of each other), up to the endpoint's size.
 async fn next_job(feed: &mut Feed, pending: &mut Option<Input>, batching: bool) -> Option<Job> {
     let input = match pending.take() {
         Some(i) => i,
@@ -193,7 +198,7 @@ async fn next_job(feed: &mut Feed, pending: &mut Option<Input>, batching: bool) 
     let kind = target.kind;
     let mut run = vec![(target, label)];
     while run.len() < max {
-        match feed.next_ready() {
+        match feed.next_within(GATHER).await {
             Some(Input::Item { target, line }) if target.kind == kind => {
                 let label = target.label(line);
                 run.push((target, label));

@@ -99,9 +99,16 @@ impl Feed {
         }
     }
 
-    /// The next input if one is already there (never waits).
-    pub fn next_ready(&mut self) -> Option<Input> {
-        self.ahead.pop_front().or_else(|| self.rx.try_recv().ok())
+    /// The next input if one comes within `wait` (`None`: none came, or the inputs ended).
+    pub async fn next_within(&mut self, wait: std::time::Duration) -> Option<Input> {
+        if let Some(i) = self.ahead.pop_front() {
+            return Some(i);
+        }
+        // `recv` is cancel-safe: an input that arrives as the wait ends is not lost.
+        tokio::time::timeout(wait, self.rx.recv())
+            .await
+            .ok()
+            .flatten()
     }
 
     /// After [`Feed::wait_first`] found none: reports the bad lines (a batch of failures) or,
