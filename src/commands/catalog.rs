@@ -135,6 +135,8 @@ pub async fn write_batch(
     let mut seen: HashSet<u64> = HashSet::new();
     let (mut total, mut written, mut dups) = (None, 0u64, 0u64);
     let mut begun = 0usize;
+    // Entries of this listing whose item is `null` (a playlist track no longer available).
+    let mut gone = 0u64;
     let result = async {
         while let Some(ev) = stream.next().await {
             match ev? {
@@ -146,6 +148,7 @@ pub async fn write_batch(
                 } => {
                     out.set_parent(parent);
                     unwrap = keys;
+                    gone = 0;
                     // Search's listings are its types, in order: the TYPE column of an item
                     // that does not say is the type asked for.
                     if shape == Shape::Search {
@@ -159,7 +162,11 @@ pub async fn write_batch(
                 }
                 Event::Items { items, .. } => {
                     let n = items.len() as u64;
-                    for item in items.iter().filter_map(|e| unwrapped(e, unwrap)) {
+                    for entry in &items {
+                        let Some(item) = unwrapped(entry, unwrap) else {
+                            gone += 1;
+                            continue;
+                        };
                         let item = &item;
                         // A hash per id, not the id: a listing of 100,000 items keeps 1 MB.
                         if labels.dedupe
@@ -189,6 +196,14 @@ pub async fn write_batch(
                         b.ok();
                     }
                     progress.finish();
+                    if gone > 0 && !ctx.quiet {
+                        // Fewer items than entries: say why, never drop them silently.
+                        eprintln!(
+                            "spotctl: warning: {}: {gone} {} no longer available (null) skipped",
+                            crate::sanitize::line(&label),
+                            if gone == 1 { "entry" } else { "entries" }
+                        );
+                    }
                     let short = total.filter(|t| *t != written);
                     if let (true, false, Some(t)) = (labels.check_complete, ctx.quiet, short) {
                         let name = labels

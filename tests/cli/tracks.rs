@@ -109,6 +109,18 @@ fn playlist_items_print_the_track_or_episode_each_entry_holds_item_or_track() {
         Some("track,episode")
     );
 
+    // An entry no longer available (`"item": null`) is skipped with a warning.
+    t.fake.add_gone_playlist_entry(ALICE_PLAYLIST);
+    let gone = t.run(&["-a", "alice", "tracks", &uri, "-o", "jsonl"]);
+    assert_code(&gone, 0);
+    assert_eq!(stdout(&gone), stdout(&o));
+    assert_eq!(
+        stderr(&gone),
+        format!(
+            "spotctl: warning: playlist {ALICE_PLAYLIST}: 1 entry no longer available (null) skipped\n"
+        )
+    );
+
     // Older answers carry `track`: the same output.
     t.fake.set_legacy_playlist_items(true);
     let old = t.run(&["-a", "alice", "tracks", &uri, "-o", "jsonl"]);

@@ -46,6 +46,8 @@ pub(crate) enum Entry {
     Episode(usize, u32),
     /// A local file: no id, no uri of the usual kind (facts §9).
     Local(String),
+    /// A track no longer available: the entry says `"item": null`.
+    Gone,
 }
 
 pub(crate) struct Playlist {
@@ -337,6 +339,7 @@ fn entry_json(st: &State, v: &View, e: &Entry) -> Value {
     match e {
         Entry::Track(t) => st.catalog.track(*t, v, true),
         Entry::Episode(s, n) => st.library.episode((*s, *n), v, true),
+        Entry::Gone => Value::Null,
         Entry::Local(name) => json!({
             "album": {"name": null, "type": "album"},
             "artists": [],
@@ -553,6 +556,15 @@ fn add_items(st: &mut State, caller: &Subject, id: &str, inc: &Incoming) -> ApiR
     }
     let snapshot = make_id(&format!("snapshot:{}:{}", pl.id, pl.entries.len()));
     Ok(json_response(201, &json!({ "snapshot_id": snapshot })))
+}
+
+/// Appends an entry whose item is `null` (a track no longer available) to playlist `id`.
+pub(crate) fn add_gone_entry(st: &mut State, id: &str) {
+    if let Some(p) = st.library.playlist_index(id) {
+        st.library.playlists[p]
+            .entries
+            .push((added_at(60), Entry::Gone));
+    }
 }
 
 /// Registers a playlist `POST /me/playlists` created, so its items can be added and listed.

@@ -453,6 +453,11 @@ impl FakeSpotify {
         st.login_queue.extend(users.iter().map(|u| u.to_string()));
     }
 
+    /// Appends to playlist `id` an entry whose item is `null` (a track no longer available).
+    pub fn add_gone_playlist_entry(&self, id: &str) {
+        library::add_gone_entry(&mut self.shared.lock(), id);
+    }
+
     /// `/playlists/{id}/items` answers with entries carrying `track` instead of `item`, as
     /// answers did before the 2026 rename.
     pub fn set_legacy_playlist_items(&self, on: bool) {
