@@ -214,8 +214,8 @@ printed by spotctl -o jsonl (its uri, or type and id, says what it is), so `albu
 reported (with its stdin line) and the others are completed; the exit code is the first
 failure's, after a summary line. A rate limit beyond the cap or the network gone stops at once.
 A playlist entry is printed as the track or episode it holds (its `item`, or `track` in older
-answers); entries no longer available (null) and local files keep their place in Spotify's
-count but print as they are sent (local files have no id).
+answers), as sent; an entry no longer available (`\"item\": null`) is skipped with a warning,
+and a local file is printed as Spotify describes it (its id is null).
 
 Columns (tsv, csv, table): id, type, disc_number, track_number, duration_ms, name; with
 --with-parent the input's ID comes first (csv header: parent_id), and JSON objects start with
