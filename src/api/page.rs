@@ -28,7 +28,7 @@ pub const MAX_PAGE: u64 = 100;
 /// One item of a page: its JSON exactly as the service sent it.
 #[derive(Clone)]
 pub struct Item {
-    body: Arc<str>,
+    body: Arc<String>,
     at: Range<usize>,
 }
 
@@ -104,7 +104,7 @@ impl Page {
 /// A response body as sent: valid JSON, UTF-8, read once for where its top-level members are.
 #[derive(Clone)]
 pub struct Body {
-    text: Arc<str>,
+    text: Arc<String>,
     /// Name and span of each top-level member, in order, when the body is an object.
     members: Option<Vec<(String, Range<usize>)>>,
     /// The `limit` the request asked for: no page of this body may hold more items.
@@ -297,7 +297,7 @@ impl Body {
         };
         match members {
             Ok(members) => Ok(Body {
-                text: Arc::from(text),
+                text: Arc::new(text),
                 members,
                 asked,
                 label: label.to_string(),
@@ -369,6 +369,37 @@ impl Body {
             .collect()
     }
 
+    /// The items at `spans`, sharing the body; when they are a small part of it (a page of
+    /// a few items beside a large member), copied out, so a page held ahead of the output
+    /// never keeps a body many times its items' size.
+    fn items(&self, spans: Vec<Range<usize>>) -> Vec<Item> {
+        let held: usize = spans.iter().map(|s| s.len()).sum();
+        if held.saturating_mul(2).saturating_add(64 * 1024) >= self.text.len() {
+            let body = &self.text;
+            return spans
+                .into_iter()
+                .map(|at| Item {
+                    body: body.clone(),
+                    at,
+                })
+                .collect();
+        }
+        let mut text = String::with_capacity(held);
+        let mut at = Vec::with_capacity(spans.len());
+        for s in spans {
+            let start = text.len();
+            text.push_str(&self.text[s]);
+            at.push(start..text.len());
+        }
+        let body = Arc::new(text);
+        at.into_iter()
+            .map(|at| Item {
+                body: body.clone(),
+                at,
+            })
+            .collect()
+    }
+
     /// Reads the paging object (the body itself, or its member `key`). Its items are spans of
     /// the body, never copies; a page holding more items than the `limit` asked for is refused.
     pub fn page(&self, key: Option<&str>) -> Result<Page> {
@@ -399,13 +430,7 @@ impl Body {
         let raw = raw.ok_or_else(not_a_page)?;
         let items = match raw.items {
             // Null items are kept as positions (dropped when the page is handed on).
-            Some(ItemsOut::Spans(s)) => s
-                .into_iter()
-                .map(|at| Item {
-                    body: self.text.clone(),
-                    at,
-                })
-                .collect(),
+            Some(ItemsOut::Spans(s)) => self.items(s),
             Some(ItemsOut::Null) => Vec::new(),
             _ => return Err(not_a_page()),
         };
@@ -552,6 +577,15 @@ mod tests {
             r#"{"n":1E2,"big":123456789012345678901234567890,"s":"\u00e9\/"}"#
         );
         assert_eq!(p.items[1].raw(), "7");
+        // Two small items beside 1 MB of something else: copied out, the body is not kept.
+        let big = format!(
+            r#"{{"items":[{{"id":"a"}},2],"junk":"{}"}}"#,
+            "x".repeat(1 << 20)
+        );
+        let p = body(&big, None).page(None).unwrap();
+        assert_eq!(p.items[0].raw(), r#"{"id":"a"}"#);
+        assert_eq!(p.items[1].raw(), "2");
+        assert!(p.items[0].body.len() < 100, "the body is not held");
         let e = body(text, Some(1)).page(None).unwrap_err().to_string();
         assert!(
             e.starts_with("GET /x: the service sent more items in one page than the 1 asked for"),

@@ -270,13 +270,21 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
         (false, _) => std::io::stdout().is_terminal(),
     };
     let text = if pretty {
-        crate::output::pretty(json)
+        crate::output::pretty(json).into()
     } else {
-        crate::output::one_line(json.trim()).into_owned()
+        crate::output::one_line(json.trim())
     };
-    let text = crate::sanitize::json_for(text, std::io::stdout().is_terminal());
     let mut out = std::io::stdout().lock();
-    writeln!(out, "{text}")?;
+    if out.is_terminal() {
+        writeln!(
+            out,
+            "{}",
+            crate::sanitize::json_for(text.into_owned(), true)
+        )?;
+    } else {
+        // A pipe gets the text as it is, without a copy of an 8 MiB body.
+        writeln!(out, "{text}")?;
+    }
     out.flush()?;
     Ok(())
 }

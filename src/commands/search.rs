@@ -67,6 +67,15 @@ pub async fn run(ctx: Arc<Ctx>, args: SearchArgs) -> Result<()> {
         q.append_pair("offset", &args.offset.to_string());
     }
     let first = paginate::get_first(&api, &url).await?;
+    // One type left out is an empty result for it; all of them, an answer that is no search
+    // result at all.
+    if !types.iter().any(|t| first.has(&format!("{t}s"))) {
+        return Err(Error::malformed(format!(
+            "GET {}: the answer holds none of the types asked for ({})",
+            url.path(),
+            types.join(", ")
+        )));
+    }
     let mut listings = Vec::with_capacity(types.len());
     for t in &types {
         let key = format!("{t}s");

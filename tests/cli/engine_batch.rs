@@ -408,6 +408,13 @@ fn a_search_answer_without_one_types_key_prints_the_others_and_warns_once() {
         stderr(&o),
         "spotctl: warning: playlists: the service's answer has none (no \"playlists\" in it); printed none\n"
     );
+    // Every asked type missing: no search result at all.
+    let o = t.run(&["search", "o", "--type", "playlist", "-o", "jsonl"]);
+    assert_code(&o, 6);
+    assert_eq!(
+        stderr(&o),
+        "spotctl: GET /v1/search: the answer holds none of the types asked for (playlist)\n"
+    );
 }
 
 // ---- 21. items with only id and name ----
@@ -573,5 +580,59 @@ fn development_mode_first_pages_leave_room_for_the_pages_after_them() {
     assert!(
         ahead >= 32,
         "only {ahead} later pages of the artists ahead were fetched while the front one was slow"
+    );
+}
+
+#[test]
+fn after_a_429_halves_the_concurrency_the_front_artists_pages_wait_behind_at_most_that_many() {
+    let t = T::new();
+    warm(&t);
+    t.fake.set_latency_ms(60);
+    let first = t.fake.add_artist("First", 1);
+    let head = t.fake.add_artist("Head", 40);
+    let others: Vec<String> = (0..40)
+        .map(|i| t.fake.add_artist(&format!("Other {i:02}"), 5))
+        .collect();
+    // The first artist's page meets a 429: the concurrency is 4 from then on.
+    t.fake
+        .inject(Fault::new(&albums_path(&first), too_many("0")));
+    let input: String = [&first, &head]
+        .into_iter()
+        .chain(&others)
+        .map(|id| format!("{id}\n"))
+        .collect();
+    let o = t
+        .cmd()
+        .args(["albums", "--artist", "-", "-o", "jsonl"])
+        .write_stdin(input)
+        .output()
+        .unwrap();
+    assert_code(&o, 0);
+    let reqs = t.fake.requests();
+    let head_reqs: Vec<&Req> = reqs
+        .iter()
+        .filter(|r| r.path.contains(head.as_str()))
+        .collect();
+    let first_page_done = head_reqs.iter().map(|r| r.done_ms).min().unwrap();
+    let next_page_at = head_reqs
+        .iter()
+        .filter(|r| r.param("offset").as_deref() == Some("10"))
+        .map(|r| r.at_ms)
+        .min()
+        .unwrap();
+    let cut_in: Vec<String> = reqs
+        .iter()
+        .filter(|r| {
+            others.iter().any(|id| r.path.contains(id.as_str()))
+                && r.at_ms > first_page_done
+                && r.at_ms < next_page_at
+        })
+        .map(|r| format!("{} at {}", r.path, r.at_ms))
+        .collect();
+    // At 4, the artists ahead hold at most 4 passes: none waits in front of the head's page
+    // (before the fix, with 8 passes, 4–5 did and the page came a whole round trip later).
+    assert!(
+        cut_in.len() <= 2,
+        "the front artist's page (asked at {first_page_done} ms, arrived {next_page_at} ms) waited behind {cut_in:?}"
     );
 }

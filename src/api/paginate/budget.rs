@@ -241,3 +241,35 @@ impl Budget {
         self.held.clear();
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    #[tokio::test]
+    async fn passes_follow_the_halved_concurrency() {
+        let now = Arc::new(AtomicUsize::new(8));
+        let n = now.clone();
+        let passes = Passes::new(Box::new(move || n.load(Ordering::Acquire)));
+        let held: Vec<_> = futures::future::join_all((0..3).map(|_| passes.acquire())).await;
+        // A 429 halves the client's concurrency: 4 passes in all from now on.
+        now.store(4, Ordering::Release);
+        let mut more = Vec::new();
+        while let Ok(Some(p)) =
+            tokio::time::timeout(std::time::Duration::from_millis(20), passes.acquire()).await
+        {
+            more.push(p);
+        }
+        assert_eq!(held.len() + more.len(), 4, "3 held, 1 more");
+        drop(held);
+        drop(more);
+        let mut all = Vec::new();
+        while let Ok(Some(p)) =
+            tokio::time::timeout(std::time::Duration::from_millis(20), passes.acquire()).await
+        {
+            all.push(p);
+        }
+        assert_eq!(all.len(), 4, "the returned passes beyond 4 are retired");
+    }
+}
