@@ -163,8 +163,14 @@ fn check_kind(
     if accept.kinds.contains(&kind) {
         return Ok(());
     }
+    // An artist's tracks are its albums' tracks: say how to get them.
+    let hint = if kind == Kind::Artist && accept.kinds.contains(&Kind::Album) {
+        " (an artist's tracks: `spotctl albums ARTIST | spotctl tracks -`)"
+    } else {
+        ""
+    };
     Err(format!(
-        "{} is {} {kind}, but {} is needed",
+        "{} is {} {kind}, but {} is needed{hint}",
         what(),
         kind.article(),
         ids::kinds_text(accept.kinds)

@@ -161,7 +161,7 @@ fn a_batch_goes_on_past_a_missing_album_a_forbidden_playlist_and_a_wrong_kind() 
     assert_eq!(
         lines[1],
         format!(
-            "spotctl: stdin line 3: \"{artist}\" is an artist, but an album, a playlist or a show is needed"
+            "spotctl: stdin line 3: \"{artist}\" is an artist, but an album, a playlist or a show is needed (an artist's tracks: `spotctl albums ARTIST | spotctl tracks -`)"
         )
     );
     assert!(
