@@ -257,6 +257,20 @@ pub fn split_scopes(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// The page sizes `acc` learned for the other kinds of listing (`page::page_key`), those
+/// learned within a week.
+fn fresh_limits(acc: &Account) -> std::collections::HashMap<&'static str, u64> {
+    ["album_tracks", "playlist_items", "show_episodes"]
+        .into_iter()
+        .filter_map(|k| {
+            let l = acc.learned.page_limits.get(k)?;
+            (0..PAGE_LIMIT_TTL)
+                .contains(&now().saturating_sub(l.at))
+                .then_some((k, u64::from(l.limit)))
+        })
+        .collect()
+}
+
 /// An account in use by this run.
 pub struct Session {
     ctx: Arc<Ctx>,
@@ -294,22 +308,13 @@ impl Session {
             .filter(|_| fresh)
             .map(u64::from)
             .unwrap_or(crate::api::page::LARGE_PAGE);
-        let limits = ["album_tracks", "playlist_items", "show_episodes"]
-            .into_iter()
-            .filter_map(|k| {
-                let l = acc.learned.page_limits.get(k)?;
-                (0..PAGE_LIMIT_TTL)
-                    .contains(&now().saturating_sub(l.at))
-                    .then_some((k, u64::from(l.limit)))
-            })
-            .collect();
         Ok(Session {
+            limits: std::sync::Mutex::new(fresh_limits(&acc)),
             ctx,
             name: name.to_string(),
             account: tokio::sync::Mutex::new(acc),
             api_base,
             page_limit: AtomicU64::new(page_limit),
-            limits: std::sync::Mutex::new(limits),
             refused: std::sync::Mutex::new(None),
         })
     }
