@@ -378,10 +378,16 @@ impl Session {
             .await
     }
 
-    /// Writes something learned into the stored account, under its lock, best effort.
-    async fn save_learned(&self, set: impl FnOnce(&mut crate::store::Learned)) -> Result<()> {
-        let store = &self.ctx.store;
-        let _lock = store
+    /// Writes something learned into the stored account, under its lock, best effort (a
+    /// listing never waits long for a lock another process holds), the file work and its
+    /// fsyncs off the runtime thread.
+    async fn save_learned(
+        &self,
+        set: impl FnOnce(&mut crate::store::Learned) + Send + 'static,
+    ) -> Result<()> {
+        let lock = self
+            .ctx
+            .store
             .lock(&self.name, BEST_EFFORT_LOCK_WAIT)
             .await
             .map_err(|_| {
@@ -389,11 +395,18 @@ impl Session {
                     "another spotctl process is using the account; it is learned again next run",
                 )
             })?;
-        if let Some(mut acc) = store.load(&self.name)? {
-            set(&mut acc.learned);
-            store.save(&self.name, &acc)?;
-        }
-        Ok(())
+        let (ctx, name) = (self.ctx.clone(), self.name.clone());
+        tokio::task::spawn_blocking(move || {
+            let _lock = lock;
+            let store = &ctx.store;
+            if let Some(mut acc) = store.load(&name)? {
+                set(&mut acc.learned);
+                store.save(&name, &acc)?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("saving what was learned: {e}")))?
     }
 
     /// The page size to ask `url`'s listing for (see `page::page_key`): the account's
@@ -432,7 +445,7 @@ impl Session {
             limit: u32::try_from(limit).unwrap_or(u32::MAX),
             at: now(),
         };
-        self.save_learned(|l| {
+        self.save_learned(move |l| {
             l.page_limits.insert(key.to_string(), learned);
         })
         .await
@@ -447,12 +460,22 @@ impl Session {
         if self.page_limit.swap(limit, Ordering::AcqRel) == limit {
             return Ok(());
         }
+        let store = &self.ctx.store;
         // Best effort: a listing never waits long for a lock another process holds (perhaps
         // through a slow refresh); the next run learns the page size again.
-        self.save_learned(|l| {
-            l.page_limit = Some(limit as u32);
-            l.page_limit_at = Some(now());
-        })
-        .await
+        let _lock = store
+            .lock(&self.name, BEST_EFFORT_LOCK_WAIT)
+            .await
+            .map_err(|_| {
+                Error::store(
+                    "another spotctl process is using the account; it is learned again next run",
+                )
+            })?;
+        if let Some(mut acc) = store.load(&self.name)? {
+            acc.learned.page_limit = Some(limit as u32);
+            acc.learned.page_limit_at = Some(now());
+            store.save(&self.name, &acc)?;
+        }
+        Ok(())
     }
 }
