@@ -1,7 +1,8 @@
 //! The catalog's listings as data: each is a [`Row`] (what it lists, from which kind of input,
 //! at which path, where each entry keeps its item, and which columns `tsv`/`csv`/`table` show),
 //! turned into a [`Listing`] for the one batch engine and written by the one writer. Adding the
-//! next listing (audiobook chapters, `/me/tracks`) is a row and a test, not a new command.
+//! next listing (`/me/tracks`, a user's top items) is a row and a test, not a new command:
+//! show episodes and audiobook chapters were added that way.
 
 use crate::api::client::Api;
 use crate::api::ids::Kind;
@@ -61,8 +62,22 @@ pub const SHOW_EPISODES: Row = Row {
     shape: Shape::Tracks,
 };
 
+/// Every chapter of an audiobook (`tracks spotify:audiobook:ID`).
+pub const AUDIOBOOK_CHAPTERS: Row = Row {
+    input: Kind::Audiobook,
+    path: "/audiobooks/{id}/chapters",
+    unwrap: &[],
+    fixed: &[],
+    shape: Shape::Tracks,
+};
+
 /// What `tracks` lists for each kind of input.
-pub const TRACKS: &[&Row] = &[&ALBUM_TRACKS, &PLAYLIST_ITEMS, &SHOW_EPISODES];
+pub const TRACKS: &[&Row] = &[
+    &ALBUM_TRACKS,
+    &PLAYLIST_ITEMS,
+    &SHOW_EPISODES,
+    &AUDIOBOOK_CHAPTERS,
+];
 
 /// The row among `rows` for an input of `kind`.
 pub fn row_for(rows: &[&'static Row], kind: Kind) -> Option<&'static Row> {

@@ -450,8 +450,8 @@ impl Body {
 }
 
 /// Which learned page size a listing uses: Development Mode's cap is known for search and an
-/// artist's albums (one number for both, `"catalog"`); album tracks, playlist items and show
-/// episodes are learned each on its own (whether they are capped too is not documented). None:
+/// artist's albums (one number for both, `"catalog"`); album tracks, playlist items, show
+/// episodes and audiobook chapters are learned each on its own (whether they are capped too is not documented). None:
 /// not a catalog listing, whose `limit=` is the user's.
 pub fn page_key(url: &url::Url) -> Option<&'static str> {
     let segs: Vec<&str> = url.path().split('/').filter(|s| !s.is_empty()).collect();
@@ -460,6 +460,7 @@ pub fn page_key(url: &url::Url) -> Option<&'static str> {
         [.., "albums", _, "tracks"] => Some("album_tracks"),
         [.., "playlists", _, "items"] => Some("playlist_items"),
         [.., "shows", _, "episodes"] => Some("show_episodes"),
+        [.., "audiobooks", _, "chapters"] => Some("audiobook_chapters"),
         _ => None,
     }
 }
@@ -520,6 +521,7 @@ mod tests {
         assert_eq!(k("/albums/x/tracks"), Some("album_tracks"));
         assert_eq!(k("/playlists/x/items"), Some("playlist_items"));
         assert_eq!(k("/shows/x/episodes"), Some("show_episodes"));
+        assert_eq!(k("/audiobooks/x/chapters"), Some("audiobook_chapters"));
         assert_eq!(k("/me/tracks"), None);
         assert_eq!(k("/albums/x"), None);
     }

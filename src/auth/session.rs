@@ -260,15 +260,20 @@ pub fn split_scopes(s: &str) -> Vec<String> {
 /// The page sizes `acc` learned for the other kinds of listing (`page::page_key`), those
 /// learned within a week.
 fn fresh_limits(acc: &Account) -> std::collections::HashMap<&'static str, u64> {
-    ["album_tracks", "playlist_items", "show_episodes"]
-        .into_iter()
-        .filter_map(|k| {
-            let l = acc.learned.page_limits.get(k)?;
-            (0..PAGE_LIMIT_TTL)
-                .contains(&now().saturating_sub(l.at))
-                .then_some((k, u64::from(l.limit)))
-        })
-        .collect()
+    [
+        "album_tracks",
+        "playlist_items",
+        "show_episodes",
+        "audiobook_chapters",
+    ]
+    .into_iter()
+    .filter_map(|k| {
+        let l = acc.learned.page_limits.get(k)?;
+        (0..PAGE_LIMIT_TTL)
+            .contains(&now().saturating_sub(l.at))
+            .then_some((k, u64::from(l.limit)))
+    })
+    .collect()
 }
 
 /// An account in use by this run.

@@ -167,7 +167,7 @@ Examples:
   spotctl search 태연 --type artist --limit 1 | spotctl albums - --with-parent -o csv"
     )]
     Albums(AlbumsArgs),
-    /// Every track of albums, every item of playlists, every episode of shows
+    /// Every track of albums, item of playlists, episode of shows, chapter of audiobooks
     #[command(after_help = TRACKS_HELP)]
     Tracks(TracksArgs),
     /// The full object for each input (artist, album, track, show, episode, audiobook, playlist)
@@ -206,8 +206,8 @@ Examples:
 
 const TRACKS_HELP: &str =
     "INPUT is an album (an ID, spotify:album:ID or an open.spotify.com/album/ID link), a playlist
-(spotify:playlist:ID or its link: /playlists/ID/items), or a show (spotify:show:ID or its link:
-its episodes); a bare ID is an album. Inputs may be positional, repeated --album, comma lists, or
+(spotify:playlist:ID or its link: /playlists/ID/items), a show (spotify:show:ID or its link:
+its episodes) or an audiobook (spotify:audiobook:ID: its chapters); a bare ID is an album. Inputs may be positional, repeated --album, comma lists, or
 - (one per line from stdin, fetched as the lines arrive). A stdin line may also be a JSON object
 printed by spotctl -o jsonl (its uri, or type and id, says what it is), so `albums` pipes into
 `tracks`. Output is in input order; an input given twice is fetched once. A failing input is
@@ -407,7 +407,7 @@ pub struct BatchArgs {
 #[derive(Debug, Args)]
 #[command(group(clap::ArgGroup::new("track_inputs").required(true).multiple(true).args(["inputs", "album"])))]
 pub struct TracksArgs {
-    /// Albums, playlists or shows: IDs (albums), URIs, open.spotify.com links or spotctl JSON objects (comma lists too); `-` reads one per line from stdin
+    /// Albums, playlists, shows or audiobooks: IDs (albums), URIs, open.spotify.com links or spotctl JSON objects (comma lists too); `-` reads one per line from stdin
     #[arg(value_name = "INPUT", value_delimiter = ',')]
     pub inputs: Vec<String>,
     /// The same as a positional INPUT (repeatable, comma lists too; `-` for stdin)

@@ -1,5 +1,5 @@
 //! `spotctl tracks X…`: every track of each album, every item of each playlist, every episode
-//! of each show, as one batch in input order. Each kind of input is a row of
+//! of each show, every chapter of each audiobook, as one batch in input order. Each kind of input is a row of
 //! `api::listings`; the batch, the inputs and the writer are `fetch`'s.
 
 use crate::api::ids::Kind;
@@ -12,9 +12,9 @@ use crate::context::Ctx;
 use crate::error::Result;
 use std::sync::Arc;
 
-/// Albums, playlists, shows; a bare ID is an album.
+/// Albums, playlists, shows, audiobooks; a bare ID is an album.
 pub const ACCEPT: Accept = Accept {
-    kinds: &[Kind::Album, Kind::Playlist, Kind::Show],
+    kinds: &[Kind::Album, Kind::Playlist, Kind::Show, Kind::Audiobook],
     bare: Some(Kind::Album),
 };
 
@@ -37,7 +37,7 @@ pub async fn run(ctx: Arc<Ctx>, args: TracksArgs) -> Result<()> {
         dedupe: false,
         check_complete: false,
         with_parent: args.batch.with_parent,
-        empty_stdin: "-: no albums, playlists or shows on stdin",
+        empty_stdin: "-: no albums, playlists, shows or audiobooks on stdin",
     };
     fetch::run(ctx, named, stdin, plan).await
 }

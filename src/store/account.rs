@@ -72,7 +72,8 @@ pub struct Learned {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_limit_at: Option<i64>,
     /// The largest page size of the other listings (`album_tracks`, `playlist_items`,
-    /// `show_episodes`), each with when it was learned; probed again after a week too.
+    /// `show_episodes`, `audiobook_chapters`), each with when it was learned; probed again
+    /// after a week too.
     #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
     pub page_limits: std::collections::BTreeMap<String, LearnedLimit>,
     /// When the batch endpoints (`/albums?ids=`…) answered 403 (Development Mode; unix

@@ -84,6 +84,30 @@ fn albums_playlists_and_shows_in_input_order_with_tsv_columns() {
 }
 
 #[test]
+fn audiobook_chapters_are_one_more_row() {
+    let t = T::new();
+    let o = t.run(&[
+        "tracks",
+        &format!("spotify:audiobook:{AUDIOBOOK}"),
+        "-o",
+        "tsv",
+    ]);
+    assert_code(&o, 0);
+    let names: Vec<String> = lines(&o)
+        .iter()
+        .map(|l| l.split('\t').collect::<Vec<_>>()[1..].join(" "))
+        .collect();
+    assert_eq!(names.len(), 4, "{names:?}");
+    assert!(
+        names[0].starts_with("chapter") && names[0].ends_with("Chapter 1"),
+        "{names:?}"
+    );
+    let reqs = t.hits("/chapters");
+    assert_eq!(reqs.len(), 1);
+    assert_eq!(reqs[0].param("limit").as_deref(), Some("50"));
+}
+
+#[test]
 fn playlist_items_print_the_track_or_episode_each_entry_holds_item_or_track() {
     let t = T::new();
     t.user_account("alice", "alice", "playlist-read-private", 3600);
@@ -161,7 +185,7 @@ fn a_batch_goes_on_past_a_missing_album_a_forbidden_playlist_and_a_wrong_kind() 
     assert_eq!(
         lines[1],
         format!(
-            "spotctl: stdin line 3: \"{artist}\" is an artist, but an album, a playlist or a show is needed (an artist's tracks: `spotctl albums ARTIST | spotctl tracks -`)"
+            "spotctl: stdin line 3: \"{artist}\" is an artist, but an album, a playlist, a show or an audiobook is needed (an artist's tracks: `spotctl albums ARTIST | spotctl tracks -`)"
         )
     );
     assert!(

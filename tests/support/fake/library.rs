@@ -191,8 +191,8 @@ impl Library {
         o
     }
 
-    fn audiobook(&self, v: &View) -> Value {
-        let chapters: Vec<Value> = (1..=4)
+    fn chapters(&self) -> Vec<Value> {
+        (1..=4)
             .map(|n| {
                 let id = make_id(&format!("chapter:{AUDIOBOOK}:{n}"));
                 json!({
@@ -204,7 +204,11 @@ impl Library {
                     "uri": format!("spotify:episode:{id}"),
                 })
             })
-            .collect();
+            .collect()
+    }
+
+    fn audiobook(&self, v: &View) -> Value {
+        let chapters = self.chapters();
         let link = Link::new(format!("{}/audiobooks/{AUDIOBOOK}/chapters", v.api));
         let mut o = json!({
             "authors": [{"name": "Kim Seasons"}],
@@ -272,6 +276,18 @@ pub(crate) fn route(
             None => not_found(id),
         },
         ("GET", ["audiobooks", id]) if *id == AUDIOBOOK => ok(&st.library.audiobook(v)),
+        ("GET", ["audiobooks", id, "chapters"]) if *id == AUDIOBOOK => {
+            let (limit, offset) = match paging(inc) {
+                Ok(p) => p,
+                Err(e) => return Some(Err(e)),
+            };
+            let all = st.library.chapters();
+            let n = all.len();
+            let items = all.into_iter().skip(offset).take(limit).collect();
+            let link = Link::new(format!("{}/audiobooks/{AUDIOBOOK}/chapters", v.api));
+            let tweaks = st.page_tweaks(&inc.method, &inc.path, &inc.query);
+            ok(&page(&link, items, offset, limit, n, usize::MAX, tweaks))
+        }
         ("GET", ["audiobooks", id]) => not_found(id),
         ("GET", ["playlists", id, "items"]) => playlist_items(st, v, caller, id, inc, false),
         ("GET", ["playlists", _, "tracks"]) if dev => Err(err(403, "Forbidden")),
