@@ -4,9 +4,11 @@
 //! `cargo bench --bench fetch` runs every case 5 times and prints a markdown table (median wall
 //! time, requests and TCP connections the fake saw, peak RSS of the spotctl process);
 //! `-- --quick` runs each case once on smaller inputs (what CI does); `-- --runs N` sets the
-//! repetitions. The "many artists" cases (issue 10) run 31 artists and 500 synthetic ones from
-//! stdin, and a crawl against the fake's quota mode with and without `--rate`. `--concurrency 1` is the sequential client (spotipy, rspotify, `gh api
-//! --paginate` fetch one page per round trip).
+//! repetitions; `-- --catalog` runs only the catalog cases. The "many artists" cases (issue 10) run 31 artists and 500 synthetic ones from
+//! stdin, and a crawl against the fake's quota mode with and without `--rate`. The catalog cases
+//! (issue 18) run the seed task (`albums A | tracks -`, both processes overlapping), `tracks` over
+//! 500 albums (jsonl and csv) and `get` of 500 albums in both modes. `--concurrency 1` is the
+//! sequential client (spotipy, rspotify, `gh api --paginate` fetch one page per round trip).
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -249,6 +251,11 @@ fn main() {
         .and_then(|i| args.get(i + 1))
         .and_then(|n| n.parse().ok())
         .unwrap_or(if quick { 1 } else { 5 });
+    if args.iter().any(|a| a == "--catalog") {
+        // Only the issue-18 cases.
+        catalog_cases(quick, runs);
+        return;
+    }
     let mut rows = Vec::new();
 
     // 1000 albums at page size 50 (extended quota: 20 pages) and 10 (Development Mode: 100).
@@ -312,23 +319,7 @@ fn main() {
         ));
     }
 
-    println!(
-        "| case | pages | --concurrency | median wall | requests | TCP connections | peak RSS |"
-    );
-    println!("|---|---:|---|---:|---:|---:|---:|");
-    for r in &rows {
-        println!(
-            "| {} | {} | {} | {:.3} s | {} | {} | {:.1} MB |",
-            r.case,
-            r.pages,
-            r.concurrency,
-            r.median.as_secs_f64(),
-            r.api,
-            r.conns,
-            r.rss_kb as f64 / 1024.0
-        );
-        let _ = r.items;
-    }
+    print_table(&rows);
     println!();
     for par in rows
         .iter()
@@ -365,6 +356,7 @@ fn main() {
     }
 
     batches(quick, runs);
+    catalog_cases(quick, runs);
 
     // `spotctl token` with a fresh cached token: no network.
     let b = Bench::new(Mode::Dev2026);
@@ -397,6 +389,27 @@ fn main() {
         walls[(n * 95 / 100).min(n - 1)].as_secs_f64() * 1000.0,
         walls[n - 1].as_secs_f64() * 1000.0
     );
+}
+
+/// The markdown table of `rows`.
+fn print_table(rows: &[Row]) {
+    println!(
+        "| case | pages | --concurrency | median wall | requests | TCP connections | peak RSS |"
+    );
+    println!("|---|---:|---|---:|---:|---:|---:|");
+    for r in rows {
+        println!(
+            "| {} | {} | {} | {:.3} s | {} | {} | {:.1} MB |",
+            r.case,
+            r.pages,
+            r.concurrency,
+            r.median.as_secs_f64(),
+            r.api,
+            r.conns,
+            r.rss_kb as f64 / 1024.0
+        );
+        let _ = r.items;
+    }
 }
 
 /// Artists for a batch case: `(ids, albums each)`.
@@ -616,4 +629,257 @@ fn quota_crawl(quick: bool) {
             s.api
         );
     }
+}
+
+/// Runs `first | second` (two spotctl processes, the second reading the first's stdout), as a
+/// shell pipeline would: wall time until the second ends, requests of both, the larger peak RSS.
+fn run_pipeline(b: &Bench, first: &[&str], second: &[&str]) -> Sample {
+    b.fake.clear_log();
+    let conns_before = b.fake.connections();
+    let out_path = b.dir.path().join("out.jsonl");
+    let out = std::fs::File::create(&out_path).expect("output file");
+    let start = Instant::now();
+    #[allow(clippy::zombie_processes)]
+    let mut one = b
+        .command(first)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn the first spotctl");
+    let pipe = one.stdout.take().expect("a pipe");
+    #[allow(clippy::zombie_processes)]
+    let two = b
+        .command(second)
+        .stdin(Stdio::from(pipe))
+        .stdout(Stdio::from(out))
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn the second spotctl");
+    let (hwm1, hwm2) = (watch_hwm(one.id()), watch_hwm(two.id()));
+    let (status2, _) = wait_rusage(two);
+    let wall = start.elapsed();
+    let (status1, _) = wait_rusage(one);
+    assert_eq!((status1, status2), (0, 0), "{first:?} | {second:?} failed");
+    let rss_kb = hwm1.join().unwrap_or(0).max(hwm2.join().unwrap_or(0));
+    let lines = std::fs::read(&out_path)
+        .map(|b| b.iter().filter(|&&c| c == b'\n').count())
+        .unwrap_or(0);
+    Sample {
+        wall,
+        api: b.fake.api_requests(),
+        token: b.fake.token_requests(),
+        conns: b.fake.connections() - conns_before,
+        rss_kb,
+        lines,
+    }
+}
+
+/// Runs spotctl `args` with `input` on stdin.
+fn run_stdin(b: &Bench, args: &[&str], input: &str) -> Sample {
+    let path = b.dir.path().join("stdin.txt");
+    std::fs::write(&path, input).expect("stdin file");
+    let mut c = b.command(args);
+    c.stdin(Stdio::from(std::fs::File::open(&path).expect("stdin file")));
+    b.run_command(c, &format!("spotctl {args:?} < stdin"))
+}
+
+fn row(case: &str, pages: usize, conc: &'static str, samples: &[Sample], items: usize) -> Row {
+    let last = samples.last().expect("at least one run");
+    Row {
+        case: case.to_string(),
+        pages,
+        concurrency: conc,
+        median: median(samples.iter().map(|s| s.wall).collect()),
+        api: last.api,
+        conns: last.conns,
+        rss_kb: samples.iter().map(|s| s.rss_kb).max().unwrap_or(0),
+        items,
+    }
+}
+
+/// issue 18: the seed task, `tracks` over many albums, `get` of many albums.
+fn catalog_cases(quick: bool, runs: usize) {
+    let mut rows: Vec<Row> = Vec::new();
+    let mut notes: Vec<String> = Vec::new();
+    let rt = LATENCY_MS as f64 / 1000.0;
+
+    // The seed task in Development Mode: 57 albums (6 pages of 10), then their tracks (57
+    // pages of 50), the two processes overlapping.
+    {
+        let b = Bench::new(Mode::Dev2026);
+        // Cold start: the token, and the refused page size of artist albums, learned once.
+        let _cold = b.run(&["albums", ARTIST_EMPTY]);
+        let first = ["albums", ARTIST_57, "-o", "jsonl"];
+        let second = ["tracks", "-", "-o", "jsonl"];
+        let samples: Vec<Sample> = (0..runs)
+            .map(|_| run_pipeline(&b, &first, &second))
+            .collect();
+        let tracks = samples[0].lines;
+        let pages = 57usize.div_ceil(10) + 57;
+        for s in &samples {
+            assert_eq!(s.lines, tracks, "seed task: the same tracks every run");
+            assert_eq!(s.api, pages, "seed task: requests = pages");
+            assert_eq!(s.token, 0, "seed task: the cached token");
+        }
+        let case = format!("seed task: albums (57) | tracks - ({tracks} tracks), dev mode");
+        let r = row(&case, pages, "8 (default)", &samples, tracks);
+        let floor = ((pages - 1).div_ceil(8) + 1) as f64 * rt;
+        let mut note = format!(
+            "- {case}: {:.3} s = {:.2}× the floor ceil(({pages}-1)/8)+1 round trips = {floor:.2} s",
+            r.median.as_secs_f64(),
+            r.median.as_secs_f64() / floor
+        );
+        if let Some(sp) = spotipy_seed(&b, tracks, if quick { 1 } else { runs.min(3) }) {
+            note.push_str(&format!(
+                "; {:.1}× faster than the spotipy script ({:.3} s, {} requests)",
+                sp.median.as_secs_f64() / r.median.as_secs_f64(),
+                sp.median.as_secs_f64(),
+                sp.api
+            ));
+            rows.push(sp);
+        }
+        notes.push(note);
+        rows.push(r);
+    }
+
+    // `tracks` over N albums (1–23 tracks: one page of 50 each), and `get` of the same albums.
+    let n = if quick { 40 } else { 500 };
+    for (mode, label) in [(Mode::Dev2026, "dev mode"), (Mode::Extended, "extended")] {
+        let b = Bench::new(mode);
+        let albums: Vec<String> = (0..n)
+            .map(|i| {
+                b.fake
+                    .add_album(&format!("Bench {i:03}"), 1 + (i * 7919 + 3) as u32 % 23)
+            })
+            .collect();
+        let total: usize = (0..n).map(|i| 1 + (i * 7919 + 3) % 23).sum();
+        let input = albums.join("\n") + "\n";
+        // Cold start: the token, the page-size probe, and (Development Mode) the refused batch
+        // endpoint, learned once.
+        let _cold = run_stdin(&b, &["get", "--type", "album", "-"], &input);
+        if mode == Mode::Dev2026 {
+            let conc: Vec<(&'static str, Vec<&str>, usize)> = vec![
+                ("1", vec!["--concurrency", "1"], 1),
+                ("8 (default)", vec![], if quick { 1 } else { runs.min(3) }),
+            ];
+            for fmt in ["jsonl", "csv"] {
+                for (c, extra, reps) in &conc {
+                    if fmt == "csv" && *c == "1" {
+                        continue;
+                    }
+                    let mut args = vec!["tracks", "--album", "-", "-o", fmt];
+                    args.extend(extra.iter().copied());
+                    let samples: Vec<Sample> =
+                        (0..*reps).map(|_| run_stdin(&b, &args, &input)).collect();
+                    for s in &samples {
+                        let header = usize::from(fmt == "csv");
+                        assert_eq!(s.lines, total + header, "tracks: every track");
+                        assert_eq!(s.api, n, "tracks: requests = pages");
+                    }
+                    let case = format!("tracks of {n} albums -o {fmt}, {label}");
+                    rows.push(row(&case, n, c, &samples, total));
+                }
+            }
+        }
+        let reqs = if mode == Mode::Extended {
+            n.div_ceil(20)
+        } else {
+            n
+        };
+        for (c, extra, reps) in [
+            ("1", vec!["--concurrency", "1"], 1),
+            ("8 (default)", vec![], if quick { 1 } else { runs.min(3) }),
+        ] {
+            let mut args = vec!["get", "--type", "album", "-"];
+            args.extend(extra);
+            let samples: Vec<Sample> = (0..reps).map(|_| run_stdin(&b, &args, &input)).collect();
+            for s in &samples {
+                assert_eq!(s.lines, n, "get: one object per album");
+                assert_eq!(s.api, reqs, "get {label}: requests");
+            }
+            rows.push(row(
+                &format!("get {n} albums, {label}"),
+                reqs,
+                c,
+                &samples,
+                n,
+            ));
+        }
+    }
+
+    println!();
+    println!("Catalog (issue 18), 50 ms per response:");
+    println!();
+    print_table(&rows);
+    println!();
+    for note in notes {
+        println!("{note}");
+    }
+    for par in rows.iter().filter(|r| r.concurrency == "8 (default)") {
+        if let Some(one) = rows
+            .iter()
+            .find(|r| r.case == par.case && r.concurrency == "1")
+        {
+            println!(
+                "- {}: default is {:.1}× faster than --concurrency 1",
+                par.case,
+                one.median.as_secs_f64() / par.median.as_secs_f64()
+            );
+        }
+    }
+    let wall = |case: &str| {
+        rows.iter()
+            .find(|r| r.case == case && r.concurrency == "8 (default)")
+    };
+    if let (Some(j), Some(c)) = (
+        wall(&format!("tracks of {n} albums -o jsonl, dev mode")),
+        wall(&format!("tracks of {n} albums -o csv, dev mode")),
+    ) {
+        println!(
+            "- tracks -o csv vs -o jsonl: {:.2}× the jsonl wall time",
+            c.median.as_secs_f64() / j.median.as_secs_f64()
+        );
+    }
+}
+
+/// The seed task through spotipy (where `import spotipy` works).
+fn spotipy_seed(b: &Bench, tracks: usize, runs: usize) -> Option<Row> {
+    let available = Command::new("python3")
+        .args(["-c", "import spotipy"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !available {
+        eprintln!("note: spotipy is not installed (pip install spotipy); its seed row is left out");
+        return None;
+    }
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/benches/spotipy_albums.py");
+    let samples: Vec<Sample> = (0..runs)
+        .map(|_| {
+            let mut c = Command::new("python3");
+            c.arg(script)
+                .arg(b.fake.api_base())
+                .arg(b.fake.accounts_base())
+                .arg(ARTIST_57)
+                .arg("10")
+                .arg("--tracks");
+            b.run_command(c, "spotipy seed")
+        })
+        .collect();
+    let printed: usize = std::fs::read_to_string(b.dir.path().join("out.jsonl"))
+        .ok()
+        .and_then(|t| t.trim().parse().ok())
+        .unwrap_or(0);
+    assert_eq!(printed, tracks, "spotipy fetched every track");
+    let last = samples.last()?;
+    Some(Row {
+        case: "seed task, the spotipy script".into(),
+        pages: last.api,
+        concurrency: "spotipy (sequential)",
+        median: median(samples.iter().map(|s| s.wall).collect()),
+        api: last.api,
+        conns: last.conns,
+        rss_kb: last.rss_kb,
+        items: tracks,
+    })
 }

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //! cargo run --example demo -- albums --artist 3qNVuliS40BLgXGxhdBdqu      # 57 albums
+//! cargo run --example demo -- sh 'spotctl albums 3qNVuliS40BLgXGxhdBdqu | spotctl tracks -'
 //! ```
 //!
 //! It starts the fake of `tests/support/` on a free port of 127.0.0.1, points spotctl at it
@@ -45,6 +46,9 @@ Examples:
   cargo run --example demo -- albums --artist {ARTIST_57} -o tsv
   cargo run --example demo -- search taeyeon --type artist,album
   cargo run --example demo -- albums --artist {ARTIST_1000} -o jsonl | wc -l
+  cargo run --example demo -- sh 'spotctl search 태연 --type artist --limit 1 | spotctl albums - | spotctl tracks - -o csv'
+
+`sh SCRIPT` runs a shell pipeline of spotctl commands (spotctl on PATH) against one fake.
 
 The fake follows Spotify's 2026 Development Mode rules (10 items a page). Artists:
 {ARTIST_57} (57 albums), {ARTIST_1000} (1000 albums), {ARTIST_EMPTY} (none).
@@ -88,11 +92,36 @@ fn run(args: &[std::ffi::OsString]) -> Result<ExitCode, String> {
         "demo: spotctl against a fake Spotify at {} (Development Mode rules), with a throwaway config dir; nothing leaves this machine",
         fake.accounts_base()
     );
-    let mut cmd = Command::new(&me);
-    // spotctl's usage lines name `argv[0]`: say spotctl, not demo.
-    #[cfg(unix)]
-    std::os::unix::process::CommandExt::arg0(&mut cmd, "spotctl");
-    cmd.args(args).env(CHILD, std::process::id().to_string());
+    // `demo -- sh 'spotctl … | spotctl …'`: a pipeline of spotctl commands against the one fake
+    // (and one app account), with `spotctl` on PATH: this executable under that name.
+    let mut cmd = match (args.first().and_then(|a| a.to_str()), args.get(1)) {
+        (Some("sh"), Some(script)) if args.len() == 2 => {
+            let bin_dir = dir.path().join("bin");
+            std::fs::create_dir(&bin_dir).map_err(|e| format!("{}: {e}", bin_dir.display()))?;
+            let link = bin_dir.join(format!("spotctl{}", std::env::consts::EXE_SUFFIX));
+            #[cfg(unix)]
+            std::os::unix::fs::symlink(&me, &link)
+                .map_err(|e| format!("{}: {e}", link.display()))?;
+            #[cfg(not(unix))]
+            std::fs::copy(&me, &link).map_err(|e| format!("{}: {e}", link.display()))?;
+            let path = std::env::var_os("PATH").unwrap_or_default();
+            let mut dirs = vec![bin_dir];
+            dirs.extend(std::env::split_paths(&path));
+            let joined = std::env::join_paths(dirs).map_err(|e| format!("PATH: {e}"))?;
+            let mut c = Command::new("sh");
+            c.arg("-c").arg(script).env("PATH", joined);
+            c
+        }
+        _ => {
+            let mut c = Command::new(&me);
+            // spotctl's usage lines name `argv[0]`: say spotctl, not demo.
+            #[cfg(unix)]
+            std::os::unix::process::CommandExt::arg0(&mut c, "spotctl");
+            c.args(args);
+            c
+        }
+    };
+    cmd.env(CHILD, std::process::id().to_string());
     // The user's own settings must not leak in (a real account, real credentials, a proxy).
     for v in [
         "SPOTCTL_ACCOUNT",

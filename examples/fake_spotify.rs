@@ -15,6 +15,9 @@ mod support;
 #[cfg(test)]
 #[path = "../tests/support/fake/selftest.rs"]
 mod selftest;
+#[cfg(test)]
+#[path = "../tests/support/fake/selftest_library.rs"]
+mod selftest_library;
 
 use std::collections::HashSet;
 use std::io::Write as _;
@@ -53,6 +56,12 @@ Prints `export` lines for your shell on stdout (nothing else: paste them all), t
 until Ctrl-C. SPOTCTL_CONFIG_DIR is a new directory, deleted when the fake stops, so the fake's
 accounts never mix with your real ones. Logins are approved at once as user \"alice\". Registered redirect URIs: http://127.0.0.1:8888/callback and
 http://127.0.0.1/callback (any port).
+
+Catalog: artists 3qNVuliS40BLgXGxhdBdqu (57 albums), 5BigCatalogArtistAAAAA (1000),
+0NoAlbumsArtistAAAAAAA (none); shows 4TaeyeonRadioDiaryShow (57 episodes), 3TinyShowAAAAAAAAAAAAA
+(3); audiobook 7AudiobookOfSeasonsAAA; playlists 37i9dQZAliceMixAAAAAAA (alice's, 60 entries)
+and 37i9dQZBobRoadTripAAAA (bob's): in dev-2026 mode only their owner reads their items, and
+/playlists/{id}/tracks and the batch endpoints (/albums?ids=…) answer 403.
 ";
 
 struct Options {

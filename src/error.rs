@@ -18,7 +18,8 @@ pub mod code {
     pub const STORE: u8 = 7;
 }
 
-#[derive(Debug, thiserror::Error)]
+// Clone: one failed batch request is the failure of each input it carried (`get`).
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum Error {
     /// Bad flag, malformed ID/URI/URL, bad account name: caught before any network call.
     #[error("{0}")]

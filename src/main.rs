@@ -69,6 +69,8 @@ async fn run(ctx: std::sync::Arc<Ctx>, command: Command) -> error::Result<()> {
         Command::Logout(a) => commands::logout::run(&ctx, a).await,
         Command::Search(a) => commands::search::run(ctx, a).await,
         Command::Albums(a) => commands::albums::run(ctx, a).await,
+        Command::Tracks(a) => commands::tracks::run(ctx, a).await,
+        Command::Get(a) => commands::get::run(ctx, a).await,
         Command::Api(a) => commands::api::run(ctx, a).await,
         Command::Completions { shell } => commands::completions::run(shell),
         Command::Man => commands::man::run(),

@@ -11,6 +11,8 @@
 //! a stall. A terminal is written the same way; the console thread clears the progress bar
 //! around rows, and writes messages in order with them.
 
+mod columns;
+
 use crate::api::page::Item;
 use crate::error::Result;
 use serde_json::Value;
@@ -23,6 +25,9 @@ pub enum OutputFormat {
     Table,
     /// Tab-separated values, no header
     Tsv,
+    /// Comma-separated values (RFC 4180: CRLF line ends, quoted where needed), a header row of
+    /// field names, the same columns as tsv, UTF-8 without BOM
+    Csv,
     /// One JSON object per line, exactly as the service sent it
     Jsonl,
     /// One JSON array
@@ -36,6 +41,8 @@ pub enum Shape {
     Albums,
     /// type, id, name
     Search,
+    /// id, type, disc_number, track_number, duration_ms, name
+    Tracks,
     /// items as JSON only (`api --paginate`)
     Raw,
 }
@@ -50,6 +57,23 @@ pub struct Out {
     count: u64,
     /// See [`Out::set_kind`].
     kind: Option<String>,
+    /// `--with-parent`: rows start with the parent's ID, JSON objects carry it as `_parent`.
+    with_parent: bool,
+    /// The parent of the items being written (the listing's input).
+    parent: Option<String>,
+}
+
+/// One CSV record (RFC 4180), CRLF-terminated.
+pub fn csv_record(cols: &[String]) -> String {
+    let mut line = String::new();
+    for (i, c) in cols.iter().enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        columns::csv_field(c, &mut line);
+    }
+    line.push_str("\r\n");
+    line
 }
 
 /// The fields `table` and `tsv` show, read from an item without building the rest of it
@@ -65,6 +89,27 @@ struct Fields {
     release_date: Value,
     album_type: Value,
     total_tracks: Value,
+    disc_number: Value,
+    track_number: Value,
+    duration_ms: Value,
+}
+
+impl Fields {
+    /// The value of a column's field.
+    fn get(&self, field: &str) -> &Value {
+        match field {
+            "id" => &self.id,
+            "name" => &self.name,
+            "type" => &self.kind,
+            "release_date" => &self.release_date,
+            "album_type" => &self.album_type,
+            "total_tracks" => &self.total_tracks,
+            "disc_number" => &self.disc_number,
+            "track_number" => &self.track_number,
+            "duration_ms" => &self.duration_ms,
+            _ => &Value::Null,
+        }
+    }
 }
 
 /// A value as one tsv/table cell: no tabs or newlines, empty when absent.
@@ -154,7 +199,9 @@ fn reshape(raw: &str, indent: bool) -> String {
 impl Out {
     pub fn new(format: OutputFormat, shape: Shape) -> Out {
         let format = match (shape, format) {
-            (Shape::Raw, OutputFormat::Table | OutputFormat::Tsv) => OutputFormat::Jsonl,
+            (Shape::Raw, OutputFormat::Table | OutputFormat::Tsv | OutputFormat::Csv) => {
+                OutputFormat::Jsonl
+            }
             (_, f) => f,
         };
         Out {
@@ -164,7 +211,20 @@ impl Out {
             shape,
             count: 0,
             kind: None,
+            with_parent: false,
+            parent: None,
         }
+    }
+
+    /// `--with-parent`: every row says which input it came from.
+    pub fn with_parent(mut self, on: bool) -> Out {
+        self.with_parent = on;
+        self
+    }
+
+    /// The parent (an ID) of the items written from now on.
+    pub fn set_parent(&mut self, parent: Option<String>) {
+        self.parent = parent;
     }
 
     /// The type a listing's items are (search's `--type`), for the TYPE column of items that
@@ -188,6 +248,15 @@ impl Out {
                 let cols = self.columns(item);
                 writeln!(self.w, "{}", cols.join("\t"))?;
             }
+            OutputFormat::Csv => {
+                if self.count == 0 {
+                    let names: Vec<String> =
+                        self.column_specs().map(|c| c.field.to_string()).collect();
+                    self.w.write_all(csv_record(&names).as_bytes())?;
+                }
+                let cols = self.columns(item);
+                self.w.write_all(csv_record(&cols).as_bytes())?;
+            }
             OutputFormat::Table => {
                 if self.count == 0 {
                     self.table_row(&self.header())?;
@@ -201,8 +270,24 @@ impl Out {
     }
 
     /// One item as JSON: the service's bytes in a pipe, terminal-safe escapes on a terminal.
+    /// With `--with-parent`, an object starts with `"_parent":"ID"`, the rest as sent.
     fn json(&mut self, raw: &str) -> Result<()> {
-        let text = one_line(raw);
+        let mut text = one_line(raw);
+        let tagged = match (self.with_parent, &self.parent) {
+            (true, Some(p)) => text.trim_start().strip_prefix('{').map(|rest| {
+                let key = Value::from(p.as_str()).to_string();
+                let sep = if rest.trim_start().starts_with('}') {
+                    ""
+                } else {
+                    ","
+                };
+                format!("{{\"_parent\":{key}{sep}{rest}")
+            }),
+            _ => None,
+        };
+        if let Some(t) = tagged {
+            text = t.into();
+        }
         if self.terminal {
             let text = crate::sanitize::json_for(text.into_owned(), true);
             self.w.write_all(text.as_bytes())?;
@@ -212,52 +297,51 @@ impl Out {
         Ok(())
     }
 
-    fn header(&self) -> Vec<String> {
-        let h: &[&str] = match self.shape {
-            Shape::Albums => &["ID", "RELEASED", "TYPE", "TRACKS", "NAME"],
-            Shape::Search | Shape::Raw => &["TYPE", "ID", "NAME"],
+    /// The columns of this output: the shape's, after the parent's with `--with-parent`.
+    fn column_specs(&self) -> impl Iterator<Item = &'static columns::Column> {
+        let parent = self.with_parent.then_some(&columns::PARENT);
+        let of = match self.shape {
+            Shape::Albums => columns::ALBUMS,
+            Shape::Tracks => columns::TRACKS,
+            // `Raw` is JSON only: `api` never asks for columns.
+            Shape::Search | Shape::Raw => columns::SEARCH,
         };
-        h.iter().map(|s| s.to_string()).collect()
+        parent.into_iter().chain(of)
+    }
+
+    fn header(&self) -> Vec<String> {
+        self.column_specs().map(|c| c.title.to_string()).collect()
     }
 
     fn columns(&self, item: &Item) -> Vec<String> {
         let f: Fields = item.read().unwrap_or_default();
-        match self.shape {
-            Shape::Albums => vec![
-                cell(&f.id),
-                cell(&f.release_date),
-                cell(&f.album_type),
-                cell(&f.total_tracks),
-                cell(&f.name),
-            ],
-            Shape::Search | Shape::Raw => {
-                let kind = match (cell(&f.kind), &self.kind) {
+        let parent = self.parent.as_deref().unwrap_or_default();
+        self.column_specs()
+            .map(|c| match c.field {
+                "parent_id" => crate::sanitize::cell(parent),
+                // Search's TYPE: an item that does not say is of the type asked for.
+                "type" => match (cell(&f.kind), &self.kind) {
                     (k, Some(asked)) if k.is_empty() => crate::sanitize::cell(asked),
                     (k, _) => k,
-                };
-                vec![kind, cell(&f.id), cell(&f.name)]
-            }
-        }
+                },
+                field => cell(f.get(field)),
+            })
+            .collect()
     }
 
     /// Fixed-width columns (IDs are 22 characters, dates 10, types 11), so the table can stream;
     /// the name is last and needs no padding.
     fn table_row(&mut self, cols: &[String]) -> Result<()> {
-        let widths: &[usize] = match self.shape {
-            Shape::Albums => &[22, 10, 11, 6],
-            Shape::Search | Shape::Raw => &[9, 22],
-        };
         let mut line = String::new();
-        for (i, c) in cols.iter().enumerate() {
+        for (i, (c, spec)) in cols.iter().zip(self.column_specs()).enumerate() {
             if i > 0 {
                 line.push_str("  ");
             }
-            match widths.get(i) {
-                Some(w) if self.shape == Shape::Albums && i == 3 => {
-                    line.push_str(&format!("{c:>w$}"))
-                }
-                Some(w) => line.push_str(&format!("{c:<w$}")),
-                None => line.push_str(c),
+            let w = spec.width;
+            match (w, spec.right) {
+                (0, _) => line.push_str(c),
+                (w, true) => line.push_str(&format!("{c:>w$}")),
+                (w, false) => line.push_str(&format!("{c:<w$}")),
             }
         }
         writeln!(self.w, "{}", line.trim_end())?;

@@ -30,7 +30,8 @@ mod os;
 pub mod pause;
 use account::io_limits;
 pub use account::{
-    Account, ClientAuth, Grant, Learned, OAuthExtras, Provider, User, VERSION, now, parse_account,
+    Account, ClientAuth, Grant, Learned, LearnedLimit, OAuthExtras, Provider, User, VERSION, now,
+    parse_account,
 };
 use os::regular_file;
 use std::fs::{self, File};

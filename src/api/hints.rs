@@ -65,10 +65,53 @@ pub fn app_only(name: &str) -> String {
     )
 }
 
+/// The endpoints Development Mode apps lost in February 2026 (facts §4.2), and what to use
+/// instead; `None` for any other.
+pub fn removed_in_dev_mode(method: &str, rel: &str) -> Option<String> {
+    let seg: Vec<&str> = rel.trim_matches('/').split('/').collect();
+    let get = method == "GET";
+    let instead = match (seg.as_slice(), get) {
+        (
+            [
+                kind @ ("albums" | "artists" | "tracks" | "shows" | "episodes" | "audiobooks"
+                | "chapters"),
+            ],
+            true,
+        ) => format!("fetch them one at a time: GET /{kind}/{{id}} for each (`spotctl get` does)"),
+        (["users", _, "playlists"], false) => "use POST /me/playlists".into(),
+        (["users", _, "playlists"], true) => {
+            "use GET /me/playlists (the logged-in user's own)".into()
+        }
+        (["playlists", _, "tracks"], _) => {
+            format!("use {method} /playlists/{{id}}/items (`spotctl tracks spotify:playlist:ID`)")
+        }
+        (
+            [
+                "me",
+                "tracks" | "albums" | "episodes" | "shows" | "audiobooks" | "following",
+                rest @ ..,
+            ],
+            _,
+        ) if !get || rest == ["contains"] => {
+            "use PUT/DELETE /me/library or GET /me/library/contains with spotify: URIs".into()
+        }
+        (["artists", _, "top-tracks"] | ["browse", "new-releases"] | ["markets"], true)
+        | (["browse", "categories", ..], true)
+        | (["users", _], true) => "it has no replacement".into(),
+        _ => return None,
+    };
+    Some(format!(
+        "Development Mode apps lost {method} {rel} in February 2026; {instead}"
+    ))
+}
+
 /// What to add to a 403's message for `acc` (named `name`), or `None` when spotctl has nothing
 /// useful to say (the account has the scope the endpoint needs; a catalog endpoint).
 pub fn forbidden(name: &str, acc: &Account, method: &str, rel: &str) -> Option<String> {
     let spotify = acc.provider == Provider::Spotify;
+    if spotify && let Some(h) = removed_in_dev_mode(method, rel) {
+        return Some(h);
+    }
     if acc.grant == Grant::ClientCredentials {
         return is_user_endpoint(rel).then(|| app_only(name));
     }
@@ -123,6 +166,40 @@ pub fn forbidden(name: &str, acc: &Account, method: &str, rel: &str) -> Option<S
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn removed_endpoints_name_their_replacement() {
+        let h = removed_in_dev_mode("GET", "/albums").unwrap();
+        assert_eq!(
+            h,
+            "Development Mode apps lost GET /albums in February 2026; fetch them one at a time: GET /albums/{id} for each (`spotctl get` does)"
+        );
+        assert!(
+            removed_in_dev_mode("GET", "/playlists/x/tracks")
+                .unwrap()
+                .contains("/items")
+        );
+        assert!(
+            removed_in_dev_mode("POST", "/users/bob/playlists")
+                .unwrap()
+                .contains("POST /me/playlists")
+        );
+        assert!(
+            removed_in_dev_mode("PUT", "/me/tracks")
+                .unwrap()
+                .contains("/me/library")
+        );
+        assert!(
+            removed_in_dev_mode("GET", "/me/tracks").is_none(),
+            "still there"
+        );
+        assert!(removed_in_dev_mode("GET", "/albums/x").is_none());
+        assert!(
+            removed_in_dev_mode("GET", "/artists/x/top-tracks")
+                .unwrap()
+                .ends_with("no replacement")
+        );
+    }
 
     #[test]
     fn scopes_of_known_endpoints() {

@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Kind {
     Artist,
     Album,
@@ -27,7 +27,8 @@ impl Kind {
         }
     }
 
-    fn parse(s: &str) -> Option<Kind> {
+    /// `artist`, `album`, … (what a URI's middle part and a JSON object's `type` say).
+    pub fn parse(s: &str) -> Option<Kind> {
         Some(match s {
             "artist" => Kind::Artist,
             "album" => Kind::Album,
@@ -40,7 +41,7 @@ impl Kind {
         })
     }
 
-    fn article(self) -> &'static str {
+    pub fn article(self) -> &'static str {
         match self {
             Kind::Artist | Kind::Album | Kind::Episode | Kind::Audiobook => "an",
             _ => "a",
@@ -161,6 +162,55 @@ pub fn parse(input: &str, want: Kind) -> Result<String, String> {
     check_id(s, input)
 }
 
+/// "an album, a playlist or a show": what a command accepts, for messages.
+pub fn kinds_text(kinds: &[Kind]) -> String {
+    let each: Vec<String> = kinds
+        .iter()
+        .map(|k| format!("{} {k}", k.article()))
+        .collect();
+    match each.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
+    }
+}
+
+/// What an input names: its kind (from a URI or a link; `None` for a bare ID) and its ID.
+pub fn parse_typed(input: &str) -> Result<(Option<Kind>, String), String> {
+    let s = input.trim();
+    let kind_of = |k: &str| {
+        Kind::parse(k).ok_or_else(|| {
+            format!(
+                "\"{}\" names a {}, which spotctl does not know",
+                shown(input),
+                shown(k)
+            )
+        })
+    };
+    if let Some(rest) = s.strip_prefix("spotify:") {
+        let kind = kind_of(rest.split(':').next().unwrap_or(""))?;
+        return parse(s, kind).map(|id| (Some(kind), id));
+    }
+    let link = s
+        .strip_prefix("https://")
+        .or_else(|| s.strip_prefix("http://"));
+    let link = link.unwrap_or(s);
+    if let Some(path) = link.strip_prefix("open.spotify.com/") {
+        let mut segs = path.split(['/', '?', '#']).filter(|p| !p.is_empty());
+        let mut first = segs.next().unwrap_or("");
+        if is_intl(first) {
+            first = segs.next().unwrap_or("");
+        }
+        let kind = kind_of(first)?;
+        return parse(s, kind).map(|id| (Some(kind), id));
+    }
+    if s.starts_with("http://") || s.starts_with("https://") {
+        // Not a Spotify link: `parse` says why.
+        return parse(s, Kind::Artist).map(|id| (None, id));
+    }
+    check_id(s, input).map(|id| (None, id))
+}
+
 /// `intl-de`, `intl-pt-BR`: the locale prefix Spotify puts in shared links.
 fn is_intl(seg: &str) -> bool {
     let Some(rest) = seg.strip_prefix("intl-") else {
@@ -244,6 +294,32 @@ mod tests {
         assert!(e.len() < 200, "error must not echo 10 kB of input");
         let e = parse("abc\u{1b}[31m", Kind::Artist).unwrap_err();
         assert!(!e.contains('\u{1b}'), "control characters are escaped: {e}");
+    }
+
+    #[test]
+    fn typed_inputs_say_their_kind() {
+        assert_eq!(parse_typed(ID), Ok((None, ID.to_string())));
+        assert_eq!(
+            parse_typed(&format!("spotify:show:{ID}")),
+            Ok((Some(Kind::Show), ID.to_string()))
+        );
+        assert_eq!(
+            parse_typed(&format!(
+                "https://open.spotify.com/intl-ko/playlist/{ID}?si=x"
+            )),
+            Ok((Some(Kind::Playlist), ID.to_string()))
+        );
+        assert_eq!(
+            parse_typed(&format!("open.spotify.com/track/{ID}")),
+            Ok((Some(Kind::Track), ID.to_string()))
+        );
+        assert!(parse_typed(&format!("spotify:user:{ID}")).is_err());
+        assert!(parse_typed("https://evil.example/album/x").is_err());
+        assert!(parse_typed(&format!("https://open.spotify.com.evil/album/{ID}")).is_err());
+        assert_eq!(
+            kinds_text(&[Kind::Album, Kind::Playlist, Kind::Show]),
+            "an album, a playlist or a show"
+        );
     }
 
     proptest::proptest! {

@@ -62,6 +62,18 @@ impl Item {
         }
     }
 
+    /// The member `key` of an object item, as sent (a playlist entry's `item`); None when the
+    /// item is not an object or has no such member.
+    pub fn member(&self, key: &str) -> Option<Item> {
+        let members: std::collections::BTreeMap<std::borrow::Cow<'_, str>, &RawValue> =
+            serde_json::from_str(self.raw()).ok()?;
+        let v = members.get(key)?;
+        Some(Item {
+            body: self.body.clone(),
+            at: span(&self.body, v.get()),
+        })
+    }
+
     /// The item read as `T` (the few fields a table shows), or None when it is not one.
     pub fn read<T: serde::de::DeserializeOwned>(&self) -> Option<T> {
         serde_json::from_str(self.raw()).ok()
@@ -304,6 +316,30 @@ impl Body {
         Some(&self.text[at.clone()])
     }
 
+    /// The whole body as one item (a full object: `GET /albums/{id}`).
+    pub fn whole(&self) -> Item {
+        Item {
+            body: self.text.clone(),
+            at: 0..self.text.len(),
+        }
+    }
+
+    /// The entries of the array member `key` (a batch answer: `{"albums": [{…}, null]}`), as
+    /// sent; None when there is no such array.
+    pub fn array(&self, key: &str) -> Option<Vec<Item>> {
+        let text = self.member(key)?;
+        let entries: Vec<&RawValue> = serde_json::from_str(text).ok()?;
+        Some(
+            entries
+                .into_iter()
+                .map(|v| Item {
+                    body: self.text.clone(),
+                    at: span(&self.text, v.get()),
+                })
+                .collect(),
+        )
+    }
+
     /// The body is an object with a member `key`.
     pub fn has(&self, key: &str) -> bool {
         self.member(key).is_some()
@@ -413,6 +449,26 @@ impl Body {
     }
 }
 
+/// Which learned page size a listing uses: Development Mode's cap is known for search and an
+/// artist's albums (one number for both, `"catalog"`); album tracks, playlist items, show
+/// episodes and audiobook chapters are learned each on its own (whether they are capped too is not documented). None:
+/// not a catalog listing, whose `limit=` is the user's.
+pub fn page_key(url: &url::Url) -> Option<&'static str> {
+    let segs: Vec<&str> = url.path().split('/').filter(|s| !s.is_empty()).collect();
+    match segs.as_slice() {
+        [.., "search"] | [.., "artists", _, "albums"] => Some(CATALOG),
+        [.., "albums", _, "tracks"] => Some("album_tracks"),
+        [.., "playlists", _, "items"] => Some("playlist_items"),
+        [.., "shows", _, "episodes"] => Some("show_episodes"),
+        [.., "audiobooks", _, "chapters"] => Some("audiobook_chapters"),
+        _ => None,
+    }
+}
+
+/// The [`page_key`] of search and artist albums, whose learned size is the account's
+/// `page_limit`.
+pub const CATALOG: &str = "catalog";
+
 /// A 64-bit hash of `s`, for remembering an id or a link without keeping it.
 pub fn text_hash(s: &str) -> u64 {
     use std::hash::{Hash, Hasher};
@@ -456,6 +512,19 @@ pub fn with_text_param(url: &url::Url, key: &str, value: &str) -> url::Url {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_listing_has_its_page_key() {
+        let k = |p: &str| page_key(&url::Url::parse(&format!("https://a.example/v1{p}")).unwrap());
+        assert_eq!(k("/search"), Some(CATALOG));
+        assert_eq!(k("/artists/x/albums"), Some(CATALOG));
+        assert_eq!(k("/albums/x/tracks"), Some("album_tracks"));
+        assert_eq!(k("/playlists/x/items"), Some("playlist_items"));
+        assert_eq!(k("/shows/x/episodes"), Some("show_episodes"));
+        assert_eq!(k("/audiobooks/x/chapters"), Some("audiobook_chapters"));
+        assert_eq!(k("/me/tracks"), None);
+        assert_eq!(k("/albums/x"), None);
+    }
 
     #[test]
     fn params_are_replaced_in_place() {

@@ -366,6 +366,8 @@ async fn run_listing(
             t.saturating_sub(page0.offset)
                 .min(listing.max_items.unwrap_or(u64::MAX))
         }),
+        parent: listing.parent.clone(),
+        unwrap: listing.unwrap,
     };
     if out.send(begin).await.is_err() {
         return Ok(());

@@ -291,6 +291,25 @@ pub fn split_scopes(s: &str) -> Vec<String> {
         .collect()
 }
 
+/// The page sizes `acc` learned for the other kinds of listing (`page::page_key`), those
+/// learned within a week.
+fn fresh_limits(acc: &Account) -> std::collections::HashMap<&'static str, u64> {
+    [
+        "album_tracks",
+        "playlist_items",
+        "show_episodes",
+        "audiobook_chapters",
+    ]
+    .into_iter()
+    .filter_map(|k| {
+        let l = acc.learned.page_limits.get(k)?;
+        (0..PAGE_LIMIT_TTL)
+            .contains(&now().saturating_sub(l.at))
+            .then_some((k, u64::from(l.limit)))
+    })
+    .collect()
+}
+
 /// An account in use by this run.
 pub struct Session {
     ctx: Arc<Ctx>,
@@ -298,6 +317,8 @@ pub struct Session {
     account: tokio::sync::Mutex<Account>,
     api_base: url::Url,
     page_limit: AtomicU64,
+    /// Page sizes learned for the other kinds of listing (`page::page_key`), fresh ones only.
+    limits: std::sync::Mutex<std::collections::HashMap<&'static str, u64>>,
     /// A renewal the provider refused (exit 3: `invalid_grant`, `invalid_client`): every later
     /// 401 of this run gets the same answer without asking again (SPEC §2: never retried).
     refused: std::sync::Mutex<Option<String>>,
@@ -337,6 +358,7 @@ impl Session {
             &acc.client_id,
         ));
         Ok(Session {
+            limits: std::sync::Mutex::new(fresh_limits(&acc)),
             ctx,
             name: name.to_string(),
             account: tokio::sync::Mutex::new(acc),
@@ -400,6 +422,93 @@ impl Session {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Whether the batch endpoints answered 403 for this account (this run, or within a week).
+    pub async fn batch_forbidden(&self) -> bool {
+        let at = self.account.lock().await.learned.batch_forbidden_at;
+        at.is_some_and(|at| (0..PAGE_LIMIT_TTL).contains(&now().saturating_sub(at)))
+    }
+
+    /// Records that the batch endpoints are refused (Development Mode), for this run and, best
+    /// effort, the next ones.
+    pub async fn remember_batch_forbidden(&self) -> Result<()> {
+        self.account.lock().await.learned.batch_forbidden_at = Some(now());
+        self.save_learned(|l| l.batch_forbidden_at = Some(now()))
+            .await
+    }
+
+    /// Writes something learned into the stored account, under its lock, best effort (a
+    /// listing never waits long for a lock another process holds), the file work and its
+    /// fsyncs off the runtime thread.
+    async fn save_learned(
+        &self,
+        set: impl FnOnce(&mut crate::store::Learned) + Send + 'static,
+    ) -> Result<()> {
+        let lock = self
+            .ctx
+            .store
+            .lock(&self.name, BEST_EFFORT_LOCK_WAIT)
+            .await
+            .map_err(|_| {
+                Error::store(
+                    "another spotctl process is using the account; it is learned again next run",
+                )
+            })?;
+        let (ctx, name) = (self.ctx.clone(), self.name.clone());
+        tokio::task::spawn_blocking(move || {
+            let _lock = lock;
+            let store = &ctx.store;
+            if let Some(mut acc) = store.load(&name)? {
+                set(&mut acc.learned);
+                store.save(&name, &acc)?;
+            }
+            Ok(())
+        })
+        .await
+        .map_err(|e| Error::Internal(format!("saving what was learned: {e}")))?
+    }
+
+    /// The page size to ask `url`'s listing for (see `page::page_key`): the account's
+    /// `page_limit` for search and artist albums, the one learned for that kind of listing
+    /// otherwise, else 50.
+    pub fn page_limit_for(&self, url: &url::Url) -> u64 {
+        match crate::api::page::page_key(url) {
+            None | Some(crate::api::page::CATALOG) => self.page_limit(),
+            Some(key) => self
+                .limits
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .get(key)
+                .copied()
+                .unwrap_or(crate::api::page::LARGE_PAGE),
+        }
+    }
+
+    /// Records the largest page size `url`'s listing accepts, for this run and the next ones.
+    pub async fn remember_page_limit_for(&self, url: &url::Url, limit: u64) -> Result<()> {
+        let key = match crate::api::page::page_key(url) {
+            None | Some(crate::api::page::CATALOG) => {
+                return self.remember_page_limit(limit).await;
+            }
+            Some(key) => key,
+        };
+        let before = self
+            .limits
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, limit);
+        if before == Some(limit) {
+            return Ok(());
+        }
+        let learned = crate::store::LearnedLimit {
+            limit: u32::try_from(limit).unwrap_or(u32::MAX),
+            at: now(),
+        };
+        self.save_learned(move |l| {
+            l.page_limits.insert(key.to_string(), learned);
+        })
+        .await
     }
 
     pub fn page_limit(&self) -> u64 {

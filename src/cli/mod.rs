@@ -126,7 +126,7 @@ Examples:
     Token(TokenArgs),
     /// List stored accounts (never prints secrets)
     #[command(
-        after_help = "Examples:\n  spotctl accounts\n  spotctl accounts -o json | jq -r '.[].name'"
+        after_help = "Columns (tsv, csv): name, provider, grant, user, expires_at, refresh_token_expires_at, scopes.\n\nExamples:\n  spotctl accounts\n  spotctl accounts -o json | jq -r '.[].name'"
     )]
     Accounts,
     /// Delete an account's stored tokens
@@ -139,32 +139,54 @@ Examples:\n  spotctl logout -a bob\n  spotctl logout -a corp --no-revoke\n  spot
     )]
     Logout(LogoutArgs),
     /// Search the catalog
-    #[command(after_help = "Examples:
+    #[command(
+        after_help = "Columns (tsv, csv, table): type, id, name (csv has a header row and CRLF line ends).
+
+Examples:
   spotctl search taeyeon --type artist --limit 3
   spotctl search taeyeon --type artist,album -o jsonl | jq -r .name
-  spotctl search 'love' --type track --limit 200 -o tsv")]
+  spotctl search 'love' --type track --limit 200 -o tsv"
+    )]
     Search(SearchArgs),
     /// Every album of one or more artists, all pages
     #[command(
         after_help = "ARTIST is a Spotify ID, a spotify:artist:ID URI or an open.spotify.com/artist/ID link.
 Artists may be positional, repeated --artist, comma lists, or - (one per line from stdin, fetched
-as the lines arrive). Output is in input order; an artist given twice is fetched once. A failing
-artist is reported (with its stdin line) and the others are completed; the exit code is the
-first failure's, after a summary line. A rate limit beyond the cap or the network gone stops at once.
+as the lines arrive; a line may also be a JSON object printed by spotctl -o jsonl, such as
+`search --type artist` prints). Output is in input order; an artist given twice is fetched once.
+A failing artist is reported (with its stdin line) and the others are completed; the exit code
+is the first failure's, after a summary line. A rate limit beyond the cap or the network gone
+stops at once.
+
+Columns (tsv, csv, table): id, release_date, album_type, total_tracks, name; with --with-parent
+the artist's ID comes first (csv header: parent_id), and JSON objects start with
+\"_parent\":\"ID\". csv has a header row and CRLF line ends (RFC 4180).
 
 Examples:
   spotctl albums 3qNVuliS40BLgXGxhdBdqu -o tsv
   spotctl albums --artist 3qNVuliS40BLgXGxhdBdqu,5BigCatalogArtistAAAAA -o tsv
   spotctl albums --artist 'https://open.spotify.com/artist/3qNVuliS40BLgXGxhdBdqu?si=abc'
   spotctl albums --artist spotify:artist:3qNVuliS40BLgXGxhdBdqu | jq -r .name
-  printf '%s\\n' ID1 ID2 | spotctl albums --artist - -o jsonl"
+  printf '%s\\n' ID1 ID2 | spotctl albums --artist - -o jsonl
+  spotctl search 태연 --type artist --limit 1 | spotctl albums - --with-parent -o csv"
     )]
     Albums(AlbumsArgs),
+    /// Every track of albums, item of playlists, episode of shows, chapter of audiobooks
+    #[command(after_help = TRACKS_HELP)]
+    Tracks(TracksArgs),
+    /// The full object for each input (artist, album, track, show, episode, audiobook, playlist)
+    #[command(after_help = GET_HELP)]
+    Get(GetArgs),
     /// Authenticated raw API call, like `gh api`
     #[command(
         after_help = "PATH is relative to the account's API base (https://api.spotify.com/v1 for Spotify).
+Catalog paths (anything but /me…) work without a login, through the app account of
+SPOTIFY_CLIENT_ID/SPOTIFY_CLIENT_SECRET, by the catalog commands' rule. A 403 from an endpoint
+that Development Mode removed in 2026 says so and names the replacement.
 
 Examples:
+  spotctl api /search --param q=태연 --param type=artist --param limit=1
+  spotctl api /artists/3qNVuliS40BLgXGxhdBdqu
   spotctl api /me -a alice
   spotctl api /me/tracks -a alice --paginate | jq -r .track.name
   spotctl api -X POST /me/playlists -a alice --data '{\"name\":\"Mix\"}'
@@ -185,6 +207,49 @@ Examples:
   spotctl man > ~/.local/share/man/man1/spotctl.1")]
     Man,
 }
+
+const TRACKS_HELP: &str =
+    "INPUT is an album (an ID, spotify:album:ID or an open.spotify.com/album/ID link), a playlist
+(spotify:playlist:ID or its link: /playlists/ID/items), a show (spotify:show:ID or its link:
+its episodes) or an audiobook (spotify:audiobook:ID: its chapters); a bare ID is an album. Inputs may be positional, repeated --album, comma lists, or
+- (one per line from stdin, fetched as the lines arrive). A stdin line may also be a JSON object
+printed by spotctl -o jsonl (its uri, or type and id, says what it is), so `albums` pipes into
+`tracks`. Output is in input order; an input given twice is fetched once. A failing input is
+reported (with its stdin line) and the others are completed; the exit code is the first
+failure's, after a summary line. A rate limit beyond the cap or the network gone stops at once.
+A playlist entry is printed as the track or episode it holds (its `item`, or `track` in older
+answers), as sent; an entry no longer available (`\"item\": null`) is skipped with a warning,
+and a local file is printed as Spotify describes it (its id is null).
+
+Columns (tsv, csv, table): id, type, disc_number, track_number, duration_ms, name; with
+--with-parent the input's ID comes first (csv header: parent_id), and JSON objects start with
+\"_parent\":\"ID\". csv has a header row and CRLF line ends (RFC 4180).
+
+Examples:
+  spotctl tracks 2noRn2Aes5aoNVsU6iWThc -o tsv
+  spotctl tracks spotify:playlist:37i9dQZF1DXcBWIGoYBM5M -a alice
+  spotctl tracks 'https://open.spotify.com/show/4rOoJ6Egrf8K2IrywzwOMk?si=x' --limit 10
+  spotctl albums 3qNVuliS40BLgXGxhdBdqu | spotctl tracks - --with-parent -o csv > tracks.csv
+  spotctl search 태연 --type artist --limit 1 | spotctl albums - | spotctl tracks - -o csv";
+
+const GET_HELP: &str =
+    "INPUT is a URI (spotify:album:ID), an open.spotify.com link, an ID with --type, or a JSON
+object printed by spotctl -o jsonl (its uri, or type and id, says what it is); - reads one per
+line from stdin, as the lines arrive. One output object per input, in input order.
+
+Albums, tracks and artists are asked for through the batch endpoints (/albums?ids= 20 at a
+time, /tracks?ids= and /artists?ids= 50) where the app may use them; Development Mode apps get
+403 there, and then every object is asked for on its own (/albums/ID), remembered in the account
+so the next run starts that way. A missing object (404, or null in a batch answer) is that
+input's failure line; the others are printed; the exit code is the first failure's.
+
+Columns (tsv, csv, table): type, id, name (csv has a header row and CRLF line ends).
+
+Examples:
+  spotctl get spotify:album:2noRn2Aes5aoNVsU6iWThc
+  spotctl get --type artist 3qNVuliS40BLgXGxhdBdqu -o json
+  spotctl albums 3qNVuliS40BLgXGxhdBdqu | spotctl get - | jq -r '.label // .name'
+  spotctl tracks 2noRn2Aes5aoNVsU6iWThc | spotctl get - -o csv";
 
 const LOGIN_HELP: &str =
     "The client secret is never taken on the command line (other users can read argv):
@@ -355,21 +420,68 @@ pub struct AlbumsArgs {
     /// The same as a positional ARTIST (repeatable, comma lists too; `-` for stdin)
     #[arg(long, value_name = "ARTIST", value_delimiter = ',')]
     pub artist: Vec<String>,
-    /// Stop at the first failing artist instead of going on with the others
-    #[arg(long)]
-    pub fail_fast: bool,
     /// Only these groups, comma separated: album, single, appears_on, compilation
     #[arg(long, value_name = "GROUPS")]
     pub include_groups: Option<String>,
+    #[command(flatten)]
+    pub batch: BatchArgs,
+}
+
+/// What every batch of listings (`albums`, `tracks`) takes.
+#[derive(Debug, Args)]
+pub struct BatchArgs {
+    /// Stop at the first failing input instead of going on with the others
+    #[arg(long)]
+    pub fail_fast: bool,
     /// ISO 3166-1 alpha-2 country code, e.g. KR
     #[arg(long, value_name = "CC")]
     pub market: Option<String>,
-    /// At most this many albums per artist
+    /// At most this many items of each input (albums of an artist, tracks of an album)
     #[arg(long, value_parser = positive, value_name = "N")]
     pub limit: Option<u64>,
-    /// Skip this many albums (to resume a listing that stopped part-way)
+    /// Skip this many items of each input (to resume a listing that stopped part-way)
     #[arg(long, default_value_t = 0, value_name = "N")]
     pub offset: u64,
+    /// Start each tsv/csv/table row with its input's ID (the artist of an album, the album,
+    /// playlist or show of a track); JSON objects carry it as `"_parent"`
+    #[arg(long)]
+    pub with_parent: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("track_inputs").required(true).multiple(true).args(["inputs", "album"])))]
+pub struct TracksArgs {
+    /// Albums, playlists, shows or audiobooks: IDs (albums), URIs, open.spotify.com links or spotctl JSON objects (comma lists too); `-` reads one per line from stdin
+    #[arg(value_name = "INPUT", value_delimiter = ',')]
+    pub inputs: Vec<String>,
+    /// The same as a positional INPUT (repeatable, comma lists too; `-` for stdin)
+    #[arg(long, value_name = "ALBUM", value_delimiter = ',')]
+    pub album: Vec<String>,
+    #[command(flatten)]
+    pub batch: BatchArgs,
+}
+
+/// `--type`: what a bare ID is.
+fn kind(s: &str) -> Result<crate::api::ids::Kind, String> {
+    crate::api::ids::Kind::parse(s.trim()).ok_or_else(|| {
+        "choose from artist, album, track, show, episode, audiobook, playlist".to_string()
+    })
+}
+
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// URIs, open.spotify.com links, IDs (with --type) or spotctl JSON objects (comma lists too); `-` reads one per line from stdin
+    #[arg(value_name = "INPUT", value_delimiter = ',', required = true)]
+    pub inputs: Vec<String>,
+    /// What a bare ID is: artist, album, track, show, episode, audiobook, playlist
+    #[arg(long = "type", value_name = "TYPE", value_parser = kind)]
+    pub kind: Option<crate::api::ids::Kind>,
+    /// ISO 3166-1 alpha-2 country code, e.g. KR
+    #[arg(long, value_name = "CC")]
+    pub market: Option<String>,
+    /// Stop at the first failing input instead of going on with the others
+    #[arg(long)]
+    pub fail_fast: bool,
 }
 
 #[derive(Debug, Args)]
@@ -389,4 +501,7 @@ pub struct ApiArgs {
     /// Follow `next` links and print every item (jsonl)
     #[arg(long)]
     pub paginate: bool,
+    /// Query parameter k=v (repeatable), URL-encoded for you: --param q=태연 --param type=artist
+    #[arg(long, value_name = "K=V")]
+    pub param: Vec<String>,
 }

@@ -151,10 +151,25 @@ pub fn run(ctx: &Ctx) -> Result<()> {
                 }
             }
         }
-        OutputFormat::Table | OutputFormat::Tsv => {
-            let tsv = ctx.output == OutputFormat::Tsv;
+        OutputFormat::Table | OutputFormat::Tsv | OutputFormat::Csv => {
+            let csv = ctx.output == OutputFormat::Csv;
+            let tsv = csv || ctx.output == OutputFormat::Tsv;
             let mut rows: Vec<[String; 7]> = Vec::new();
             let mut scopes: Vec<Vec<String>> = Vec::new();
+            if csv {
+                rows.push(
+                    [
+                        "name",
+                        "provider",
+                        "grant",
+                        "user",
+                        "expires_at",
+                        "refresh_token_expires_at",
+                        "scopes",
+                    ]
+                    .map(String::from),
+                );
+            }
             if !tsv {
                 rows.push(
                     [
@@ -211,7 +226,7 @@ pub fn run(ctx: &Ctx) -> Result<()> {
                     }
                 }
             }
-            if rows.len() <= usize::from(!tsv) && bad == 0 && !ctx.quiet {
+            if rows.len() <= usize::from(!tsv || csv) && bad == 0 && !ctx.quiet {
                 eprintln!(
                     "spotctl: no accounts yet; run `spotctl login` (accounts live in {})",
                     ctx.store.dir().display()
@@ -237,6 +252,10 @@ pub fn run(ctx: &Ctx) -> Result<()> {
                 }
             }
             for r in &rows {
+                if csv {
+                    out.write_all(crate::output::csv_record(r).as_bytes())?;
+                    continue;
+                }
                 let line = if tsv {
                     r.join("\t")
                 } else {

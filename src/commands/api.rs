@@ -87,6 +87,29 @@ fn under_base<'a>(base: &url::Url, path: &'a str) -> &'a str {
     }
 }
 
+/// `--param k=v`s, in order (URL-encoded when the URL is built).
+fn params(raw: &[String]) -> Result<Vec<(String, String)>> {
+    raw.iter()
+        .map(|p| match p.split_once('=') {
+            Some((k, v)) if !k.is_empty() => Ok((k.to_string(), v.to_string())),
+            _ => Err(Error::usage(format!(
+                "--param \"{}\": expected key=value",
+                crate::api::ids::shown(p)
+            ))),
+        })
+        .collect()
+}
+
+/// A path about the user's own data (`/me`, `/me/…`), which an app account cannot read.
+fn is_user_path(path: &str) -> bool {
+    let rel = url::Url::parse(path)
+        .map(|u| u.path().to_string())
+        .unwrap_or_else(|_| path.to_string());
+    let rel = rel.strip_prefix("/v1").unwrap_or(&rel);
+    let rel = rel.split(['?', '#']).next().unwrap_or("");
+    rel == "/me" || rel.starts_with("/me/")
+}
+
 /// The URL `path` names under the account's API base: a full URL must be on the base's origin.
 fn target(api: &Api, path: &str, is_url: bool) -> Result<url::Url> {
     if !is_url {
@@ -143,12 +166,23 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
         };
         target(&probe, &args.path, is_url)?;
     }
-    let session = crate::auth::named_session(ctx.clone()).await?;
+    let params = params(&args.param)?;
+    // Catalog paths work through the app account, by the catalog commands' rule; a user's own
+    // data needs the account named (or `default`).
+    let session = if is_user_path(&args.path) {
+        crate::auth::named_session(ctx.clone()).await?
+    } else {
+        crate::auth::catalog_session(ctx.clone()).await?
+    };
     let api = Arc::new(Api {
         http: ctx.http()?,
         session,
     });
-    let url = target(&api, &args.path, is_url)?;
+    let mut url = target(&api, &args.path, is_url)?;
+    if !params.is_empty() {
+        url.query_pairs_mut().extend_pairs(&params);
+    }
+    crate::commands::catalog::notice_waits(&ctx, &api, None);
 
     if args.paginate {
         // Asked as given: an explicit `limit=` is the user's, never lowered or retried at 10.
@@ -189,6 +223,8 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
                     .clone()
                     .unwrap_or_else(|| crate::api::ids::shown(&args.path)),
                 resume: Resume::NextUrl,
+                parent: None,
+                unwrap: &[],
                 key,
             });
         }
@@ -198,6 +234,7 @@ pub async fn run(ctx: Arc<Ctx>, args: ApiArgs) -> Result<()> {
             names,
             dedupe: false,
             check_complete: false,
+            with_parent: false,
         };
         return catalog::write(&ctx, &api, stream, Shape::Raw, labels).await;
     }

@@ -2,6 +2,7 @@
 //! a page stream to stdout with progress, de-duplication and the completeness check.
 
 use crate::api::client::Api;
+use crate::api::page::Item;
 use crate::api::paginate::{Event, PageStream};
 use crate::commands::batch::Batch;
 use crate::context::Ctx;
@@ -61,6 +62,48 @@ pub struct Labels {
     pub dedupe: bool,
     /// Warn when the count written differs from the `total` the service announced.
     pub check_complete: bool,
+    /// `--with-parent`: each row says which input (listing) it came from.
+    pub with_parent: bool,
+}
+
+/// The item an entry holds: itself, or (a playlist entry) the object under the first of
+/// `keys` it has, as sent; `None` when that is `null` (an entry no longer available).
+fn unwrapped(entry: &Item, keys: &[&str]) -> Option<Item> {
+    if keys.is_empty() {
+        return Some(entry.clone());
+    }
+    keys.iter()
+        .find_map(|k| entry.member(k))
+        .filter(|v| !v.is_null())
+}
+
+/// A wait for a 429 is said on stderr when stderr is a terminal: in the progress bar while one
+/// shows, else as one line per pause (not one per response of a burst). A run that goes quiet
+/// for 16 s otherwise looks hung.
+pub fn notice_waits(ctx: &Ctx, api: &Api, bar: Option<indicatif::ProgressBar>) {
+    if ctx.quiet || !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        return;
+    }
+    let until = std::sync::Mutex::new(None::<std::time::Instant>);
+    api.http.set_wait_hook(Box::new(move |d| {
+        if let Some(bar) = bar.as_ref().filter(|b| !b.is_hidden()) {
+            bar.set_message(format!(
+                "rate limited: waiting {}",
+                crate::api::http::human_wait(d)
+            ));
+            return;
+        }
+        let end = std::time::Instant::now() + d;
+        let mut until = until.lock().unwrap_or_else(|e| e.into_inner());
+        if until.is_some_and(|u| end <= u + std::time::Duration::from_secs(1)) {
+            return;
+        }
+        *until = Some(end);
+        eprintln!(
+            "spotctl: rate limited by the service; waiting {} before going on",
+            crate::api::http::human_wait(d)
+        );
+    }));
 }
 
 /// Writes every page of `stream` to stdout in order, as it arrives.
@@ -84,23 +127,27 @@ pub async fn write_batch(
     labels: Labels,
     mut batch: Option<&mut Batch>,
 ) -> Result<()> {
-    let mut out = Out::new(ctx.output, shape);
+    let mut out = Out::new(ctx.output, shape).with_parent(labels.with_parent);
+    let mut unwrap: &[&str] = &[];
     let progress = Progress::new(ctx.show_progress());
-    if let Some(bar) = progress.handle() {
-        api.http.set_wait_hook(Box::new(move |d| {
-            bar.set_message(format!(
-                "rate limited: waiting {}",
-                crate::api::http::human_wait(d)
-            ));
-        }));
-    }
+    notice_waits(ctx, api, progress.handle());
     let mut seen: HashSet<u64> = HashSet::new();
     let (mut total, mut written, mut dups) = (None, 0u64, 0u64);
     let mut begun = 0usize;
+    // Entries of this listing whose item is `null` (a playlist track no longer available).
+    let mut gone = 0u64;
     let result = async {
         while let Some(ev) = stream.next().await {
             match ev? {
-                Event::Begin { total: t, expected } => {
+                Event::Begin {
+                    total: t,
+                    expected,
+                    parent,
+                    unwrap: keys,
+                } => {
+                    out.set_parent(parent);
+                    unwrap = keys;
+                    gone = 0;
                     // Search's listings are its types, in order: the TYPE column of an item
                     // that does not say is the type asked for.
                     if shape == Shape::Search {
@@ -114,7 +161,12 @@ pub async fn write_batch(
                 }
                 Event::Items { items, .. } => {
                     let n = items.len() as u64;
-                    for item in &items {
+                    for entry in &items {
+                        let Some(item) = unwrapped(entry, unwrap) else {
+                            gone += 1;
+                            continue;
+                        };
+                        let item = &item;
                         // A hash per id, not the id: a listing of 100,000 items keeps 1 MB.
                         if labels.dedupe
                             && let Some(id) = item.id()
@@ -143,6 +195,14 @@ pub async fn write_batch(
                         b.ok();
                     }
                     progress.finish();
+                    if gone > 0 && !ctx.quiet {
+                        // Fewer items than entries: say why, never drop them silently.
+                        eprintln!(
+                            "spotctl: warning: {}: {gone} {} no longer available (null) skipped",
+                            crate::sanitize::line(&label),
+                            if gone == 1 { "entry" } else { "entries" }
+                        );
+                    }
                     let short = total.filter(|t| *t != written);
                     if let (true, false, Some(t)) = (labels.check_complete, ctx.quiet, short) {
                         let name = labels

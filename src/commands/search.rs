@@ -95,6 +95,8 @@ pub async fn run(ctx: Arc<Ctx>, args: SearchArgs) -> Result<()> {
             offset_cap: Some(OFFSET_CAP),
             label: key.clone(),
             resume: Resume::Offset,
+            parent: None,
+            unwrap: &[],
             key: Some(key),
         });
     }
@@ -103,6 +105,7 @@ pub async fn run(ctx: Arc<Ctx>, args: SearchArgs) -> Result<()> {
         names: types.iter().map(|t| format!("{t}s")).collect(),
         dedupe: false,
         check_complete: false,
+        with_parent: false,
     };
     catalog::write(&ctx, &api, stream, Shape::Search, labels).await
 }

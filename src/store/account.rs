@@ -77,6 +77,22 @@ pub struct Learned {
     /// app moved to extended quota gets its 50 back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub page_limit_at: Option<i64>,
+    /// The largest page size of the other listings (`album_tracks`, `playlist_items`,
+    /// `show_episodes`, `audiobook_chapters`), each with when it was learned; probed again
+    /// after a week too.
+    #[serde(default, skip_serializing_if = "std::collections::BTreeMap::is_empty")]
+    pub page_limits: std::collections::BTreeMap<String, LearnedLimit>,
+    /// When the batch endpoints (`/albums?ids=`…) answered 403 (Development Mode; unix
+    /// seconds): `get` asks one object at a time until a week has passed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_forbidden_at: Option<i64>,
+}
+
+/// A page size learned for one kind of listing, and when (unix seconds).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LearnedLimit {
+    pub limit: u32,
+    pub at: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]

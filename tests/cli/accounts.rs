@@ -304,7 +304,11 @@ fn api_get_post_paginate_and_errors() {
     assert_eq!(pl["name"], "Mix");
     let o = t.run(&["api", "-a", "alice", "/albums?ids=abc"]);
     assert_code(&o, 4);
-    assert_eq!(stderr(&o), "spotctl: GET /v1/albums: 403 Forbidden\n");
+    // Development Mode removed the batch endpoint: the message says so and what to use.
+    assert_eq!(
+        stderr(&o),
+        "spotctl: GET /v1/albums: 403 Forbidden; Development Mode apps lost GET /albums in February 2026; fetch them one at a time: GET /albums/{id} for each (`spotctl get` does)\n"
+    );
     let o = t.run(&["api", "-a", "alice", "me"]);
     assert_code(&o, 2);
     let o = post_playlist(&t, "{not json");

@@ -10,9 +10,11 @@ mod common;
 mod accounts;
 // Attacks on the store and the login as another local user sees them: Unix modes, owners,
 // symlinks, FIFOs (Windows has none of these to test).
+mod api_params;
 #[cfg(unix)]
 mod attack;
 mod catalog;
+mod csv;
 mod docs;
 mod edges;
 mod engine_batch;
@@ -20,6 +22,7 @@ mod faults;
 // The README walked as a newcomer would (issue 21); Unix shells, links and `man`.
 #[cfg(unix)]
 mod first_steps;
+mod get;
 mod hostile;
 // spotctl against panva's oidc-provider (node), started per test on a loopback port.
 mod interop;
@@ -39,4 +42,5 @@ mod engine_transport;
 #[cfg(unix)]
 mod store;
 mod structure;
+mod tracks;
 mod transport;

@@ -333,7 +333,7 @@ fn clap_errors_with_lists_read_as_one_sentence() {
     assert_code(&o, 2);
     assert_eq!(
         stderr(&o),
-        "spotctl: invalid value 'xml' for '--output <FORMAT>' (possible values: table, tsv, jsonl, json) (see `spotctl accounts --help`)\n"
+        "spotctl: invalid value 'xml' for '--output <FORMAT>' (possible values: table, tsv, csv, jsonl, json) (see `spotctl accounts --help`)\n"
     );
 }
 

@@ -15,10 +15,9 @@ fn is_invalid_limit(e: &Error) -> bool {
     matches!(e, Error::Api { status: 400, .. })
 }
 
-/// The listings whose page-size cap is the Development Mode one worth remembering.
+/// The catalog listings, whose page-size cap is worth learning (each by its `page_key`).
 fn learnable(url: &url::Url) -> bool {
-    let p = url.path();
-    p.ends_with("/search") || (p.contains("/artists/") && p.ends_with("/albums"))
+    crate::api::page::page_key(url).is_some()
 }
 
 /// `url` at the run's page size: the learned size applies to the listings it was learned on;
@@ -27,7 +26,7 @@ pub(super) fn at_run_size(api: &Api, url: &url::Url) -> url::Url {
     if learnable(url)
         && let Some(l) = query_u64(url, "limit")
     {
-        let allowed = api.session.page_limit();
+        let allowed = api.session.page_limit_for(url);
         if l > allowed {
             return with_param(url, "limit", allowed);
         }
@@ -52,7 +51,7 @@ pub async fn get_first(api: &Api, url: &url::Url) -> Result<Body> {
                 query_u64(&url, "limit").unwrap_or(0)
             );
             let v = api.get_body(with_param(&url, "limit", SMALL_PAGE)).await?;
-            if let Err(e) = api.session.remember_page_limit(SMALL_PAGE).await {
+            if let Err(e) = api.session.remember_page_limit_for(&url, SMALL_PAGE).await {
                 tracing::warn!("could not remember the page size in the account: {e}");
             }
             Ok(v)
@@ -84,6 +83,7 @@ mod tests {
         assert!(learnable(&u("/search?q=a")));
         assert!(learnable(&u("/artists/3qNVuliS40BLgXGxhdBdqu/albums")));
         assert!(!learnable(&u("/me/tracks")));
-        assert!(!learnable(&u("/albums/3qNVuliS40BLgXGxhdBdqu/tracks")));
+        assert!(learnable(&u("/albums/3qNVuliS40BLgXGxhdBdqu/tracks")));
+        assert!(!learnable(&u("/albums/3qNVuliS40BLgXGxhdBdqu")));
     }
 }

@@ -25,6 +25,12 @@ pub struct Listing {
     pub label: String,
     /// How a user resumes a listing that stopped part-way.
     pub resume: Resume,
+    /// The ID of what the listing belongs to (the artist of albums, the album of tracks), for
+    /// `--with-parent`; handed on in [`Event::Begin`].
+    pub parent: Option<String>,
+    /// Where each entry keeps the item to print (a playlist entry: `item`, or `track` in
+    /// older answers); empty: the entry is the item.
+    pub unwrap: &'static [&'static str],
 }
 
 /// What the resume hint of a listing that stopped part-way tells the user to run.
@@ -44,6 +50,9 @@ pub enum Event {
     Begin {
         total: Option<u64>,
         expected: Option<u64>,
+        /// The listing's [`Listing::parent`] and [`Listing::unwrap`].
+        parent: Option<String>,
+        unwrap: &'static [&'static str],
     },
     Items {
         items: Vec<Item>,

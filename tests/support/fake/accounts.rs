@@ -100,7 +100,11 @@ pub(crate) fn authorize(shared: &Shared, inc: &Incoming) -> Response {
         ]);
     }
 
-    match st.authorize_behavior.clone() {
+    let behavior = match st.login_queue.pop_front() {
+        Some(user_id) => AuthorizeBehavior::Approve { user_id },
+        None => st.authorize_behavior.clone(),
+    };
+    match behavior {
         AuthorizeBehavior::Deny => back(&[("error", "access_denied")]),
         AuthorizeBehavior::Approve { user_id } => {
             let code = random_token("AQ", 64);

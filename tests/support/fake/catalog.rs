@@ -6,6 +6,7 @@
 //! Albums are plain structs built when an artist is added (cheap: 10 000 albums take a few
 //! milliseconds); tracks are never stored, they are computed from (album, number) on demand.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 
 use serde_json::{Value, json};
@@ -120,6 +121,10 @@ pub(crate) struct Catalog {
     by_id: HashMap<String, usize>,
     albums_by_id: HashMap<String, (usize, usize)>,
     love_by_id: HashMap<String, usize>,
+    /// Album tracks by id (`/tracks/{id}`, `/tracks?ids=`), and how many artists' albums it
+    /// covers: built on the first lookup (hashing every track id of a 10 000-album artist at
+    /// insert would slow down tests that never look one up).
+    tracks_by_id: RefCell<(HashMap<String, TrackRef>, usize)>,
     big_catalog: usize,
 }
 
@@ -130,6 +135,7 @@ impl Catalog {
             by_id: HashMap::new(),
             albums_by_id: HashMap::new(),
             love_by_id: HashMap::new(),
+            tracks_by_id: RefCell::new((HashMap::new(), 0)),
             big_catalog: 0,
         };
         c.insert(Artist {
@@ -204,9 +210,48 @@ impl Catalog {
         self.albums_by_id.get(id).copied()
     }
 
-    /// Only the generated love songs can be looked up by id (album tracks are not indexed).
+    /// The generated love songs and every album track.
     pub(crate) fn track_by_id(&self, id: &str) -> Option<TrackRef> {
-        self.love_by_id.get(id).map(|&n| TrackRef::Love(n))
+        self.love_by_id
+            .get(id)
+            .map(|&n| TrackRef::Love(n))
+            .or_else(|| {
+                let mut index = self.tracks_by_id.borrow_mut();
+                let (map, done) = &mut *index;
+                for (a, artist) in self.artists.iter().enumerate().skip(*done) {
+                    for (al, album) in artist.albums.iter().enumerate() {
+                        for number in 1..=album.total_tracks {
+                            let t = TrackRef::OfAlbum {
+                                artist: a,
+                                album: al,
+                                number,
+                            };
+                            map.insert(album_track_id(&album.id, number), t);
+                        }
+                    }
+                }
+                *done = self.artists.len();
+                map.get(id).copied()
+            })
+    }
+
+    /// Adds an artist named "{name} Artist" with one album `name` of `tracks` tracks; returns
+    /// the album's id.
+    pub(crate) fn add_album(&mut self, name: &str, tracks: u32) -> String {
+        let artist_id = make_id(&format!("artist:{name} Artist"));
+        let mut albums = generated_albums(&artist_id, &format!("{name} Artist"), 1);
+        albums[0].name = name.to_string();
+        albums[0].total_tracks = tracks;
+        let id = albums[0].id.clone();
+        self.insert(Artist {
+            id: artist_id,
+            name: format!("{name} Artist"),
+            genres: Vec::new(),
+            followers: 7,
+            popularity: 3,
+            albums,
+        });
+        id
     }
 
     pub(crate) fn album(&self, (a, al): (usize, usize)) -> &Album {
@@ -346,7 +391,7 @@ impl Catalog {
             } => {
                 let al = &self.artists[artist].albums[album];
                 (
-                    make_id(&format!("track:{}:{number}", al.id)),
+                    album_track_id(&al.id, number),
                     format!("{} · {number}", al.name),
                     (artist, album),
                     number,
@@ -386,6 +431,10 @@ impl Catalog {
         }
         o
     }
+}
+
+fn album_track_id(album: &str, number: u32) -> String {
+    make_id(&format!("track:{album}:{number}"))
 }
 
 fn love_name(n: usize) -> String {

@@ -14,12 +14,15 @@
 mod accounts;
 mod catalog;
 mod kakao;
+mod library;
 mod net;
 mod server;
 mod state;
 mod tls;
 mod web_api;
 
+#[allow(unused_imports)] // each user of `support` needs a different part
+pub use library::{ALICE_PLAYLIST, AUDIOBOOK, BOB_PLAYLIST, SHOW_3, SHOW_57};
 pub use tls::{Alpn, TestCa};
 
 use std::sync::Arc;
@@ -434,6 +437,31 @@ impl FakeSpotify {
     /// 22-character base62 id derived from the name.
     pub fn add_artist(&self, name: &str, albums: usize) -> String {
         self.shared.lock().catalog.add_artist(name, albums)
+    }
+
+    /// Adds an album `name` with `tracks` tracks (by a new artist "{name} Artist"); returns the
+    /// album's id. Its tracks can be listed, and looked up by id, like any other.
+    pub fn add_album(&self, name: &str, tracks: u32) -> String {
+        self.shared.lock().catalog.add_album(name, tracks)
+    }
+
+    /// The next logins (Spotify's consent page) approve as these users, in order; after them,
+    /// [`FakeSpotify::set_authorize_behavior`]'s choice applies again (a second person logging
+    /// in on the same machine).
+    pub fn queue_logins(&self, users: &[&str]) {
+        let mut st = self.shared.lock();
+        st.login_queue.extend(users.iter().map(|u| u.to_string()));
+    }
+
+    /// Appends to playlist `id` an entry whose item is `null` (a track no longer available).
+    pub fn add_gone_playlist_entry(&self, id: &str) {
+        library::add_gone_entry(&mut self.shared.lock(), id);
+    }
+
+    /// `/playlists/{id}/items` answers with entries carrying `track` instead of `item`, as
+    /// answers did before the 2026 rename.
+    pub fn set_legacy_playlist_items(&self, on: bool) {
+        self.shared.lock().library.legacy_item_key = on;
     }
 
     /// Sets (or, with `None`, nulls: real profiles can say `"display_name": null`) the display

@@ -220,6 +220,10 @@ pub(crate) struct State {
     next_seq: u64,
     pub last_authorize: Vec<(String, String)>,
     pub playlists_created: u64,
+    /// Shows, episodes, an audiobook and playlists.
+    pub library: super::library::Library,
+    /// Users the next logins approve as, in order, before `authorize_behavior` applies again.
+    pub login_queue: std::collections::VecDeque<String>,
 }
 
 impl State {
@@ -246,6 +250,8 @@ impl State {
                 saved: Vec::new(),
             },
         );
+        let catalog = Catalog::new();
+        let library = super::library::Library::new(&catalog);
         State {
             mode,
             latency_ms: 0,
@@ -258,7 +264,7 @@ impl State {
                 "http://127.0.0.1:8888/callback".to_string(),
                 "http://127.0.0.1/callback".to_string(),
             ],
-            catalog: Catalog::new(),
+            catalog,
             users,
             access: HashMap::new(),
             refresh: HashMap::new(),
@@ -270,6 +276,8 @@ impl State {
             next_seq: 0,
             last_authorize: Vec::new(),
             playlists_created: 0,
+            library,
+            login_queue: Default::default(),
         }
     }
 

@@ -33,13 +33,13 @@ const SEARCH_TYPES: &[&str] = &[
 const CLASSIC_PAGE: (usize, usize) = (50, 20);
 
 /// An error in the Web API's shape; `invalid_token` adds the `WWW-Authenticate` challenge.
-struct ApiErr {
+pub(crate) struct ApiErr {
     status: u16,
     message: &'static str,
     invalid_token: bool,
 }
 
-fn err(status: u16, message: &'static str) -> ApiErr {
+pub(crate) fn err(status: u16, message: &'static str) -> ApiErr {
     ApiErr {
         status,
         message,
@@ -61,7 +61,7 @@ impl ApiErr {
     }
 }
 
-type ApiResult = Result<Response, ApiErr>;
+pub(crate) type ApiResult = Result<Response, ApiErr>;
 
 pub(crate) fn handle(shared: &Shared, inc: &Incoming) -> Response {
     let api = shared.api_base();
@@ -85,6 +85,9 @@ fn dispatch(st: &mut State, api: &str, inc: &Incoming) -> ApiResult {
             Err(err(403, "Forbidden"))
         }
     };
+    if let Some(r) = super::library::route(st, &v, &caller, inc, &segments) {
+        return r;
+    }
     match (inc.method.as_str(), segments.as_slice()) {
         ("GET", ["artists", id, "albums"]) => artist_albums(st, &v, id, inc),
         ("GET", ["artists", id, "top-tracks"]) => {
@@ -235,7 +238,7 @@ fn page_size(mode: Mode) -> (usize, usize) {
     }
 }
 
-fn limit(inc: &Incoming, max: usize, default: usize) -> Result<usize, ApiErr> {
+pub(crate) fn limit(inc: &Incoming, max: usize, default: usize) -> Result<usize, ApiErr> {
     match inc.param("limit") {
         None => Ok(default),
         Some(s) => s
@@ -246,7 +249,7 @@ fn limit(inc: &Incoming, max: usize, default: usize) -> Result<usize, ApiErr> {
     }
 }
 
-fn offset(inc: &Incoming) -> Result<usize, ApiErr> {
+pub(crate) fn offset(inc: &Incoming) -> Result<usize, ApiErr> {
     match inc.param("offset") {
         None => Ok(0),
         Some(s) => s.parse::<usize>().map_err(|_| err(400, "Invalid offset")),
@@ -287,14 +290,14 @@ fn page_tweaks(st: &mut State, inc: &Incoming) -> Tweaks {
 
 /// How to write the URL of another page of the same listing: `base?lead&offset=O&limit=L&trail`,
 /// the shape Spotify's own `next` links have. Values are stored already encoded.
-struct Link {
+pub(crate) struct Link {
     base: String,
     lead: Vec<(&'static str, String)>,
     trail: Vec<(&'static str, String)>,
 }
 
 impl Link {
-    fn new(base: String) -> Link {
+    pub(crate) fn new(base: String) -> Link {
         Link {
             base,
             lead: Vec::new(),
@@ -336,7 +339,7 @@ impl Link {
 }
 
 /// A paging object. `cap` is the largest offset + limit the endpoint serves (search: 1000).
-fn page(
+pub(crate) fn page(
     link: &Link,
     items: Vec<Value>,
     offset: usize,
@@ -456,7 +459,14 @@ fn album_tracks(st: &mut State, v: &View, id: &str, inc: &Incoming) -> ApiResult
         .iter()
         .skip(offset)
         .take(limit)
-        .map(|&t| st.catalog.track(t, v, false))
+        .map(|&t| {
+            let mut o = st.catalog.track(t, v, false);
+            // Asked with a market, Spotify says whether each track plays there.
+            if inc.param("market").is_some() {
+                o["is_playable"] = Value::Bool(true);
+            }
+            o
+        })
         .collect();
     let link = Link::new(format!("{}/albums/{id}/tracks", v.api)).keep_market(inc);
     let page = page(
@@ -715,6 +725,7 @@ fn create_playlist(st: &mut State, v: &View, caller: &Subject, inc: &Incoming) -
         .ok_or(err(400, "Missing required field: name"))?;
     st.playlists_created += 1;
     let playlist_id = make_id(&format!("playlist:{id}:{}", st.playlists_created));
+    super::library::register(st, &playlist_id, id, &body);
     let owner = user_json(st, v, id, false);
     let href = format!("{}/playlists/{playlist_id}", v.api);
     // Development Mode renamed a playlist's `tracks` to `items` (facts §4.3).
@@ -742,7 +753,7 @@ fn create_playlist(st: &mut State, v: &View, caller: &Subject, inc: &Incoming) -
 }
 
 /// `2026-07-01T12:00:00Z` from unix seconds (civil-from-days, proleptic Gregorian).
-fn rfc3339(unix: i64) -> String {
+pub(crate) fn rfc3339(unix: i64) -> String {
     let (days, secs) = (unix.div_euclid(86_400), unix.rem_euclid(86_400));
     let z = days + 719_468;
     let era = z.div_euclid(146_097);
