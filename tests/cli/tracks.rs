@@ -246,6 +246,17 @@ fn a_single_album_that_stops_part_way_says_how_to_resume() {
         "{}",
         stderr(&o)
     );
+    // The 429's wait is recorded for every later process (issue 18 item 7): the resumed run
+    // refuses to send into it, exit 5 with nothing asked...
+    let early = t.run(&["tracks", &album, "-o", "jsonl", "--offset", "100"]);
+    assert_code(&early, 5);
+    assert!(jsonl(&early).is_empty(), "{}", stderr(&early));
+    // ... and once the wait is over (its record gone), the rerun picks up where it stopped.
+    let pause = t
+        .config()
+        .join("accounts")
+        .join(format!("{}.pause", crate::support::fake::CLIENT_ID));
+    std::fs::remove_file(&pause).expect("the pause was recorded");
     let resumed = t.run(&["tracks", &album, "-o", "jsonl", "--offset", "100"]);
     assert_code(&resumed, 0);
     assert_eq!(jsonl(&resumed).len(), 23);
