@@ -293,6 +293,7 @@ fn read_later(
 
 /// The 1000-album crawl asked once per page: exactly 100 pages at 10, each once.
 #[track_caller]
+#[cfg(target_os = "linux")]
 fn asked_each_page_once(t: &T) {
     let pages: Vec<Req> = album_pages(t)
         .into_iter()
