@@ -112,9 +112,12 @@ fn one_429_pauses_every_worker_and_halves_the_concurrency() {
         .find(|r| r.status == 429)
         .expect("the 429 happened");
     let (start, end) = (limited.done_ms, limited.done_ms + 1000);
+    // Requests already in flight when the 429 was sent may arrive a little after it: 150 ms
+    // on a loaded machine (30 ms failed at 8 test threads). A pause kept by the 429's worker
+    // alone lets the slow head's slot send when it completes, ~300 ms in: still caught.
     let during: Vec<&Req> = reqs
         .iter()
-        .filter(|r| r.at_ms > start + 30 && r.at_ms < end - 30)
+        .filter(|r| r.at_ms > start + 150 && r.at_ms < end - 30)
         .collect();
     assert!(
         during.is_empty(),

@@ -180,8 +180,11 @@ fn a_lock_held_by_a_killed_process_does_not_block() {
     let mut holder = std::process::Command::new("flock")
         .arg("-o")
         .arg(&lock)
-        .args(["sh", "-c", "echo locked; exec sleep 30"])
+        // `cat` ends when the test drops its stdin: no orphan left holding the test's stderr.
+        .args(["sh", "-c", "echo locked; exec cat"])
+        .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
         .spawn()
         .expect("flock(1) is available");
     // flock runs the command once it holds the lock: its first line is the event.
@@ -194,6 +197,7 @@ fn a_lock_held_by_a_killed_process_does_not_block() {
     assert_eq!(line, "locked\n");
     holder.kill().unwrap();
     holder.wait().unwrap();
+    drop(holder.stdin.take());
     let start = std::time::Instant::now();
     let o = t.run(&["token", "-a", "alice"]);
     assert_code(&o, 0);

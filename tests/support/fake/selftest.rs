@@ -1033,6 +1033,9 @@ fn real_shapes_and_hostile_modes_are_served_as_documented() {
 
 #[test]
 fn endless_and_huge_declared_bodies_never_end() {
+    // Its own reqwest client needs the provider even when no other test ran first in this
+    // process (nextest runs each test in a process of its own).
+    crate::support::fake::install_crypto_provider();
     let fake = FakeSpotify::start();
     let url = format!("{}/artists/{ARTIST_57}/albums", fake.api_base());
     fake.inject(Fault::new("/albums", FaultKind::HugeDeclaredBody));
