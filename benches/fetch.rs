@@ -585,9 +585,11 @@ fn spotipy_batch(b: &Bench, case: &str, a: &Artists, page: usize, runs: usize) -
 /// spaced requests is pages × W / N.
 fn quota_crawl(quick: bool) {
     // Full: 300 pages, 100 requests per 5 s (Spotify's 30 s window scaled down 6×, so the
-    // bench takes seconds, not minutes); quick: 30 pages, 10 per second.
+    // bench takes seconds, not minutes); quick: 30 pages, 10 per second, capped 10 % under it
+    // (the quick run is CI's smoke run, on a debug build of a busy machine: 1.7 % under it leaves
+    // 17 ms over ten requests, less than their arrival times jitter there, and one 429 was seen).
     let (pages, max, window, rate) = if quick {
-        (30, 10, Duration::from_secs(1), "590/m")
+        (30, 10, Duration::from_secs(1), "540/m")
     } else {
         (300, 100, Duration::from_secs(5), "1190/m")
     };
