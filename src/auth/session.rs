@@ -432,41 +432,28 @@ impl Session {
 
     /// Records that the batch endpoints are refused (Development Mode), for this run and, best
     /// effort, the next ones.
-    pub async fn remember_batch_forbidden(&self) -> Result<()> {
+    pub async fn remember_batch_forbidden(&self) {
         self.account.lock().await.learned.batch_forbidden_at = Some(now());
-        self.save_learned(|l| l.batch_forbidden_at = Some(now()))
-            .await
+        self.learn("that the batch endpoints are refused", |l| {
+            l.batch_forbidden_at = Some(now())
+        });
     }
 
-    /// Writes something learned into the stored account, under its lock, best effort (a
-    /// listing never waits long for a lock another process holds), the file work and its
-    /// fsyncs off the runtime thread.
-    async fn save_learned(
+    /// Writes something learned into the stored account, best effort and in the background:
+    /// the listing that learned it goes on at once (the lock wait, the file work and its
+    /// fsyncs happen off the runtime; `main` waits for them before exiting). A failure is one
+    /// warning naming `what`: the next run learns it again.
+    fn learn(
         &self,
+        what: &'static str,
         set: impl FnOnce(&mut crate::store::Learned) + Send + 'static,
-    ) -> Result<()> {
-        let lock = self
-            .ctx
-            .store
-            .lock(&self.name, BEST_EFFORT_LOCK_WAIT)
-            .await
-            .map_err(|_| {
-                Error::store(
-                    "another spotctl process is using the account; it is learned again next run",
-                )
-            })?;
+    ) {
         let (ctx, name) = (self.ctx.clone(), self.name.clone());
-        tokio::task::spawn_blocking(move || {
-            let _lock = lock;
-            let store = &ctx.store;
-            if let Some(mut acc) = store.load(&name)? {
-                set(&mut acc.learned);
-                store.save(&name, &acc)?;
+        blocking::spawn(async move {
+            if let Err(e) = save_learned(&ctx, name, set).await {
+                tracing::warn!("could not remember {what} in the account: {e}");
             }
-            Ok(())
-        })
-        .await
-        .map_err(|e| Error::Internal(format!("saving what was learned: {e}")))?
+        });
     }
 
     /// The page size to ask `url`'s listing for (see `page::page_key`): the account's
@@ -486,10 +473,10 @@ impl Session {
     }
 
     /// Records the largest page size `url`'s listing accepts, for this run and the next ones.
-    pub async fn remember_page_limit_for(&self, url: &url::Url, limit: u64) -> Result<()> {
+    pub fn remember_page_limit_for(&self, url: &url::Url, limit: u64) {
         let key = match crate::api::page::page_key(url) {
             None | Some(crate::api::page::CATALOG) => {
-                return self.remember_page_limit(limit).await;
+                return self.remember_page_limit(limit);
             }
             Some(key) => key,
         };
@@ -499,16 +486,15 @@ impl Session {
             .unwrap_or_else(|e| e.into_inner())
             .insert(key, limit);
         if before == Some(limit) {
-            return Ok(());
+            return;
         }
         let learned = crate::store::LearnedLimit {
             limit: u32::try_from(limit).unwrap_or(u32::MAX),
             at: now(),
         };
-        self.save_learned(move |l| {
+        self.learn("the page size", move |l| {
             l.page_limits.insert(key.to_string(), learned);
-        })
-        .await
+        });
     }
 
     pub fn page_limit(&self) -> u64 {
@@ -516,27 +502,27 @@ impl Session {
     }
 
     /// Records the largest page size the service accepts: for this run at once, and for the
-    /// next ones in the account, in the background (the listing that learned it does not wait
-    /// for the save and its fsyncs; `main` waits for it before exiting).
-    pub async fn remember_page_limit(&self, limit: u64) -> Result<()> {
+    /// next ones in the account, in the background ([`Session::learn`]).
+    pub fn remember_page_limit(&self, limit: u64) {
         if self.page_limit.swap(limit, Ordering::AcqRel) == limit {
-            return Ok(());
+            return;
         }
-        let (ctx, name) = (self.ctx.clone(), self.name.clone());
-        blocking::spawn(async move {
-            if let Err(e) = save_page_limit(&ctx, name, limit).await {
-                tracing::warn!("could not remember the page size in the account: {e}");
-            }
+        self.learn("the page size", move |l| {
+            l.page_limit = Some(limit as u32);
+            l.page_limit_at = Some(now());
         });
-        Ok(())
     }
 }
 
-/// Stores a learned page size in the account, off the runtime.
-async fn save_page_limit(ctx: &Ctx, name: String, limit: u64) -> Result<()> {
+/// Stores what `set` writes into the account's `learned`, under its lock, off the runtime.
+async fn save_learned(
+    ctx: &Ctx,
+    name: String,
+    set: impl FnOnce(&mut crate::store::Learned) + Send + 'static,
+) -> Result<()> {
     let store = ctx.store.clone();
     // Best effort: a listing never waits long for a lock another process holds (perhaps
-    // through a slow refresh); the next run learns the page size again.
+    // through a slow refresh); the next run learns it again.
     let _lock = store
         .lock(&name, BEST_EFFORT_LOCK_WAIT)
         .await
@@ -547,8 +533,7 @@ async fn save_page_limit(ctx: &Ctx, name: String, limit: u64) -> Result<()> {
         })?;
     blocking::run(move || {
         if let Some(mut acc) = store.load(&name)? {
-            acc.learned.page_limit = Some(limit as u32);
-            acc.learned.page_limit_at = Some(now());
+            set(&mut acc.learned);
             store.save(&name, &acc)?;
         }
         Ok(())

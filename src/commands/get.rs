@@ -131,9 +131,7 @@ impl Fetcher {
                     collection(kind)
                 );
                 self.mode.store(FORBIDDEN, Ordering::Release);
-                if let Err(e) = self.api.session.remember_batch_forbidden().await {
-                    tracing::warn!("could not remember it in the account: {e}");
-                }
+                self.api.session.remember_batch_forbidden().await;
                 self.singles(run).await
             }
             Err(e) => run.into_iter().map(|(_, l)| (l, Err(e.clone()))).collect(),

@@ -51,9 +51,7 @@ pub async fn get_first(api: &Api, url: &url::Url) -> Result<Body> {
                 query_u64(&url, "limit").unwrap_or(0)
             );
             let v = api.get_body(with_param(&url, "limit", SMALL_PAGE)).await?;
-            if let Err(e) = api.session.remember_page_limit_for(&url, SMALL_PAGE).await {
-                tracing::warn!("could not remember the page size in the account: {e}");
-            }
+            api.session.remember_page_limit_for(&url, SMALL_PAGE);
             Ok(v)
         }
         r => r,
