@@ -50,10 +50,12 @@ pub use retry::{RetryPolicy, human_wait};
 pub type WaitHook = Box<dyn Fn(Duration) + Send + Sync>;
 
 pub struct Http {
-    client: reqwest::Client,
+    /// The client for every other destination (proxies as the environment says); built on
+    /// first use, like `direct`: building one loads the system's CA certificates.
+    client: OnceLock<reqwest::Client>,
     /// The same without any proxy, for loopback destinations (`tls::is_loopback`); built on
     /// first use.
-    direct: std::sync::OnceLock<reqwest::Client>,
+    direct: OnceLock<reqwest::Client>,
     pub policy: RetryPolicy,
     /// Pacing state per origin (`https://api.spotify.com`, `https://accounts.spotify.com`).
     gates: Mutex<HashMap<String, Arc<Gate>>>,
@@ -84,10 +86,9 @@ enum Attempt {
 
 impl Http {
     pub fn new(policy: RetryPolicy, concurrency: usize) -> Result<Http> {
-        let client = build_client(&policy, concurrency, false)?;
         Ok(Http {
-            client,
-            direct: std::sync::OnceLock::new(),
+            client: OnceLock::new(),
+            direct: OnceLock::new(),
             policy,
             gates: Mutex::new(HashMap::new()),
             initial_concurrency: concurrency.max(1),
@@ -100,14 +101,13 @@ impl Http {
 
     /// The client for `url`: loopback destinations never go through a proxy.
     fn client_for(&self, url: &url::Url) -> Result<&reqwest::Client> {
-        if !super::tls::is_loopback(url) {
-            return Ok(&self.client);
-        }
-        if let Some(c) = self.direct.get() {
+        let direct = super::tls::is_loopback(url);
+        let cell = if direct { &self.direct } else { &self.client };
+        if let Some(c) = cell.get() {
             return Ok(c);
         }
-        let c = build_client(&self.policy, self.initial_concurrency, true)?;
-        Ok(self.direct.get_or_init(|| c))
+        let c = build_client(&self.policy, self.initial_concurrency, direct)?;
+        Ok(cell.get_or_init(|| c))
     }
 
     /// The pacing state of `url`'s origin, created on first use.
