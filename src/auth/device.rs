@@ -33,6 +33,12 @@ fn secs(v: &Option<serde_json::Value>) -> Option<u64> {
     }
 }
 
+/// The wait before each poll: the server's `interval`, 5 s when it sends none (RFC 8628 §3.2),
+/// kept between 1 s (never a busy loop) and 5 minutes.
+fn first_interval(da: &DeviceAuthorization) -> Duration {
+    Duration::from_secs(secs(&da.interval).unwrap_or(5).clamp(1, 300))
+}
+
 /// RFC 8628 §3.5: `slow_down` adds 5 seconds to the interval, for good.
 pub fn slower(interval: Duration) -> Duration {
     interval.saturating_add(Duration::from_secs(5))
@@ -106,7 +112,7 @@ pub async fn login(http: &Http, account: &str, login: Login) -> Result<Account> 
     let lifetime = secs(&da.expires_in)
         .map(Duration::from_secs)
         .unwrap_or(login.wait);
-    let mut interval = Duration::from_secs(secs(&da.interval).unwrap_or(5).clamp(1, 300));
+    let mut interval = first_interval(&da);
     eprintln!(
         "spotctl: waiting up to {}s for the login (Ctrl-C to give up)",
         lifetime.as_secs()
@@ -192,5 +198,22 @@ mod tests {
         .unwrap();
         assert_eq!(d.verification_uri, "https://www.google.com/device");
         assert_eq!(secs(&d.expires_in), Some(1800));
+        assert_eq!(first_interval(&d), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn the_first_interval_is_the_servers_or_five_seconds() {
+        let with = |interval: &str| {
+            let d: DeviceAuthorization = serde_json::from_str(&format!(
+                r#"{{"device_code":"d","user_code":"U","verification_uri":"https://x/device","expires_in":600{interval}}}"#
+            ))
+            .unwrap();
+            first_interval(&d).as_secs()
+        };
+        assert_eq!(with(""), 5, "none sent: RFC 8628's default");
+        assert_eq!(with(r#","interval":1"#), 1);
+        assert_eq!(with(r#","interval":"7""#), 7);
+        assert_eq!(with(r#","interval":0"#), 1, "never a busy loop");
+        assert_eq!(with(r#","interval":86400"#), 300);
     }
 }

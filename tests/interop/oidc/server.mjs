@@ -9,7 +9,9 @@
 // way). GET /_test/stats answers how many requests each endpoint got (the tests count token
 // requests with it) and when each POST /token came; `slowDownPolls: N` answers the first N
 // token requests with `slow_down`; `openidOnly` hides the RFC 8414 metadata address;
-// `resourceServer: URL` turns on RFC 8707 resource indicators for that one resource.
+// `resourceServer: URL` turns on RFC 8707 resource indicators for that one resource;
+// `deviceInterval: N` puts `interval: N` in the device authorization answer (the library sends
+// none, which means 5 s: RFC 8628 §3.2), so the device tests need not wait 5 s per poll.
 // Everything else is the library's own behaviour: its dev login and consent pages (any login,
 // any password), discovery, rotation, revocation, introspection, the device flow, RFC 9207
 // `iss` in every authorization response.
@@ -87,6 +89,9 @@ server.listen(0, '127.0.0.1', () => {
       }
     }
     await next();
+    if (config.deviceInterval && ctx.path === '/device/auth' && ctx.body && ctx.body.device_code) {
+      ctx.body = { ...ctx.body, interval: config.deviceInterval };
+    }
   });
   server.on('request', provider.callback());
   process.stdout.write(`READY port=${port}\n`);
