@@ -111,6 +111,47 @@ pub struct Body {
     asked: Option<u64>,
     /// The request, for messages ("GET /v1/artists/…/albums").
     label: String,
+    /// A large body whose `items` went past the `limit` asked for: not read further, and
+    /// [`Body::page`] refuses it (see [`too_many_items`]).
+    refused: bool,
+}
+
+/// Bodies larger than this, when a `limit` was asked for, are first checked for too many
+/// items, reading no further than the first item too many. No real page comes near it (50
+/// full track objects are ~100 KB); an 8 MiB `{"items":[0,0,…]}` is refused after 51 items
+/// instead of after validating 4 million.
+const CHECK_ITEMS_OVER: usize = 256 << 10;
+
+/// Whether the top-level `items` of `text` holds more than `max` entries; reads up to the end
+/// of `items` at most.
+fn too_many_items(text: &str, max: usize) -> bool {
+    struct Check<'a> {
+        whole: &'a str,
+        max: usize,
+    }
+    impl<'de> Visitor<'de> for Check<'de> {
+        type Value = ();
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a paging object")
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            while let Some(k) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                if k == "items" {
+                    map.next_value_seed(Items {
+                        whole: self.whole,
+                        max: self.max,
+                    })?;
+                    // Not too many: stop here (the error is not TOO_MANY).
+                    return Err(de::Error::custom("done"));
+                }
+                map.next_value::<IgnoredAny>()?;
+            }
+            Ok(())
+        }
+    }
+    let mut de = serde_json::Deserializer::from_str(text);
+    let checked = de::Deserializer::deserialize_map(&mut de, Check { whole: text, max });
+    matches!(checked, Err(e) if e.to_string().starts_with(TOO_MANY))
 }
 
 impl fmt::Debug for Body {
@@ -290,6 +331,18 @@ impl Body {
         label: &str,
     ) -> std::result::Result<Body, Vec<u8>> {
         let text = String::from_utf8(bytes).map_err(|e| e.into_bytes())?;
+        let max = asked.map(|a| usize::try_from(a).unwrap_or(usize::MAX));
+        if let Some(max) = max.filter(|_| text.len() > CHECK_ITEMS_OVER)
+            && too_many_items(&text, max)
+        {
+            return Ok(Body {
+                text: Arc::new(text),
+                members: None,
+                asked,
+                label: label.to_string(),
+                refused: true,
+            });
+        }
         let members = {
             let mut de = serde_json::Deserializer::from_str(&text);
             de::Deserializer::deserialize_any(&mut de, Members(&text))
@@ -301,6 +354,7 @@ impl Body {
                 members,
                 asked,
                 label: label.to_string(),
+                refused: false,
             }),
             Err(_) => Err(text.into_bytes()),
         }
@@ -347,7 +401,7 @@ impl Body {
 
     /// The body is a paging object itself (it has `items`).
     pub fn is_page(&self) -> bool {
-        self.has("items")
+        self.refused || self.has("items")
     }
 
     /// The top-level members that are paging objects (search: one per type), in order.
@@ -403,13 +457,22 @@ impl Body {
     /// Reads the paging object (the body itself, or its member `key`). Its items are spans of
     /// the body, never copies; a page holding more items than the `limit` asked for is refused.
     pub fn page(&self, key: Option<&str>) -> Result<Page> {
+        let max = self.asked.unwrap_or(MAX_PAGE);
+        let too_many = || {
+            Error::malformed(format!(
+                "{}: the service sent more items in one page than the {max} asked for; not reading it (a broken or hostile server?)",
+                self.label
+            ))
+        };
+        if self.refused {
+            return Err(too_many());
+        }
         let obj = match key {
             Some(k) => self.member(k).ok_or_else(|| {
                 Error::malformed(format!("the response has no \"{k}\" paging object"))
             })?,
             None => &self.text,
         };
-        let max = self.asked.unwrap_or(MAX_PAGE);
         let mut de = serde_json::Deserializer::from_str(obj);
         let seed = PageSeed {
             whole: &self.text,
@@ -417,12 +480,7 @@ impl Body {
         };
         let raw = match seed.deserialize(&mut de) {
             Ok(p) => p,
-            Err(e) if e.to_string().starts_with(TOO_MANY) => {
-                return Err(Error::malformed(format!(
-                    "{}: the service sent more items in one page than the {max} asked for; not reading it (a broken or hostile server?)",
-                    self.label
-                )));
-            }
+            Err(e) if e.to_string().starts_with(TOO_MANY) => return Err(too_many()),
             Err(e) => return Err(Error::malformed(format!("the page is not valid JSON: {e}"))),
         };
         let not_a_page =
@@ -593,5 +651,27 @@ mod tests {
             e.starts_with("GET /x: the service sent more items in one page than the 1 asked for"),
             "{e}"
         );
+    }
+    #[test]
+    fn a_large_page_of_too_many_items_is_refused_at_the_first_item_too_many() {
+        // 600 KB of zeros, then bytes no JSON reader could get past: reading stopped at item
+        // 51, so the answer is the refusal, not "not JSON" after reading everything.
+        let mut text = String::from(r#"{"items":["#);
+        text.push_str(&"0,".repeat(300_000));
+        text.push_str("]!! not json");
+        let b = Body::new(text.into_bytes(), Some(50), "GET /x").unwrap();
+        assert!(b.is_page());
+        let e = b.page(None).unwrap_err().to_string();
+        assert!(
+            e.starts_with("GET /x: the service sent more items in one page than the 50 asked for"),
+            "{e}"
+        );
+        // Within the limit, a large page is read as before; broken JSON is still refused.
+        let mut ok = String::from(r#"{"items":[""#);
+        ok.push_str(&"x".repeat(400_000));
+        ok.push_str(r#"",1],"next":null}"#);
+        let p = body(&ok, Some(50)).page(None).unwrap();
+        assert_eq!(p.items.len(), 2);
+        assert!(Body::new(format!("{ok}!").into_bytes(), Some(50), "GET /x").is_err());
     }
 }
