@@ -132,7 +132,9 @@ pub fn pretty(raw: &str) -> String {
 /// `raw` on one line: the whitespace between tokens of an item the service sent
 /// pretty-printed is dropped (a JSON string holds no raw newline); every token stays as sent.
 pub fn one_line(raw: &str) -> std::borrow::Cow<'_, str> {
-    if !raw.contains(['\n', '\r']) {
+    // Byte searches (memchr): this runs on every item written.
+    let bytes = raw.as_bytes();
+    if !bytes.contains(&b'\n') && !bytes.contains(&b'\r') {
         return raw.into();
     }
     reshape(raw, false).into()

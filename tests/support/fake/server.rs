@@ -374,14 +374,12 @@ async fn respond(
             let at = |k| inc.param(k).and_then(|v| v.parse::<usize>().ok());
             let start = at("cursor").or_else(|| at("offset")).unwrap_or(0);
             let limit = at("limit").unwrap_or(20);
-            let items: Vec<serde_json::Value> = (start..start + limit)
+            // Written out directly: 100,000 items of json! values cost the tests seconds.
+            let items: Vec<String> = (start..start + limit)
                 .map(|n| {
-                    serde_json::json!({
-                        "id": format!("{n:022}"),
-                        "name": format!("Endless Album {n}"),
-                        "type": "album",
-                        "release_date": "2026-01-01",
-                    })
+                    format!(
+                        r#"{{"id":"{n:022}","name":"Endless Album {n}","type":"album","release_date":"2026-01-01"}}"#
+                    )
                 })
                 .collect();
             let next = format!(
@@ -390,10 +388,12 @@ async fn respond(
                 inc.path,
                 start + limit
             );
-            json(
-                200,
-                &serde_json::json!({"items": items, "next": next, "offset": start, "limit": limit}),
-            )
+            let body = format!(
+                r#"{{"items":[{}],"next":{},"offset":{start},"limit":{limit}}}"#,
+                items.join(","),
+                serde_json::Value::from(next)
+            );
+            text(200, "application/json; charset=utf-8", &body)
         }
         // Modifiers never end up as the terminal fault (see `State::plan`); Hang was handled.
         Some(_) => route(shared, inc),
