@@ -339,7 +339,7 @@ fn a_stalled_stderr_pipe_never_turns_answered_pages_into_retries() {
         .spawn()
         .unwrap();
     let out = read_later(child.stdout.take().unwrap(), Duration::ZERO);
-    let err = read_later(err_r, Duration::from_secs(4));
+    let err = read_later(err_r, Duration::from_millis(2500));
     let status = child.wait().unwrap();
     let out = out.join().unwrap();
     let err = String::from_utf8_lossy(&err.join().unwrap()).into_owned();
@@ -388,7 +388,7 @@ fn an_unread_terminal_on_stdout_never_turns_answered_pages_into_retries() {
         .spawn()
         .unwrap();
     let err = read_later(child.stderr.take().unwrap(), Duration::ZERO);
-    let out = read_later(master, Duration::from_secs(4));
+    let out = read_later(master, Duration::from_millis(2500));
     let status = child.wait().unwrap();
     let err = String::from_utf8_lossy(&err.join().unwrap()).into_owned();
     assert!(status.success(), "exit {status:?}; stderr:\n{err}");
@@ -446,7 +446,7 @@ fn an_unread_terminal_with_the_progress_bar_on_it_never_turns_pages_into_retries
         .stderr(Stdio::from(slave_err))
         .spawn()
         .unwrap();
-    let out = read_later(master, Duration::from_secs(4));
+    let out = read_later(master, Duration::from_millis(2500));
     let status = child.wait().unwrap();
     let out = String::from_utf8_lossy(&out.join().unwrap()).into_owned();
     assert!(status.success(), "exit {status:?}:\n{out}");

@@ -371,22 +371,24 @@ fn rate_spaces_request_starts_and_verbose_says_it_limits_the_run() {
 fn a_rate_just_under_the_quota_never_meets_a_429_and_without_it_the_crawl_does() {
     let t = T::new();
     warm(&t);
-    // 14 pages; the app may make 5 requests in any rolling second.
+    // 14 pages; the app may make 5 requests in any rolling half second (the quota scaled to
+    // take half the time: 5 a second with --rate 4/s took 6 s under load).
     let artist = t.fake.add_artist("Crawl", 140);
-    t.fake.set_quota(5, Duration::from_secs(1));
+    t.fake.set_quota(5, Duration::from_millis(500));
     let o = t.run(&["albums", &artist, "-o", "jsonl"]);
     assert_code(&o, 0);
     assert_eq!(jsonl(&o).len(), 140);
     let refused = t.hits("/albums").iter().filter(|r| r.status == 429).count();
     assert!(refused > 0, "without --rate the crawl runs into the quota");
 
-    // A fresh window (the same quota with no starts in it), as a second's wait would leave it.
-    t.fake.set_quota(5, Duration::from_secs(1));
+    // A fresh window (the same quota with no starts in it), as half a second's wait would
+    // leave it.
+    t.fake.set_quota(5, Duration::from_millis(500));
     t.fake.clear_log();
     let o = t
         .cmd()
         .args(["albums", &artist, "-o", "jsonl"])
-        .env("SPOTCTL_RATE", "4/s")
+        .env("SPOTCTL_RATE", "8/s")
         .output()
         .unwrap();
     assert_code(&o, 0);
@@ -394,10 +396,10 @@ fn a_rate_just_under_the_quota_never_meets_a_429_and_without_it_the_crawl_does()
     let reqs = t.hits("/albums");
     assert_eq!(reqs.iter().filter(|r| r.status == 429).count(), 0);
     assert_eq!(reqs.len(), 14, "one request per page");
-    // The fake's start log: no rolling second ever held more than 4 starts.
+    // The fake's start log: no rolling half second ever held more than the quota's 5 starts.
     let starts: Vec<u64> = reqs.iter().map(|r| r.at_ms).collect();
     for &s in &starts {
-        let in_window = starts.iter().filter(|&&x| x >= s && x < s + 1000).count();
+        let in_window = starts.iter().filter(|&&x| x >= s && x < s + 500).count();
         assert!(in_window <= 5, "starts {starts:?}");
     }
 }
