@@ -338,9 +338,10 @@ fn the_readmes_python_hand_off_snippets_print_the_user_against_the_fake() {
     for (code, child) in snippets.iter().zip(children) {
         let o = child.wait_with_output().unwrap();
         let err = stderr(&o);
-        if let Some(p) = ["spotipy", "requests"].into_iter().find(|p| {
-            err.contains(&format!("ModuleNotFoundError: No module named '{p}'"))
-        }) {
+        if let Some(p) = ["spotipy", "requests"]
+            .into_iter()
+            .find(|p| err.contains(&format!("ModuleNotFoundError: No module named '{p}'")))
+        {
             eprintln!("skipped the {p} snippet: `pip install {p}` to run it");
             continue;
         }

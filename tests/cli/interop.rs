@@ -1,6 +1,7 @@
 //! The interoperability suite: spotctl against panva's `oidc-provider` (OpenID Certified), a
-//! real authorization server written by others, started from `tests/interop/oidc/server.mjs` on
-//! a loopback port for each test. The test plays the browser: the provider's own login and
+//! real authorization server written by others, from `tests/interop/oidc/server.mjs`: one node
+//! process per test binary (the broker), and in it a provider of its own for each test, on a
+//! loopback port of its own. The test plays the browser: the provider's own login and
 //! consent pages, then the redirect to spotctl's callback.
 //!
 //! Without `node` the suite is skipped with a printed reason; `SPOTCTL_REQUIRE_INTEROP=1` (set
@@ -41,34 +42,19 @@ fn setup() -> &'static Result<(), String> {
     })
 }
 
-/// One oidc-provider process; it exits when this is dropped (its stdin closes).
-pub struct Oidc {
-    child: Child,
-    pub issuer: String,
+/// The node process that starts a provider per test (`server.mjs --broker`), started by the
+/// first test that needs it. It exits with the test binary: its stdin is this process's pipe.
+struct Broker {
+    _child: Child,
+    port: u16,
 }
 
-impl Drop for Oidc {
-    fn drop(&mut self) {
-        drop(self.child.stdin.take());
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Oidc {
-    /// Starts the provider with `config` (clients and switches, see server.mjs); None (after
-    /// printing why) when node is absent and interop is not required.
-    pub fn start(config: Value) -> Option<Oidc> {
-        if let Err(why) = setup() {
-            if std::env::var("SPOTCTL_REQUIRE_INTEROP").as_deref() == Ok("1") {
-                panic!("SPOTCTL_REQUIRE_INTEROP=1 but the interop suite cannot run: {why}");
-            }
-            eprintln!("interop test skipped: {why}");
-            return None;
-        }
+fn broker() -> &'static Broker {
+    static BROKER: OnceLock<Broker> = OnceLock::new();
+    BROKER.get_or_init(|| {
         let mut child = Command::new("node")
             .arg(suite_dir().join("server.mjs"))
-            .arg(config.to_string())
+            .arg("--broker")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
@@ -92,8 +78,55 @@ impl Oidc {
             .strip_prefix("READY port=")
             .and_then(|p| p.parse().ok())
             .unwrap_or_else(|| panic!("unexpected readiness line {line:?}"));
+        Broker {
+            _child: child,
+            port,
+        }
+    })
+}
+
+/// One oidc-provider of its own (its clients, switches, counters and port), closed when this
+/// is dropped.
+pub struct Oidc {
+    port: u16,
+    pub issuer: String,
+}
+
+impl Drop for Oidc {
+    fn drop(&mut self) {
+        let _ = http_request(
+            "POST",
+            &format!("http://127.0.0.1:{}/_stop/{}", broker().port, self.port),
+            &[],
+            Some(""),
+        );
+    }
+}
+
+impl Oidc {
+    /// Starts a provider with `config` (clients and switches, see server.mjs); None (after
+    /// printing why) when node is absent and interop is not required.
+    pub fn start(config: Value) -> Option<Oidc> {
+        if let Err(why) = setup() {
+            if std::env::var("SPOTCTL_REQUIRE_INTEROP").as_deref() == Ok("1") {
+                panic!("SPOTCTL_REQUIRE_INTEROP=1 but the interop suite cannot run: {why}");
+            }
+            eprintln!("interop test skipped: {why}");
+            return None;
+        }
+        let (st, _, text) = http_request(
+            "POST",
+            &format!("http://127.0.0.1:{}/_spawn", broker().port),
+            &[("content-type", "application/json")],
+            Some(&config.to_string()),
+        );
+        assert_eq!(st, 200, "the broker started no provider: {text}");
+        let port = serde_json::from_str::<Value>(&text).unwrap()["port"]
+            .as_u64()
+            .and_then(|p| u16::try_from(p).ok())
+            .unwrap_or_else(|| panic!("no port in {text}"));
         Some(Oidc {
-            child,
+            port,
             issuer: format!("http://127.0.0.1:{port}"),
         })
     }
