@@ -3,7 +3,9 @@
 //! crawl that runs into it with a wait of hours) instead of discovering it through a 429.
 //!
 //! It is a token bucket holding one token (GCRA with no burst): request starts are spaced at
-//! least `1/N` seconds (or `60/N`) apart, whichever task asks. With no burst, any window of
+//! least `1/N` seconds (or `60/N`) apart, whichever task asks, counted from the previous
+//! actual start (a process that was not scheduled for a while does not start every overdue
+//! request at once). With no burst, any window of
 //! length W holds at most `ceil(W·N)` starts, so a cap just under a quota never exceeds it.
 //! Every Web API attempt counts, retries included. Token requests do not: they are not delayed
 //! and take no slot, because a refresh runs under the account lock, which must never wait
@@ -14,11 +16,10 @@
 //! holds it back too.
 //!
 //! Hand-written rather than the `governor` crate: with a burst of one it is a single
-//! "next free slot" instant behind a mutex; governor would add its own clock (quanta) and timer
+//! "last start" instant behind a mutex; governor would add its own clock (quanta) and timer
 //! (futures-timer) beside tokio's and a dozen crates for those few lines.
 
 use crate::error::{Error, Result};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
@@ -88,8 +89,10 @@ impl std::fmt::Display for Rate {
 pub struct Limiter {
     rate: Rate,
     interval: Duration,
-    /// The earliest instant the next request may start.
-    next: Mutex<Option<Instant>>,
+    /// When the last request started (its slot granted), held while the next waits for its
+    /// own: waiters queue in order (tokio's mutex is fair), and each slot is counted from the
+    /// previous *actual* start, so starts that woke late together are still an interval apart.
+    last: tokio::sync::Mutex<Option<Instant>>,
     /// Whether `-v` was already told that the cap is what limits the run.
     told: AtomicBool,
 }
@@ -99,23 +102,18 @@ impl Limiter {
         Limiter {
             rate,
             interval: rate.interval(),
-            next: Mutex::new(None),
+            last: tokio::sync::Mutex::new(None),
             told: AtomicBool::new(false),
         }
     }
 
-    /// Reserves the next start slot and waits for it. A caller that is cancelled while waiting
-    /// leaves its slot unused: the cap errs on the slow side, never the fast one.
+    /// Waits for the next start slot: an interval after the previous start. A caller that is
+    /// cancelled while waiting starts nothing and takes no slot; the next waiter's slot is
+    /// still counted from the last start, so the cap errs on the slow side, never the fast one.
     pub async fn wait(&self) {
+        let mut last = self.last.lock().await;
         let now = Instant::now();
-        let at = {
-            let Ok(mut next) = self.next.lock() else {
-                return;
-            };
-            let at = next.map_or(now, |n| n.max(now));
-            *next = Some(at + self.interval);
-            at
-        };
+        let at = last.map_or(now, |l| (l + self.interval).max(now));
         if at > now {
             if !self.told.swap(true, Ordering::AcqRel) {
                 tracing::info!(
@@ -126,6 +124,7 @@ impl Limiter {
             }
             tokio::time::sleep_until(at).await;
         }
+        *last = Some(Instant::now());
     }
 }
 
@@ -166,5 +165,43 @@ mod tests {
         at.sort();
         let ms: Vec<u128> = at.iter().map(|d| d.as_millis()).collect();
         assert_eq!(ms, vec![0, 250, 500, 750, 1000]);
+    }
+
+    /// A process that was not scheduled for a while (a loaded machine, a stopped terminal) must
+    /// not start every request whose slot passed meanwhile at once: starts stay an interval
+    /// apart from the previous *actual* start, not from its planned slot.
+    #[test]
+    fn starts_that_woke_late_together_are_still_spaced() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        let ms = rt.block_on(async {
+            let l = std::sync::Arc::new(Limiter::new(Rate::parse("10/s").unwrap()));
+            let t0 = std::time::Instant::now();
+            let mut tasks = Vec::new();
+            for _ in 0..4 {
+                let l = l.clone();
+                tasks.push(tokio::spawn(async move {
+                    l.wait().await;
+                    t0.elapsed().as_millis()
+                }));
+            }
+            // Once the first has started, the runtime is blocked for 350 ms: the next three
+            // slots (100, 200, 300 ms) all pass meanwhile.
+            tokio::spawn(async {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                std::thread::sleep(Duration::from_millis(350));
+            });
+            let mut ms = Vec::new();
+            for t in tasks {
+                ms.push(t.await.unwrap());
+            }
+            ms.sort();
+            ms
+        });
+        for w in ms.windows(2) {
+            assert!(w[1] - w[0] >= 95, "starts at {ms:?} ms");
+        }
     }
 }
