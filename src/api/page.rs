@@ -90,6 +90,20 @@ pub struct Page {
 }
 
 impl Page {
+    /// The memory its items keep: the bodies they share (a page's items share one, or one
+    /// copied out of it).
+    pub fn bytes(&self) -> usize {
+        let mut last = std::ptr::null();
+        let mut n = 0;
+        for it in &self.items {
+            if !std::ptr::eq(Arc::as_ptr(&it.body), last) {
+                last = Arc::as_ptr(&it.body);
+                n += it.body.len();
+            }
+        }
+        n
+    }
+
     pub fn empty() -> Page {
         Page {
             items: Vec::new(),

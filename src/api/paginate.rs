@@ -258,8 +258,14 @@ impl Emitter<'_> {
 
 /// `pass`: a batch listing holds it until its page is in (see `budget.rs`).
 async fn fetch_page(api: Arc<Api>, url: url::Url, key: Option<String>, pass: Pass) -> Result<Page> {
-    pass.guard(async { api.get_body(url).await?.page(key.as_deref()) })
-        .await
+    let ledger = pass.ledger();
+    let page = pass
+        .guard(async { api.get_body(url).await?.page(key.as_deref()) })
+        .await?;
+    if let Some(l) = ledger {
+        l.hold(page.bytes());
+    }
+    Ok(page)
 }
 
 /// What a listing shares with the ones after it.

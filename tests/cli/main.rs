@@ -18,6 +18,7 @@ mod csv;
 mod docs;
 mod edges;
 mod engine_batch;
+mod engine_memory;
 mod faults;
 // The README walked as a newcomer would (issue 21); Unix shells, links and `man`.
 #[cfg(unix)]

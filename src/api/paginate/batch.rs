@@ -27,7 +27,9 @@
 //! first listing's first page is in, no other listing starts; a first page that failed leaves
 //! the page size unsettled, so the next listing's first page is fetched alone again.
 
-use super::budget::{Budget, Parked, Passes, RUNNING, Stop, ahead_items, ahead_listings, lock};
+use super::budget::{
+    AheadBytes, Budget, Ledger, Parked, Passes, RUNNING, Stop, ahead_items, ahead_listings, lock,
+};
 use super::first::get_first;
 use super::listing::{Event, Listing, PageStream, Source, Task};
 use crate::api::client::Api;
@@ -82,6 +84,7 @@ async fn run(
     let ahead = ahead_listings(api.http.concurrency_for(api.base()));
     let room = ahead_items(api.http.concurrency_for(api.base()));
     let sem = Arc::new(Semaphore::new(room));
+    let bytes = Arc::new(AheadBytes::default());
     let passes = {
         let api = api.clone();
         Arc::new(Passes::new(Box::new(move || {
@@ -180,6 +183,7 @@ async fn run(
                         held: Vec::new(),
                         parked: parked.clone(),
                         stop: stop.clone(),
+                        ledger: Ledger::new(bytes.clone()),
                     };
                     let stop = stop.clone();
                     let work = one(api.clone(), (idx, n), listing, budget, ltx, first_in, stop.clone());
@@ -231,12 +235,16 @@ async fn one(
             let limit =
                 query_u64(&super::first::at_run_size(&api, &u), "limit").unwrap_or(LARGE_PAGE);
             let pass = budget.slot(limit).await;
+            let ledger = pass.ledger();
             let v = get_first(&api, &u).await;
             drop(pass);
             let offset = query_u64(&u, "offset").unwrap_or(0);
             let page0 = v
                 .and_then(|b| b.page(listing.key.as_deref()))
                 .map_err(|e| super::resume::resume_hint(e, offset, &listing.label, (idx, n), None));
+            if let (Ok(p), Some(l)) = (&page0, ledger) {
+                l.hold(p.bytes());
+            }
             // The stop is recorded before the next listings may start.
             if let Err(e) = &page0 {
                 stop.failed(idx, e);

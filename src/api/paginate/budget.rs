@@ -6,6 +6,7 @@ use crate::api::page::LARGE_PAGE;
 use crate::error::{Error, Result};
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore, mpsc, watch};
 
 /// How many listings may run ahead of the output: four times the concurrency.
@@ -20,6 +21,57 @@ pub fn ahead_listings(concurrency: usize) -> usize {
 /// Development Mode stalled at 1.4× its floor).
 pub fn ahead_items(concurrency: usize) -> usize {
     ahead_listings(concurrency) * LARGE_PAGE as usize
+}
+
+/// Bytes of pages that listings ahead of the output may hold between them. Items alone do not
+/// bound memory: a server can send pages of legitimate shape whose few items are huge (10 of
+/// 760 KB each is a 7.6 MB page, under the body cap), and 1600 such items are 1.2 GB. Real
+/// pages are a few KB an item, so the item budget is what limits them.
+pub const AHEAD_BYTES: usize = 32 << 20;
+
+/// The bytes of the pages held ahead of the output, across the batch.
+#[derive(Default)]
+pub(super) struct AheadBytes {
+    held: AtomicUsize,
+    freed: tokio::sync::Notify,
+}
+
+impl AheadBytes {
+    fn over(&self) -> bool {
+        self.held.load(Ordering::Acquire) >= AHEAD_BYTES
+    }
+}
+
+/// What one listing holds of [`AheadBytes`]: the pages it fetched while ahead of the output,
+/// given back when it becomes the head (its pages then leave as fast as they are written) or
+/// ends.
+#[derive(Clone)]
+pub(super) struct Ledger {
+    mine: Arc<AtomicUsize>,
+    all: Arc<AheadBytes>,
+}
+
+impl Ledger {
+    pub(super) fn new(all: Arc<AheadBytes>) -> Ledger {
+        Ledger {
+            mine: Arc::default(),
+            all,
+        }
+    }
+
+    /// A page of `bytes` is in, held ahead of the output.
+    pub(super) fn hold(&self, bytes: usize) {
+        self.mine.fetch_add(bytes, Ordering::AcqRel);
+        self.all.held.fetch_add(bytes, Ordering::AcqRel);
+    }
+
+    fn release(&self) {
+        let n = self.mine.swap(0, Ordering::AcqRel);
+        if n > 0 {
+            self.all.held.fetch_sub(n, Ordering::AcqRel);
+            self.all.freed.notify_waiters();
+        }
+    }
 }
 
 /// Whether a listing's failure stops the whole batch (`--fail-fast`, a rate limit beyond the
@@ -65,9 +117,17 @@ impl Stop {
 pub(super) struct Pass {
     _permit: Option<OwnedSemaphorePermit>,
     stop: Option<(Stop, usize)>,
+    /// Where the page's bytes are counted, when it is fetched ahead of the output.
+    ledger: Option<Ledger>,
 }
 
 impl Pass {
+    /// Where the page this pass fetches is to be counted (`Ledger::hold`), if it is fetched
+    /// ahead of the output.
+    pub(super) fn ledger(&self) -> Option<Ledger> {
+        self.ledger.clone()
+    }
+
     /// Runs a page request under the batch's stop.
     pub(super) async fn guard<T>(self, f: impl Future<Output = Result<T>>) -> Result<T> {
         let Some((stop, idx)) = &self.stop else {
@@ -108,7 +168,6 @@ impl Passes {
     }
 
     async fn acquire(&self) -> Option<OwnedSemaphorePermit> {
-        use std::sync::atomic::Ordering;
         // The concurrency only goes down (halved on a 429): passes not held are retired now,
         // held ones as they come back.
         let now = (self.concurrency)().max(1);
@@ -135,6 +194,14 @@ pub(super) struct Budget {
     /// Events of a listing ahead of the output, waiting for its turn (counted by `held`).
     pub(super) parked: Parked,
     pub(super) stop: Stop,
+    /// The bytes of the pages it fetched ahead of the output.
+    pub(super) ledger: Ledger,
+}
+
+impl Drop for Budget {
+    fn drop(&mut self) {
+        self.ledger.release();
+    }
 }
 
 /// The events a listing ahead of the output parks until its turn. Shared with the batch's
@@ -179,6 +246,7 @@ impl Budget {
         }
         // Its pages now leave as fast as the writer takes them: give back what it held.
         self.held.clear();
+        self.ledger.release();
         Ok(())
     }
 
@@ -193,6 +261,7 @@ impl Budget {
     pub(super) async fn slot(&mut self, items: u64) -> Pass {
         let permit = self.permit(items).await;
         Pass {
+            ledger: permit.as_ref().map(|_| self.ledger.clone()),
             _permit: permit,
             stop: Some((self.stop.clone(), self.idx)),
         }
@@ -208,6 +277,7 @@ impl Budget {
                 // Parked pages stay counted until they are sent on.
                 if lock(&self.parked).is_empty() {
                     self.held.clear();
+                    self.ledger.release();
                 }
                 return None;
             }
@@ -223,8 +293,28 @@ impl Budget {
                 }
                 continue;
             }
+            if self.ledger.all.over() {
+                // The pages held ahead are over their bytes: wait until some are written (or
+                // this listing's turn comes), as for the item room.
+                let freed = self.ledger.all.freed.notified();
+                tokio::pin!(freed);
+                freed.as_mut().enable();
+                if self.ledger.all.over() {
+                    tokio::select! {
+                        () = freed => {}
+                        r = self.head.changed() => if r.is_err() { return None },
+                    }
+                }
+                continue;
+            }
             tokio::select! {
-                p = self.passes.acquire() => return p,
+                p = self.passes.acquire() => {
+                    // The bytes may have grown while it waited for the pass.
+                    if self.ledger.all.over() {
+                        continue;
+                    }
+                    return p;
+                }
                 r = self.head.changed() => if r.is_err() { return None },
             }
         }
@@ -239,6 +329,7 @@ impl Budget {
             }
         }
         self.held.clear();
+        self.ledger.release();
     }
 }
 
