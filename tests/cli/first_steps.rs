@@ -79,10 +79,23 @@ fn the_readme_has_the_try_it_command_before_any_other_cargo_command() {
 
 #[test]
 fn the_readmes_catalog_examples_use_artists_the_fake_has() {
-    let known = [ARTIST_57, ARTIST_1000, ARTIST_EMPTY];
+    let known = [
+        ARTIST_57,
+        ARTIST_1000,
+        ARTIST_EMPTY,
+        README_ALBUM,
+        README_SHOW,
+        SHOW_57,
+        SHOW_3,
+        ALICE_PLAYLIST,
+        BOB_PLAYLIST,
+    ];
     let mut seen = 0;
     for block in blocks(&readme(), "sh") {
-        for line in block.lines().filter(|l| l.contains("albums")) {
+        for line in block
+            .lines()
+            .filter(|l| ["albums", "tracks", "get "].iter().any(|c| l.contains(c)))
+        {
             let code = line.split('#').next().unwrap();
             for word in code.split(|c: char| !c.is_ascii_alphanumeric()) {
                 if word.len() == 22 && word.chars().any(|c| c.is_ascii_digit()) {
@@ -95,7 +108,25 @@ fn the_readmes_catalog_examples_use_artists_the_fake_has() {
             }
         }
     }
-    assert!(seen >= 5, "{seen} artist ids checked");
+    assert!(seen >= 8, "{seen} ids checked");
+}
+
+#[test]
+fn the_readmes_album_and_show_examples_work_against_the_fake() {
+    let t = T::new();
+    let o = t.run(&["tracks", README_ALBUM, "-o", "tsv"]);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o).lines().count(), 12, "{}", stdout(&o));
+    let o = t.run(&["tracks", &format!("spotify:show:{README_SHOW}")]);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o).lines().count(), 12);
+    let o = t.run(&[
+        "get",
+        &format!("spotify:album:{README_ALBUM}"),
+        &format!("spotify:artist:{ARTIST_57}"),
+    ]);
+    assert_code(&o, 0);
+    assert_eq!(stdout(&o).lines().count(), 2);
 }
 
 #[test]

@@ -162,6 +162,20 @@ impl Catalog {
             popularity: 0,
             albums: Vec::new(),
         });
+        // The README's example album, under the id it uses.
+        let readme_artist = make_id("artist:README Sample");
+        let mut album = generated_albums(&readme_artist, "README Sample", 1);
+        album[0].id = super::README_ALBUM.to_string();
+        album[0].name = "README Sample Album".to_string();
+        album[0].total_tracks = 12;
+        c.insert(Artist {
+            id: readme_artist,
+            name: "README Sample".to_string(),
+            genres: Vec::new(),
+            followers: 3,
+            popularity: 1,
+            albums: album,
+        });
         for n in 1..=COVER_ARTISTS {
             c.add_artist(&format!("Taeyeon Cover Artist {n}"), n % 3 + 1);
         }

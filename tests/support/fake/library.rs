@@ -21,6 +21,9 @@ use super::web_api::{ApiErr, ApiResult, Link, err, limit, offset, page, rfc3339}
 pub const SHOW_57: &str = "4TaeyeonRadioDiaryShow";
 /// "Tiny Show": 3 episodes.
 pub const SHOW_3: &str = "3TinyShowAAAAAAAAAAAAA";
+/// "README Sample Podcast": 12 episodes; the show id the README's examples use (a real show's
+/// id on Spotify).
+pub const README_SHOW: &str = "4rOoJ6Egrf8K2IrywzwOMk";
 /// An audiobook with 4 chapters.
 pub const AUDIOBOOK: &str = "7AudiobookOfSeasonsAAA";
 /// Alice's playlist "Alice Mix ✨": 57 tracks (the first of each of the 57-album artist's
@@ -75,6 +78,7 @@ impl Library {
         let mut lib = Library::default();
         lib.add_show(SHOW_57, "Taeyeon's Radio Diary 📻", 57);
         lib.add_show(SHOW_3, "Tiny Show", 3);
+        lib.add_show(README_SHOW, "README Sample Podcast", 12);
         let taeyeon = catalog
             .artist_index(super::ARTIST_57)
             .expect("the 57-album artist exists");

@@ -22,7 +22,7 @@ mod tls;
 mod web_api;
 
 #[allow(unused_imports)] // each user of `support` needs a different part
-pub use library::{ALICE_PLAYLIST, AUDIOBOOK, BOB_PLAYLIST, SHOW_3, SHOW_57};
+pub use library::{ALICE_PLAYLIST, AUDIOBOOK, BOB_PLAYLIST, README_SHOW, SHOW_3, SHOW_57};
 pub use tls::{Alpn, TestCa};
 
 use std::sync::Arc;
@@ -42,6 +42,9 @@ pub const ARTIST_57: &str = "3qNVuliS40BLgXGxhdBdqu";
 pub const ARTIST_1000: &str = "5BigCatalogArtistAAAAA";
 /// "Nobody": no albums at all.
 pub const ARTIST_EMPTY: &str = "0NoAlbumsArtistAAAAAAA";
+/// "README Sample Album" (12 tracks, by "README Sample"): the album id the README's examples
+/// use (a real album's id on Spotify), so they work against the fake too.
+pub const README_ALBUM: &str = "2noRn2Aes5aoNVsU6iWThc";
 /// Kakao REST API key; the Kakao app has no client secret unless
 /// [`FakeSpotify::kakao_require_secret`] is called.
 pub const KAKAO_CLIENT_ID: &str = "kakaorestapikey0123456789abcdef0";
