@@ -125,6 +125,18 @@ impl T {
     }
 }
 
+/// A `status` answer with `body` as it is, labelled JSON (a hostile or broken body).
+pub fn json_body(status: u16, body: &str) -> FaultKind {
+    FaultKind::Raw {
+        status,
+        headers: vec![(
+            "content-type".into(),
+            "application/json; charset=utf-8".into(),
+        )],
+        body: body.to_string(),
+    }
+}
+
 /// A 429 with `Retry-After: retry_after` (not a quota refusal): the fault most tests that
 /// pace or retry start from.
 pub fn too_many(retry_after: &str) -> FaultKind {

@@ -13,14 +13,6 @@ fn warm(t: &T) {
     t.fake.clear_log();
 }
 
-fn raw(status: u16, body: &str) -> FaultKind {
-    FaultKind::Raw {
-        status,
-        headers: vec![("content-type".into(), "application/json".into())],
-        body: body.to_string(),
-    }
-}
-
 fn albums_path(id: &str) -> String {
     format!("/artists/{id}/albums")
 }
@@ -237,7 +229,7 @@ fn jsonl_and_json_pass_each_item_as_the_service_sent_it() {
     );
     t.user_account("alice", "alice", "", 3600);
     t.fake
-        .inject(Fault::new(&albums_path(&id), raw(200, &body)).times(usize::MAX));
+        .inject(Fault::new(&albums_path(&id), json_body(200, &body)).times(usize::MAX));
     let o = t.run(&["albums", &id, "-o", "jsonl"]);
     assert_code(&o, 0);
     assert_eq!(stdout(&o), format!("{ODD_ITEM}\n{ODD_TOO}\n"));
@@ -263,7 +255,7 @@ fn a_pretty_printed_item_is_one_jsonl_line_with_its_tokens_as_sent() {
     let id = t.fake.add_artist("Pretty", 1);
     let body = "{\n  \"items\": [\n    {\n      \"id\": \"0PrettyAlbumAAAAAAAAAA\",\n      \"name\": \"a  b\\n\",\n      \"n\": 1E2\n    }\n  ],\n  \"next\": null,\n  \"total\": 1\n}\n";
     t.fake
-        .inject(Fault::new(&albums_path(&id), raw(200, body)).times(usize::MAX));
+        .inject(Fault::new(&albums_path(&id), json_body(200, body)).times(usize::MAX));
     let o = t.run(&["albums", &id, "-o", "jsonl"]);
     assert_code(&o, 0);
     assert_eq!(
@@ -292,9 +284,9 @@ fn eight_mib_of_tiny_items_is_refused_in_bounded_memory() {
     let t = T::new();
     let body = zeros_body();
     t.fake
-        .inject(Fault::new("/albums", raw(200, &body)).times(usize::MAX));
+        .inject(Fault::new("/albums", json_body(200, &body)).times(usize::MAX));
     t.fake
-        .inject(Fault::new("/x", raw(200, &body)).times(usize::MAX));
+        .inject(Fault::new("/x", json_body(200, &body)).times(usize::MAX));
     t.user_account("alice", "alice", "", 3600);
     let (code, err, api_kb, _) = run_measured(&t, &["-a", "alice", "api", "/x"]);
     assert_eq!(code, 0, "{err}");

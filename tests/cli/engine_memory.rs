@@ -34,17 +34,8 @@ fn pages_of_a_few_huge_items_held_ahead_of_the_output_are_bounded_in_bytes() {
         &format!("/artists/{}/albums", ids[1]),
         FaultKind::Latency(2000),
     ));
-    t.fake.inject(
-        Fault::new(
-            "/albums",
-            FaultKind::Raw {
-                status: 200,
-                headers: vec![("content-type".into(), "application/json".into())],
-                body: huge_page(),
-            },
-        )
-        .times(usize::MAX),
-    );
+    t.fake
+        .inject(Fault::new("/albums", json_body(200, &huge_page())).times(usize::MAX));
     let mut args = vec!["albums", "-o", "jsonl"];
     args.extend(ids.iter().map(String::as_str));
     let (code, err, kb, _) = run_measured(&t, &args);

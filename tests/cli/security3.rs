@@ -18,17 +18,6 @@ use std::time::{Duration, Instant};
 
 const NOBODY: &str = "65534";
 
-fn raw(status: u16, body: &str) -> FaultKind {
-    FaultKind::Raw {
-        status,
-        headers: vec![(
-            "content-type".to_string(),
-            "application/json; charset=utf-8".to_string(),
-        )],
-        body: body.to_string(),
-    }
-}
-
 fn chmod(p: &Path, mode: u32) {
     std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).unwrap();
 }
@@ -365,7 +354,8 @@ fn tokens_outside_visible_ascii_are_refused_on_receipt_and_nothing_is_stored() {
         r#"{"access_token":"BQ-evil\u2028-token","token_type":"Bearer","expires_in":3600}"#,
         r#"{"access_token":"BQ-good-token-0123","token_type":"Bearer","expires_in":3600,"refresh_token":"rt\u2066x"}"#,
     ] {
-        t.fake.inject(Fault::new("/api/token", raw(200, body)));
+        t.fake
+            .inject(Fault::new("/api/token", json_body(200, body)));
         let o = t.run(&["-a", "alice", "token"]);
         assert_code(&o, 6);
         assert!(o.stdout.is_empty());
@@ -374,7 +364,7 @@ fn tokens_outside_visible_ascii_are_refused_on_receipt_and_nothing_is_stored() {
     }
     t.fake.inject(Fault::new(
         "/api/token",
-        raw(200, r#"{"access_token":"BQ\u2066x","token_type":"Bearer"}"#),
+        json_body(200, r#"{"access_token":"BQ\u2066x","token_type":"Bearer"}"#),
     ));
     let o = t.run(&["login", "--client-credentials", "-a", "app"]);
     assert_code(&o, 6);
@@ -538,7 +528,8 @@ fn this_runs_token_echoed_in_a_next_link_is_never_printed() {
     })
     .to_string();
     for verbose in [&[][..], &["-vv"]] {
-        t.fake.inject(Fault::new("/v1/p", raw(200, &page)).times(1));
+        t.fake
+            .inject(Fault::new("/v1/p", json_body(200, &page)).times(1));
         let o = t
             .cmd()
             .args(verbose)
@@ -562,7 +553,7 @@ fn spotifys_own_words_after_bearer_are_not_redacted() {
     t.user_account("alice", "alice", "", 3600);
     t.fake.inject(Fault::new(
         "/v1/me",
-        raw(
+        json_body(
             400,
             r#"{"error":{"status":400,"message":"Only valid bearer authentication supported"}}"#,
         ),

@@ -215,6 +215,13 @@ pub(super) fn lock(p: &Parked) -> std::sync::MutexGuard<'_, VecDeque<Event>> {
 }
 
 impl Budget {
+    /// Its pages now leave as fast as the writer takes them: the items and bytes they held
+    /// ahead of the output go back.
+    fn give_back(&mut self) {
+        self.held.clear();
+        self.ledger.release();
+    }
+
     fn is_head(&self) -> bool {
         *self.head.borrow() >= self.idx
     }
@@ -244,9 +251,7 @@ impl Budget {
             };
             tx.send(Ok(p)).await.map_err(|_| ())?;
         }
-        // Its pages now leave as fast as the writer takes them: give back what it held.
-        self.held.clear();
-        self.ledger.release();
+        self.give_back();
         Ok(())
     }
 
@@ -276,8 +281,7 @@ impl Budget {
             if self.is_head() {
                 // Parked pages stay counted until they are sent on.
                 if lock(&self.parked).is_empty() {
-                    self.held.clear();
-                    self.ledger.release();
+                    self.give_back();
                 }
                 return None;
             }
@@ -328,8 +332,7 @@ impl Budget {
                 break;
             }
         }
-        self.held.clear();
-        self.ledger.release();
+        self.give_back();
     }
 }
 

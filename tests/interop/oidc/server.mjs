@@ -1,16 +1,15 @@
 // panva's oidc-provider (OpenID Certified) on a loopback port, for spotctl's interoperability
 // tests (tests/cli/interop.rs). Started by the tests, never by hand:
 //
-//   node server.mjs --broker        (what the tests start, once per test binary)
-//   node server.mjs '<json config>'  (one provider)
+//   node server.mjs --broker        (the tests start it once per test binary)
 //
 // The config names the clients (ids, secrets, auth methods, redirect URIs, grant types) and a
-// few switches; each provider listens on 127.0.0.1 on a free port. Either way the process
-// prints one line `READY port=<port>` on stdout and exits when its stdin closes (the tests
-// ended, whatever way). The broker's port answers `POST /_spawn` (body: a config) with
-// `{"port": N}`, a new provider in the same process, and `POST /_stop/N` closes that one:
-// node and the library start once per run, not once per test (0.4 s of CPU each). GET /_test/stats answers how many requests each endpoint got (the tests count token
-// requests with it) and when each POST /token came; `slowDownPolls: N` answers the first N
+// few switches; each provider listens on 127.0.0.1 on a free port. The process prints one line
+// `READY port=<port>` on stdout and exits when its stdin closes (the tests ended, whatever
+// way). The broker's port answers `POST /_spawn` (body: a config) with `{"port": N}`, a new
+// provider in the same process, and `POST /_stop/N` closes that one: node and the library
+// start once per run, not once per test (0.4 s of CPU each). A provider's GET /_test/stats
+// answers how many requests each endpoint got (the tests count token requests with it) and when each POST /token came; `slowDownPolls: N` answers the first N
 // token requests with `slow_down`; `openidOnly` hides the RFC 8414 metadata address;
 // `resourceServer: URL` turns on RFC 8707 resource indicators for that one resource;
 // `deviceInterval: N` puts `interval: N` in the device authorization answer (the library sends
@@ -105,42 +104,36 @@ function start(config) {
   }));
 }
 
-if (process.argv[2] === '--broker') {
-  const running = new Map();
-  const broker = http.createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => { body += c; });
-    req.on('end', async () => {
-      const reply = (status, value) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(value));
-      };
-      try {
-        if (req.method === 'POST' && req.url === '/_spawn') {
-          const p = await start(JSON.parse(body || '{}'));
-          running.set(p.port, p);
-          reply(200, { port: p.port });
-        } else if (req.method === 'POST' && req.url.startsWith('/_stop/')) {
-          const port = Number(req.url.slice('/_stop/'.length));
-          running.get(port)?.close();
-          running.delete(port);
-          reply(200, { stopped: port });
-        } else {
-          reply(404, { error: 'not_found' });
-        }
-      } catch (e) {
-        reply(500, { error: String(e) });
+const running = new Map();
+const broker = http.createServer((req, res) => {
+  let body = '';
+  req.on('data', (c) => { body += c; });
+  req.on('end', async () => {
+    const reply = (status, value) => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(value));
+    };
+    try {
+      if (req.method === 'POST' && req.url === '/_spawn') {
+        const p = await start(JSON.parse(body || '{}'));
+        running.set(p.port, p);
+        reply(200, { port: p.port });
+      } else if (req.method === 'POST' && req.url.startsWith('/_stop/')) {
+        const port = Number(req.url.slice('/_stop/'.length));
+        running.get(port)?.close();
+        running.delete(port);
+        reply(200, { stopped: port });
+      } else {
+        reply(404, { error: 'not_found' });
       }
-    });
+    } catch (e) {
+      reply(500, { error: String(e) });
+    }
   });
-  broker.listen(0, '127.0.0.1', () => {
-    process.stdout.write(`READY port=${broker.address().port}\n`);
-  });
-} else {
-  start(JSON.parse(process.argv[2] || '{}')).then(({ port }) => {
-    process.stdout.write(`READY port=${port}\n`);
-  });
-}
+});
+broker.listen(0, '127.0.0.1', () => {
+  process.stdout.write(`READY port=${broker.address().port}\n`);
+});
 
 // The test holds our stdin: when it closes (the test ended or crashed), so do we.
 process.stdin.resume();
